@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause) */
+/*
+ * Connection event family: the one contract between the kernel programs and Java.
+ * The Java mirror is dev.wmscope.loader.ConnEventLayout; ConnEventLayoutKernelIT checks its
+ * size and offsets against the BTF of the compiled object, so the two cannot drift silently.
+ * Fixed-width fields only, explicit padding (the build uses -Wpadded -Werror).
+ */
+#ifndef WMSCOPE_CONN_H
+#define WMSCOPE_CONN_H
+
+#define WM_ADDR_LEN 16
+#define WM_COMM_LEN 16
+
+/* First field of every ring-buffer record. Mirrored by dev.wmscope.loader.ConnEventType. */
+enum wm_event_type {
+	WM_EVENT_CONN_OPEN = 1,  /* a watched connection reached ESTABLISHED */
+	WM_EVENT_CONN_CLOSE = 2, /* it reached CLOSE; counters are final */
+};
+
+/* Which end this host is. Mirrored by dev.wmscope.loader.ConnSide. */
+enum wm_conn_side {
+	WM_SIDE_SERVER = 0, /* accepted by a local listener (passive open) */
+	WM_SIDE_CLIENT = 1, /* initiated by a local process (active open) */
+};
+
+/* Indexes of the drop_counters map. Mirrored by dev.wmscope.loader.DropReason. */
+enum wm_drop_reason {
+	WM_DROP_RINGBUF_FULL = 0, /* bpf_ringbuf_reserve failed: a record was lost */
+	WM_DROP_CONN_MAP_FULL = 1, /* live_conns insert failed: a connection is not tracked */
+	WM_DROP__COUNT = 2,
+};
+
+struct wm_conn_event {
+	__u32 type;                    /* enum wm_event_type */
+	__u16 family;                  /* AF_INET or AF_INET6 */
+	__u8 side;                     /* enum wm_conn_side */
+	__u8 _pad0;
+	__u64 cookie;                  /* socket cookie: unique per socket while the kernel runs */
+	__u64 start_ns;                /* bpf_ktime_get_ns() at established (CLOCK_MONOTONIC) */
+	__u64 end_ns;                  /* at close; 0 in an open event */
+	__u8 local_addr[WM_ADDR_LEN];  /* network order; IPv4 in the first 4 bytes */
+	__u8 remote_addr[WM_ADDR_LEN];
+	__u16 local_port;              /* host order */
+	__u16 remote_port;             /* host order */
+	__u32 pid;                     /* owner tgid, 0 when not known */
+	__u64 bytes_received;          /* payload bytes received (FIN excluded) */
+	__u64 bytes_acked;             /* payload bytes sent and acked by the peer (FIN excluded) */
+	__u32 data_segs_in;
+	__u32 data_segs_out;
+	__u32 srtt_us;                 /* smoothed RTT, microseconds */
+	__u32 total_retrans;           /* retransmitted segments over the connection's life */
+	__u8 comm[WM_COMM_LEN];        /* owner thread name, empty when not known */
+	__u32 prev_state;              /* TCP state before CLOSE (enum from include/net/tcp_states.h) */
+	__u32 _pad1;
+};
+
+#endif /* WMSCOPE_CONN_H */

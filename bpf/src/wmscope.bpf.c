@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
+/*
+ * wmscope kernel side: TCP connection lifecycle from sock_ops on a cgroup v2 hierarchy.
+ *
+ * A connection is tracked when its local port is watched (accepted, server side) or when a
+ * watched process initiates it (client side). On established we store a record keyed by the
+ * socket cookie and ask for STATE callbacks; on the transition to CLOSE we emit the record with
+ * final counters to the ring buffer and delete the entry. Every callback here is per
+ * connection, never per packet.
+ */
+#pragma clang diagnostic push
+#pragma clang diagnostic ignored "-Wpadded"
+#include "vmlinux.h"
+#pragma clang diagnostic pop
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+
+#include "wmscope_conn.h"
+#include "maps/watched_ports.h"
+#include "maps/watched_pids.h"
+#include "maps/live_conns.h"
+#include "maps/events.h"
+#include "maps/drop_counters.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+#define SOCK_DONE 1 /* enum sock_flags: set by tcp_fin() when the peer's FIN is processed */
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+static __always_inline void count_drop(__u32 reason)
+{
+	__u64 *n = bpf_map_lookup_elem(&drop_counters, &reason);
+
+	if (n)
+		*n += 1;
+}
+
+static __always_inline bool port_watched(__u16 port)
+{
+	return bpf_map_lookup_elem(&watched_ports, &port) != NULL;
+}
+
+static __always_inline void fill_tuple(struct wm_conn_event *e, struct bpf_sock_ops *skops)
+{
+	e->family = (__u16)skops->family;
+	if (skops->family == AF_INET) {
+		__builtin_memcpy(e->local_addr, &skops->local_ip4, 4);
+		__builtin_memcpy(e->remote_addr, &skops->remote_ip4, 4);
+	} else {
+		/* ctx fields are read 4 bytes at a time; v4-mapped addresses stay as they are and
+		 * user space reports them as IPv4 */
+		__u32 *l = (__u32 *)e->local_addr, *r = (__u32 *)e->remote_addr;
+
+		l[0] = skops->local_ip6[0];
+		l[1] = skops->local_ip6[1];
+		l[2] = skops->local_ip6[2];
+		l[3] = skops->local_ip6[3];
+		r[0] = skops->remote_ip6[0];
+		r[1] = skops->remote_ip6[1];
+		r[2] = skops->remote_ip6[2];
+		r[3] = skops->remote_ip6[3];
+	}
+	e->local_port = (__u16)skops->local_port;
+	/* remote_port holds the network-order port in its upper half (little endian) */
+	e->remote_port = (__u16)bpf_ntohl(skops->remote_port);
+}
+
+/* Submits a copy of e as an event of the given type; counts the loss when the buffer is full. */
+static __always_inline void emit(const struct wm_conn_event *e, __u32 type)
+{
+	struct wm_conn_event *out = bpf_ringbuf_reserve(&events, sizeof(*out), 0);
+
+	if (!out) {
+		count_drop(WM_DROP_RINGBUF_FULL);
+		return;
+	}
+	__builtin_memcpy(out, e, sizeof(*out));
+	out->type = type;
+	bpf_ringbuf_submit(out, 0);
+}
+
+/* Starts tracking: the record keeps the counters at this point as baselines, so the close
+ * record reports only what this connection moved after it was established. */
+static __always_inline void track(struct bpf_sock_ops *skops, __u64 cookie, __u8 side,
+				  struct wm_conn_event *pending)
+{
+	struct wm_conn_event e = {};
+
+	if (pending)
+		__builtin_memcpy(&e, pending, sizeof(e));
+	e.cookie = cookie;
+	e.side = side;
+	e.start_ns = bpf_ktime_get_ns();
+	fill_tuple(&e, skops);
+	e.bytes_received = skops->bytes_received;
+	e.bytes_acked = skops->bytes_acked;
+	e.data_segs_in = skops->data_segs_in;
+	e.data_segs_out = skops->data_segs_out;
+	e.total_retrans = skops->total_retrans;
+
+	if (bpf_map_update_elem(&live_conns, &cookie, &e, BPF_ANY)) {
+		count_drop(WM_DROP_CONN_MAP_FULL);
+		return;
+	}
+	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
+	emit(&e, WM_EVENT_CONN_OPEN);
+}
+
+/* The kernel's bytes_received counts the peer's FIN and bytes_acked counts the ack of ours;
+ * report payload only. SOCK_DONE is set exactly when tcp_fin() ran on this socket (the FIN
+ * advanced rcv_nxt), and our FIN was acked when it was queued (a FIN state) and nothing
+ * remains unacknowledged. */
+static __always_inline void payload_counts(struct bpf_sock_ops *skops, __u32 prev_state,
+					   struct wm_conn_event *e)
+{
+	__u64 received = skops->bytes_received - e->bytes_received;
+	__u64 acked = skops->bytes_acked - e->bytes_acked;
+	struct bpf_sock *bsk = skops->sk;
+	struct tcp_sock *tp;
+
+	if (!bsk)
+		goto out;
+	tp = bpf_skc_to_tcp_sock(bsk);
+	if (!tp)
+		goto out;
+	if (received && (BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.__sk_common.skc_flags) & (1UL << SOCK_DONE)))
+		received -= 1;
+	if (acked &&
+	    (prev_state == BPF_TCP_FIN_WAIT1 || prev_state == BPF_TCP_FIN_WAIT2 ||
+	     prev_state == BPF_TCP_CLOSING || prev_state == BPF_TCP_LAST_ACK) &&
+	    BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq))
+		acked -= 1;
+out:
+	e->bytes_received = received;
+	e->bytes_acked = acked;
+}
+
+static __always_inline void close_conn(struct bpf_sock_ops *skops, __u32 prev_state)
+{
+	__u64 cookie = bpf_get_socket_cookie(skops);
+	struct wm_conn_event *e = bpf_map_lookup_elem(&live_conns, &cookie);
+
+	if (!e)
+		return;
+	e->end_ns = bpf_ktime_get_ns();
+	e->prev_state = prev_state;
+	payload_counts(skops, prev_state, e);
+	e->data_segs_in = skops->data_segs_in - e->data_segs_in;
+	e->data_segs_out = skops->data_segs_out - e->data_segs_out;
+	e->total_retrans = skops->total_retrans - e->total_retrans;
+	e->srtt_us = skops->srtt_us >> 3; /* the kernel keeps srtt scaled by 8 */
+	emit(e, WM_EVENT_CONN_CLOSE);
+	bpf_map_delete_elem(&live_conns, &cookie);
+}
+
+/* connect() runs in the caller's context: the one moment sock_ops knows the owner of a
+ * client connection. Remember it until the handshake completes (or fails). */
+static __always_inline void on_connect(struct bpf_sock_ops *skops)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	__u64 cookie;
+	struct wm_conn_event e = {};
+
+	if (!bpf_map_lookup_elem(&watched_pids, &tgid))
+		return;
+	cookie = bpf_get_socket_cookie(skops);
+	e.cookie = cookie;
+	e.side = WM_SIDE_CLIENT;
+	e.pid = tgid;
+	bpf_get_current_comm(e.comm, sizeof(e.comm));
+	e.start_ns = bpf_ktime_get_ns();
+	fill_tuple(&e, skops);
+	if (bpf_map_update_elem(&live_conns, &cookie, &e, BPF_ANY)) {
+		count_drop(WM_DROP_CONN_MAP_FULL);
+		return;
+	}
+	/* STATE callbacks from now on, so a refused connect (SYN_SENT -> CLOSE) is seen too */
+	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
+}
+
+SEC("sockops")
+int wmscope_sockops(struct bpf_sock_ops *skops)
+{
+	__u64 cookie;
+	struct wm_conn_event *pending;
+
+	switch (skops->op) {
+	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
+		if (!port_watched((__u16)skops->local_port))
+			break;
+		track(skops, bpf_get_socket_cookie(skops), WM_SIDE_SERVER, NULL);
+		break;
+	case BPF_SOCK_OPS_TCP_CONNECT_CB:
+		on_connect(skops);
+		break;
+	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
+		cookie = bpf_get_socket_cookie(skops);
+		pending = bpf_map_lookup_elem(&live_conns, &cookie);
+		if (pending) {
+			track(skops, cookie, WM_SIDE_CLIENT, pending);
+		} else if (port_watched((__u16)skops->local_port)) {
+			/* a client bound to a watched port explicitly */
+			track(skops, cookie, WM_SIDE_CLIENT, NULL);
+		}
+		break;
+	case BPF_SOCK_OPS_STATE_CB:
+		if (skops->args[1] == BPF_TCP_CLOSE)
+			close_conn(skops, skops->args[0]);
+		break;
+	default:
+		break;
+	}
+	return 1;
+}

@@ -1,0 +1,86 @@
+package dev.wmscope.loader;
+
+import dev.wmscope.loader.internal.Libbpf;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+
+/**
+ * A program of a loaded {@link BpfObject}. Owned by the object (no close of its own); the links
+ * it creates are registered with the object so closing the object detaches them first.
+ */
+public final class BpfProgram {
+  private final BpfObject owner;
+  private final String name;
+  private final MemorySegment prog;
+
+  BpfProgram(BpfObject owner, String name, MemorySegment prog) {
+    this.owner = owner;
+    this.name = name;
+    this.prog = prog;
+  }
+
+  public String name() {
+    return name;
+  }
+
+  /**
+   * Attaches to a cgroup v2 directory with a bpf_link (BPF_LINK_CREATE), which allows other
+   * programs, ours or other tools', on the same cgroup (multi-attach).
+   */
+  public BpfLink attachCgroup(Path cgroupDir) {
+    String op = "attach " + name + " to cgroup " + cgroupDir;
+    try (Arena arena = Arena.ofConfined(); CgroupFd fd = CgroupFd.open(cgroupDir)) {
+      LibbpfLog.capture();
+      MemorySegment state = Native.captureState(arena);
+      var link = (MemorySegment) Libbpf.PROGRAM_ATTACH_CGROUP_E.invokeExact(state, prog, fd.fd());
+      Native.checkPtr(op, link, state);
+      LibbpfLog.drain();
+      return owner.register(new BpfLink(name + "@" + cgroupDir, link));
+    } catch (Throwable t) {
+      LibbpfLog.drain();
+      throw Libbpf.rethrow(t);
+    }
+  }
+
+  /** Attaches by the program's section (tp_btf/..., raw_tp/..., iter/...). */
+  public BpfLink attach() {
+    String op = "attach " + name;
+    try (Arena arena = Arena.ofConfined()) {
+      LibbpfLog.capture();
+      MemorySegment state = Native.captureState(arena);
+      var link = (MemorySegment) Libbpf.PROGRAM_ATTACH_E.invokeExact(state, prog);
+      Native.checkPtr(op, link, state);
+      LibbpfLog.drain();
+      return owner.register(new BpfLink(name, link));
+    } catch (Throwable t) {
+      LibbpfLog.drain();
+      throw Libbpf.rethrow(t);
+    }
+  }
+
+  /** A directory file descriptor of a cgroup, closed with try-with-resources. */
+  private record CgroupFd(int fd) implements AutoCloseable {
+    static CgroupFd open(Path dir) throws Throwable {
+      try (Arena arena = Arena.ofConfined()) {
+        MemorySegment state = Native.captureState(arena);
+        int fd = (int) Libbpf.OPEN_E.invokeExact(state, arena.allocateFrom(dir.toString()),
+            Libbpf.O_RDONLY | Libbpf.O_DIRECTORY | Libbpf.O_CLOEXEC);
+        if (fd < 0) {
+          int errno = Libbpf.errno(state);
+          throw BpfException.fromErrno("open cgroup " + dir, errno, Libbpf.strerror(errno), java.util.List.of());
+        }
+        return new CgroupFd(fd);
+      }
+    }
+
+    @Override
+    public void close() {
+      try {
+        int unused = (int) Libbpf.CLOSE.invokeExact(fd);
+      } catch (Throwable t) {
+        throw Libbpf.rethrow(t);
+      }
+    }
+  }
+}

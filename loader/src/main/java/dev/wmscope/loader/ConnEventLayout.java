@@ -1,0 +1,116 @@
+package dev.wmscope.loader;
+
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Java mirror of {@code struct wm_conn_event} (bpf/include/wmscope_conn.h). ConnEventLayoutTest
+ * holds every member offset and the size to the BTF of the compiled object.
+ */
+public final class ConnEventLayout {
+  private ConnEventLayout() {}
+
+  static final int AF_INET = 2;
+
+  public static final StructLayout LAYOUT = MemoryLayout.structLayout(
+      JAVA_INT.withName("type"),
+      JAVA_SHORT.withName("family"),
+      JAVA_BYTE.withName("side"),
+      MemoryLayout.paddingLayout(1).withName("_pad0"),
+      JAVA_LONG.withName("cookie"),
+      JAVA_LONG.withName("start_ns"),
+      JAVA_LONG.withName("end_ns"),
+      MemoryLayout.sequenceLayout(16, JAVA_BYTE).withName("local_addr"),
+      MemoryLayout.sequenceLayout(16, JAVA_BYTE).withName("remote_addr"),
+      JAVA_SHORT.withName("local_port"),
+      JAVA_SHORT.withName("remote_port"),
+      JAVA_INT.withName("pid"),
+      JAVA_LONG.withName("bytes_received"),
+      JAVA_LONG.withName("bytes_acked"),
+      JAVA_INT.withName("data_segs_in"),
+      JAVA_INT.withName("data_segs_out"),
+      JAVA_INT.withName("srtt_us"),
+      JAVA_INT.withName("total_retrans"),
+      MemoryLayout.sequenceLayout(16, JAVA_BYTE).withName("comm"),
+      JAVA_INT.withName("prev_state"),
+      MemoryLayout.paddingLayout(4).withName("_pad1"));
+
+  private static long off(String name) {
+    return LAYOUT.byteOffset(groupElement(name));
+  }
+
+  private static final long TYPE = off("type");
+  private static final long FAMILY = off("family");
+  private static final long SIDE = off("side");
+  private static final long COOKIE = off("cookie");
+  private static final long START = off("start_ns");
+  private static final long END = off("end_ns");
+  private static final long LOCAL_ADDR = off("local_addr");
+  private static final long REMOTE_ADDR = off("remote_addr");
+  private static final long LOCAL_PORT = off("local_port");
+  private static final long REMOTE_PORT = off("remote_port");
+  private static final long PID = off("pid");
+  private static final long BYTES_RECEIVED = off("bytes_received");
+  private static final long BYTES_ACKED = off("bytes_acked");
+  private static final long SEGS_IN = off("data_segs_in");
+  private static final long SEGS_OUT = off("data_segs_out");
+  private static final long SRTT = off("srtt_us");
+  private static final long RETRANS = off("total_retrans");
+  private static final long COMM = off("comm");
+  private static final long PREV_STATE = off("prev_state");
+
+  /** Decodes one record; the segment must hold at least {@code LAYOUT.byteSize()} bytes. */
+  public static ConnRecord decode(MemorySegment s) {
+    if (s.byteSize() < LAYOUT.byteSize()) {
+      throw new IllegalArgumentException("record of " + s.byteSize() + " bytes, expected " + LAYOUT.byteSize());
+    }
+    int family = Short.toUnsignedInt(s.get(JAVA_SHORT, FAMILY));
+    return new ConnRecord(
+        ConnEventType.of(s.get(JAVA_INT, TYPE)),
+        ConnSide.of(s.get(JAVA_BYTE, SIDE)),
+        s.get(JAVA_LONG, COOKIE),
+        s.get(JAVA_LONG, START),
+        s.get(JAVA_LONG, END),
+        address(s, LOCAL_ADDR, family),
+        Short.toUnsignedInt(s.get(JAVA_SHORT, LOCAL_PORT)),
+        address(s, REMOTE_ADDR, family),
+        Short.toUnsignedInt(s.get(JAVA_SHORT, REMOTE_PORT)),
+        Integer.toUnsignedLong(s.get(JAVA_INT, PID)),
+        cString(s, COMM, 16),
+        s.get(JAVA_LONG, BYTES_RECEIVED),
+        s.get(JAVA_LONG, BYTES_ACKED),
+        Integer.toUnsignedLong(s.get(JAVA_INT, SEGS_IN)),
+        Integer.toUnsignedLong(s.get(JAVA_INT, SEGS_OUT)),
+        Integer.toUnsignedLong(s.get(JAVA_INT, SRTT)),
+        Integer.toUnsignedLong(s.get(JAVA_INT, RETRANS)),
+        s.get(JAVA_INT, PREV_STATE));
+  }
+
+  private static InetAddress address(MemorySegment s, long offset, int family) {
+    byte[] raw = s.asSlice(offset, family == AF_INET ? 4 : 16).toArray(JAVA_BYTE);
+    try {
+      // getByAddress never does DNS; a v4-mapped IPv6 address comes back as Inet4Address
+      return InetAddress.getByAddress(raw);
+    } catch (UnknownHostException e) {
+      throw new IllegalArgumentException("bad address length " + raw.length, e);
+    }
+  }
+
+  private static String cString(MemorySegment s, long offset, int max) {
+    int len = 0;
+    while (len < max && s.get(JAVA_BYTE, offset + len) != 0) {
+      len++;
+    }
+    return new String(s.asSlice(offset, len).toArray(JAVA_BYTE), StandardCharsets.UTF_8);
+  }
+}

@@ -1,0 +1,182 @@
+package dev.wmscope.loader;
+
+import java.nio.file.Path;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Consumer;
+
+/**
+ * The connection-lifecycle probe: wmscope's BPF object loaded, its sock_ops program attached to
+ * a cgroup v2 directory, and a ring-buffer reader decoding {@link ConnRecord}s.
+ *
+ * <p>Lifecycle: {@link #start} opens, sizes, loads and attaches; if any step fails, everything
+ * created so far is released before the exception leaves. {@link #close()} frees the reader,
+ * then detaches the link and frees the object (see {@link BpfObject#close()}); idempotent.
+ *
+ * <p>Threading: {@link #poll} runs on one thread (the agent's poll loop), and close must not
+ * overlap it. The watch/unwatch methods and {@link #drops()} may be called from any thread.
+ */
+public final class ConnectionProbe implements AutoCloseable {
+  /** Program and map names in bpf/src/wmscope.bpf.c. */
+  static final String OBJECT_RESOURCE = "wmscope.bpf.o";
+  static final String PROGRAM_SOCKOPS = "wmscope_sockops";
+  static final String MAP_EVENTS = "events";
+  static final String MAP_LIVE_CONNS = "live_conns";
+  static final String MAP_WATCHED_PORTS = "watched_ports";
+  static final String MAP_WATCHED_PIDS = "watched_pids";
+  static final String MAP_DROPS = "drop_counters";
+
+  /**
+   * Sizing and placement.
+   *
+   * @param cgroup           cgroup v2 directory to attach to (the hierarchy root sees every process)
+   * @param maxConnections   capacity of the live-connection map
+   * @param ringBufferBytes  ring buffer size: a power of two, multiple of the page size
+   */
+  public record Options(Path cgroup, int maxConnections, int ringBufferBytes) {
+    public static final int DEFAULT_MAX_CONNECTIONS = 262_144;
+    public static final int DEFAULT_RING_BUFFER_BYTES = 8 << 20;
+
+    public Options {
+      Objects.requireNonNull(cgroup, "cgroup");
+      if (maxConnections <= 0) {
+        throw new IllegalArgumentException("maxConnections must be positive: " + maxConnections);
+      }
+      if (ringBufferBytes < 4096 || Integer.bitCount(ringBufferBytes) != 1) {
+        throw new IllegalArgumentException(
+            "ringBufferBytes must be a power of two of at least 4096: " + ringBufferBytes);
+      }
+    }
+
+    /** Defaults on the root of the host's cgroup v2 hierarchy. */
+    public static Options defaults() {
+      return new Options(CgroupV2.requireMount(), DEFAULT_MAX_CONNECTIONS, DEFAULT_RING_BUFFER_BYTES);
+    }
+
+    public Options withCgroup(Path dir) {
+      return new Options(dir, maxConnections, ringBufferBytes);
+    }
+
+    public Options withRingBufferBytes(int bytes) {
+      return new Options(cgroup, maxConnections, bytes);
+    }
+
+    public Options withMaxConnections(int n) {
+      return new Options(cgroup, n, ringBufferBytes);
+    }
+  }
+
+  private final BpfObject object;
+  private final BpfMap watchedPorts;
+  private final BpfMap watchedPids;
+  private final BpfMap liveConns;
+  private final BpfMap drops;
+  private final RingBufferReader reader;
+  private final Consumer<ConnRecord> sink;
+  private long decodeErrors;
+
+  private ConnectionProbe(BpfObject object, Consumer<ConnRecord> sink, Options options) {
+    this.object = object;
+    this.sink = sink;
+    this.watchedPorts = object.map(MAP_WATCHED_PORTS);
+    this.watchedPids = object.map(MAP_WATCHED_PIDS);
+    this.liveConns = object.map(MAP_LIVE_CONNS);
+    this.drops = object.map(MAP_DROPS);
+    // The reader exists before the program is attached, so no early record waits unread.
+    this.reader = new RingBufferReader(object.map(MAP_EVENTS), this::onRecord);
+    try {
+      object.program(PROGRAM_SOCKOPS).attachCgroup(options.cgroup());
+    } catch (RuntimeException e) {
+      reader.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Loads and attaches the probe. Records are handed to {@code sink} on the thread calling
+   * {@link #poll}; the sink must copy nothing (records are immutable) and should not block.
+   */
+  public static ConnectionProbe start(Options options, Consumer<ConnRecord> sink) {
+    BpfObject object = BpfObject.openResource(ConnectionProbe.class, OBJECT_RESOURCE);
+    try {
+      object.setMaxEntries(MAP_LIVE_CONNS, options.maxConnections());
+      object.setMaxEntries(MAP_EVENTS, options.ringBufferBytes());
+      object.load();
+      return new ConnectionProbe(object, sink, options);
+    } catch (RuntimeException e) {
+      object.close();
+      throw e;
+    }
+  }
+
+  /** Tracks connections accepted on this local port from now on. */
+  public void watchPort(int port) {
+    checkPort(port);
+    watchedPorts.putU16(port);
+  }
+
+  public void unwatchPort(int port) {
+    checkPort(port);
+    watchedPorts.removeU16(port);
+  }
+
+  /** Tracks connections this process (tgid) initiates from now on. */
+  public void watchPid(int pid) {
+    watchedPids.putU32(pid);
+  }
+
+  public void unwatchPid(int pid) {
+    watchedPids.removeU32(pid);
+  }
+
+  /** Waits up to {@code timeoutMillis} for records and delivers them to the sink. */
+  public int poll(int timeoutMillis) {
+    return reader.poll(timeoutMillis);
+  }
+
+  /** Kernel-side losses so far, by reason (monotonic counters). */
+  public Map<DropReason, Long> drops() {
+    Map<DropReason, Long> out = new EnumMap<>(DropReason.class);
+    for (DropReason r : DropReason.values()) {
+      out.put(r, drops.sumPerCpuU64(r.ordinal()));
+    }
+    return out;
+  }
+
+  /** Records that could not be decoded or whose sink threw (counted, never propagated). */
+  public long decodeErrors() {
+    return decodeErrors + reader.handlerErrors();
+  }
+
+  /** Connections currently tracked by the kernel (walks the map: diagnostics and tests). */
+  public int trackedConnections() {
+    return liveConns.count();
+  }
+
+  private void onRecord(java.lang.foreign.MemorySegment data) {
+    ConnRecord record;
+    try {
+      record = ConnEventLayout.decode(data);
+    } catch (RuntimeException e) {
+      decodeErrors++;
+      return;
+    }
+    sink.accept(record);
+  }
+
+  private static void checkPort(int port) {
+    if (port <= 0 || port > 65535) {
+      throw new IllegalArgumentException("port out of range 1-65535: " + port);
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      reader.close();
+    } finally {
+      object.close();
+    }
+  }
+}

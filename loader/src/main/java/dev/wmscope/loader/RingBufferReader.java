@@ -1,0 +1,109 @@
+package dev.wmscope.loader;
+
+import dev.wmscope.loader.internal.Libbpf;
+import dev.wmscope.loader.internal.Upcalls;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.MethodType;
+import java.util.function.Consumer;
+
+/**
+ * Reads a BPF ring buffer map with libbpf's ring_buffer__poll and an FFM upcall.
+ *
+ * <p>The handler runs on the polling thread, once per record, with a segment that is only
+ * valid during the call: it must copy what it needs and must not block. Exceptions thrown by
+ * the handler are counted ({@link #handlerErrors()}), never propagated through native code.
+ *
+ * <p>Threading: {@link #poll} must be called from one thread at a time; {@link #close()} must
+ * not run concurrently with a poll (the owner stops its poll loop first). Closing frees the
+ * libbpf ring buffer and then the upcall stub; it is idempotent.
+ */
+public final class RingBufferReader implements AutoCloseable {
+  private static final MethodHandle ON_SAMPLE;
+
+  static {
+    try {
+      ON_SAMPLE = MethodHandles.lookup().findVirtual(RingBufferReader.class, "onSample",
+          MethodType.methodType(int.class, MemorySegment.class, MemorySegment.class, long.class));
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  private final String name;
+  private final Consumer<MemorySegment> handler;
+  private final Arena arena = Arena.ofShared();
+  private MemorySegment rb;
+  private long handlerErrors;
+
+  public RingBufferReader(BpfMap map, Consumer<MemorySegment> handler) {
+    this.name = map.name();
+    this.handler = handler;
+    try (Arena call = Arena.ofConfined()) {
+      MemorySegment stub = Upcalls.stub(ON_SAMPLE.bindTo(this), Libbpf.SAMPLE_FN, arena);
+      MemorySegment state = Native.captureState(call);
+      LibbpfLog.capture();
+      var ptr = (MemorySegment) Libbpf.RING_BUFFER_NEW_E.invokeExact(state, map.fd(), stub,
+          MemorySegment.NULL, MemorySegment.NULL);
+      Native.checkPtr("create ring buffer reader for " + name, ptr, state);
+      LibbpfLog.drain();
+      rb = ptr;
+    } catch (Throwable t) {
+      LibbpfLog.drain();
+      arena.close();
+      throw Libbpf.rethrow(t);
+    }
+  }
+
+  /**
+   * Waits up to {@code timeoutMillis} for records and hands each to the handler.
+   *
+   * @return the number of records consumed (0 on timeout or when interrupted by a signal)
+   */
+  public int poll(int timeoutMillis) {
+    if (rb == null) {
+      throw new IllegalStateException("ring buffer reader " + name + " is closed");
+    }
+    try {
+      int n = (int) Libbpf.RING_BUFFER_POLL.invokeExact(rb, timeoutMillis);
+      if (n == -4) { // EINTR: a signal arrived, e.g. while the JVM shuts down
+        return 0;
+      }
+      return Native.checkInt("poll ring buffer " + name, n);
+    } catch (Throwable t) {
+      throw Libbpf.rethrow(t);
+    }
+  }
+
+  /** Records whose handler threw. */
+  public long handlerErrors() {
+    return handlerErrors;
+  }
+
+  @SuppressWarnings("unused") // called from native code
+  private int onSample(MemorySegment ctx, MemorySegment data, long size) {
+    try {
+      handler.accept(data.reinterpret(size));
+    } catch (Throwable t) {
+      handlerErrors++;
+    }
+    return 0;
+  }
+
+  @Override
+  public synchronized void close() {
+    if (rb == null) {
+      return;
+    }
+    try {
+      Libbpf.RING_BUFFER_FREE.invokeExact(rb);
+    } catch (Throwable t) {
+      throw Libbpf.rethrow(t);
+    } finally {
+      rb = null;
+      arena.close(); // only after ring_buffer__free: libbpf no longer holds the stub
+    }
+  }
+}

@@ -1,0 +1,167 @@
+package dev.wmscope.loader;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.wmscope.loader.testing.KernelTest;
+import dev.wmscope.loader.testing.LoopbackTraffic;
+import dev.wmscope.loader.testing.LoopbackTraffic.Exchange;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/** The real sock_ops program on the host's cgroup v2 root, with loopback ground truth. */
+@KernelTest
+class ConnectionProbeKernelIT {
+  private static final InetAddress V4 = InetAddress.getLoopbackAddress();
+
+  private final List<ConnRecord> records = new ArrayList<>();
+
+  private ConnectionProbe startProbe() {
+    return ConnectionProbe.start(ConnectionProbe.Options.defaults(), records::add);
+  }
+
+  /** Polls until {@code expectedCloses} close records for the port arrived, or 20 s passed. */
+  private List<ConnRecord> closesFor(ConnectionProbe probe, int port, int expectedCloses) {
+    long deadline = System.nanoTime() + 20_000_000_000L;
+    while (System.nanoTime() < deadline && closes(port).size() < expectedCloses) {
+      probe.poll(100);
+    }
+    probe.poll(200); // anything beyond the expected count would show up here
+    return closes(port);
+  }
+
+  private List<ConnRecord> closes(int port) {
+    return records.stream()
+        .filter(r -> r.type() == ConnEventType.CLOSE && (r.localPort() == port || r.remotePort() == port))
+        .toList();
+  }
+
+  private List<ConnRecord> opens(int port) {
+    return records.stream().filter(r -> r.type() == ConnEventType.OPEN && r.localPort() == port).toList();
+  }
+
+  @Test
+  void twoHundredConnectionsGiveExactlyTwoHundredExactRecords() throws Exception {
+    try (ConnectionProbe probe = startProbe(); var server = new LoopbackTraffic.Server(V4)) {
+      probe.watchPort(server.port());
+      List<Exchange> truth = LoopbackTraffic.exchanges(V4, server.port(), 200, 100, 37);
+
+      List<ConnRecord> closed = closesFor(probe, server.port(), 200);
+
+      assertThat(closed).hasSize(200);
+      assertThat(opens(server.port())).hasSize(200);
+      Map<Integer, ConnRecord> byClientPort =
+          closed.stream().collect(Collectors.toMap(ConnRecord::remotePort, Function.identity()));
+      for (Exchange x : truth) {
+        ConnRecord r = byClientPort.get(x.clientPort());
+        assertThat(r).as("record for client port %d", x.clientPort()).isNotNull();
+        assertThat(r.side()).isEqualTo(ConnSide.SERVER);
+        assertThat(r.localPort()).isEqualTo(server.port());
+        assertThat(r.localAddress()).isEqualTo(V4);
+        assertThat(r.remoteAddress()).isEqualTo(V4);
+        assertThat(r.bytesReceived()).as("bytes received, client port %d", x.clientPort()).isEqualTo(x.bytesSentByClient());
+        assertThat(r.bytesAcked()).as("bytes acked, client port %d", x.clientPort()).isEqualTo(x.bytesSentByServer());
+        assertThat(r.endMonoNanos()).isGreaterThan(r.startMonoNanos());
+        assertThat(r.dataSegsIn()).isPositive();
+        assertThat(r.dataSegsOut()).isPositive();
+      }
+      assertThat(probe.drops()).containsEntry(DropReason.RINGBUF_FULL, 0L).containsEntry(DropReason.CONN_MAP_FULL, 0L);
+      assertThat(probe.trackedConnections()).as("entries left in live_conns").isZero();
+    }
+  }
+
+  @Test
+  void unwatchedPortProducesNothing() throws Exception {
+    try (ConnectionProbe probe = startProbe();
+        var watched = new LoopbackTraffic.Server(V4);
+        var unwatched = new LoopbackTraffic.Server(V4)) {
+      probe.watchPort(watched.port());
+      LoopbackTraffic.exchanges(V4, unwatched.port(), 20, 10, 3);
+      LoopbackTraffic.exchanges(V4, watched.port(), 1, 10, 3);
+
+      closesFor(probe, watched.port(), 1);
+
+      assertThat(closes(watched.port())).hasSize(1);
+      assertThat(records).noneMatch(r -> r.localPort() == unwatched.port() || r.remotePort() == unwatched.port());
+    }
+  }
+
+  @Test
+  void ipv6LoopbackIsTrackedWithExactBytes() throws Exception {
+    InetAddress v6 = InetAddress.getByName("::1");
+    try (ConnectionProbe probe = startProbe(); var server = new LoopbackTraffic.Server(v6)) {
+      probe.watchPort(server.port());
+      List<Exchange> truth = LoopbackTraffic.exchanges(v6, server.port(), 50, 1000, 101);
+
+      List<ConnRecord> closed = closesFor(probe, server.port(), 50);
+
+      assertThat(closed).hasSize(50);
+      Map<Integer, ConnRecord> byClientPort =
+          closed.stream().collect(Collectors.toMap(ConnRecord::remotePort, Function.identity()));
+      for (Exchange x : truth) {
+        ConnRecord r = byClientPort.get(x.clientPort());
+        assertThat(r.remoteAddress()).isInstanceOf(Inet6Address.class).isEqualTo(v6);
+        assertThat(r.ipv6()).isTrue();
+        assertThat(r.bytesReceived()).isEqualTo(x.bytesSentByClient());
+        assertThat(r.bytesAcked()).isEqualTo(x.bytesSentByServer());
+      }
+    }
+  }
+
+  @Test
+  void v4MappedConnectionsOnADualStackSocketDecodeAsIpv4() throws Exception {
+    // a server bound to :: accepts IPv4 clients as ::ffff:127.0.0.1
+    try (ConnectionProbe probe = startProbe(); var server = new LoopbackTraffic.Server(InetAddress.getByName("::"))) {
+      probe.watchPort(server.port());
+      Exchange x = LoopbackTraffic.exchange(V4, server.port(), 64);
+
+      List<ConnRecord> closed = closesFor(probe, server.port(), 1);
+
+      assertThat(closed).singleElement().satisfies(r -> {
+        assertThat(r.remoteAddress()).isEqualTo(V4);
+        assertThat(r.ipv6()).isFalse();
+        assertThat(r.remotePort()).isEqualTo(x.clientPort());
+        assertThat(r.bytesReceived()).isEqualTo(x.bytesSentByClient());
+      });
+    }
+  }
+
+  @Test
+  void outboundConnectionsOfAWatchedProcessAreClientSide() throws Exception {
+    int self = (int) ProcessHandle.current().pid();
+    try (ConnectionProbe probe = startProbe(); var server = new LoopbackTraffic.Server(V4)) {
+      probe.watchPid(self); // the server port stays unwatched: only our connects count
+      List<Exchange> truth = LoopbackTraffic.exchanges(V4, server.port(), 10, 500, 11);
+
+      List<ConnRecord> closed = closesFor(probe, server.port(), 10);
+
+      assertThat(closed).hasSize(10).allSatisfy(r -> {
+        assertThat(r.side()).isEqualTo(ConnSide.CLIENT);
+        assertThat(r.pid()).isEqualTo(self);
+        assertThat(r.comm()).isNotEmpty();
+        assertThat(r.remotePort()).isEqualTo(server.port());
+      });
+      Map<Integer, ConnRecord> byLocalPort =
+          closed.stream().collect(Collectors.toMap(ConnRecord::localPort, Function.identity()));
+      for (Exchange x : truth) {
+        ConnRecord r = byLocalPort.get(x.clientPort());
+        assertThat(r.bytesAcked()).as("client bytes sent").isEqualTo(x.bytesSentByClient());
+        assertThat(r.bytesReceived()).as("client bytes received").isEqualTo(x.bytesSentByServer());
+      }
+    }
+  }
+
+  @Test
+  void closingTwiceIsHarmlessAndDetaches() {
+    ConnectionProbe probe = startProbe();
+    assertThat(BpfSystem.wmscopePrograms()).extracting(BpfSystem.LoadedProgram::name).contains("wmscope_sockops");
+    probe.close();
+    probe.close();
+    assertThat(BpfSystem.wmscopePrograms()).isEmpty();
+  }
+}

@@ -1,0 +1,91 @@
+package dev.wmscope.loader.testing;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.wmscope.loader.BpfSystem;
+import dev.wmscope.loader.CgroupV2;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.opentest4j.TestAbortedException;
+
+/**
+ * Gate and leak check for kernel tests. Before all: skip (or fail when WMSCOPE_REQUIRE_KERNEL=1)
+ * unless this process is root on a kernel with BTF and a cgroup v2 mount and libbpf loads.
+ * After each: no program named wmscope_* is loaded, the kernel has no more links than before
+ * the test, and this process holds no more BPF file descriptors than before.
+ */
+public final class KernelTestExtension implements BeforeAllCallback, BeforeEachCallback, AfterEachCallback {
+  public static final String REQUIRE_ENV = "WMSCOPE_REQUIRE_KERNEL";
+  private static final ExtensionContext.Namespace NS = ExtensionContext.Namespace.create(KernelTestExtension.class);
+
+  @Override
+  public void beforeAll(ExtensionContext context) {
+    List<String> missing = missingRequirements();
+    if (missing.isEmpty()) {
+      return;
+    }
+    String reason = "kernel test needs " + String.join(", ", missing);
+    if ("1".equals(System.getenv(REQUIRE_ENV))) {
+      throw new AssertionError(reason + " (" + REQUIRE_ENV + "=1 forbids skipping)");
+    }
+    throw new TestAbortedException(reason);
+  }
+
+  /** What this host lacks for kernel tests, empty when they can run. */
+  public static List<String> missingRequirements() {
+    List<String> missing = new ArrayList<>();
+    try {
+      if (BpfSystem.effectiveUid() != 0) {
+        missing.add("root (CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN)");
+      }
+    } catch (RuntimeException | LinkageError e) {
+      missing.add("libbpf.so.1 (" + e.getMessage() + ")");
+      return missing;
+    }
+    if (!Files.isReadable(Path.of("/sys/kernel/btf/vmlinux"))) {
+      missing.add("kernel BTF at /sys/kernel/btf/vmlinux");
+    }
+    if (CgroupV2.findMount().isEmpty()) {
+      missing.add("a cgroup v2 mount");
+    }
+    return missing;
+  }
+
+  @Override
+  public void beforeEach(ExtensionContext context) {
+    context.getStore(NS).put("links", BpfSystem.linkIds().size());
+    context.getStore(NS).put("fds", bpfFds());
+  }
+
+  @Override
+  public void afterEach(ExtensionContext context) {
+    int linksBefore = context.getStore(NS).get("links", Integer.class);
+    long fdsBefore = context.getStore(NS).get("fds", Long.class);
+    assertThat(BpfSystem.wmscopePrograms()).as("wmscope programs still loaded after the test").isEmpty();
+    assertThat(BpfSystem.linkIds().size()).as("BPF links in the kernel after the test").isLessThanOrEqualTo(linksBefore);
+    assertThat(bpfFds()).as("BPF file descriptors this process holds after the test").isLessThanOrEqualTo(fdsBefore);
+  }
+
+  /** File descriptors of this process that refer to BPF objects (anon_inode:bpf-map etc.). */
+  public static long bpfFds() {
+    try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+      return fds.filter(fd -> {
+        try {
+          return Files.readSymbolicLink(fd).toString().startsWith("anon_inode:bpf");
+        } catch (IOException e) {
+          return false; // closed meanwhile
+        }
+      }).count();
+    } catch (IOException e) {
+      throw new IllegalStateException("list /proc/self/fd", e);
+    }
+  }
+}
