@@ -1,0 +1,275 @@
+package dev.wmscope.otel;
+
+import static dev.wmscope.otel.TelemetryNames.CLIENT_ADDRESS;
+import static dev.wmscope.otel.TelemetryNames.CLIENT_PORT;
+import static dev.wmscope.otel.TelemetryNames.CONNECTIONS_ACTIVE;
+import static dev.wmscope.otel.TelemetryNames.CONNECTIONS_ACTIVE_DESCRIPTION;
+import static dev.wmscope.otel.TelemetryNames.CONNECTIONS_CLOSED;
+import static dev.wmscope.otel.TelemetryNames.CONNECTIONS_CLOSED_DESCRIPTION;
+import static dev.wmscope.otel.TelemetryNames.CONNECTIONS_OPENED;
+import static dev.wmscope.otel.TelemetryNames.CONNECTIONS_OPENED_DESCRIPTION;
+import static dev.wmscope.otel.TelemetryNames.CONNECTION_DURATION;
+import static dev.wmscope.otel.TelemetryNames.CONNECTION_DURATION_BUCKETS;
+import static dev.wmscope.otel.TelemetryNames.CONNECTION_DURATION_DESCRIPTION;
+import static dev.wmscope.otel.TelemetryNames.CONNECTION_DURATION_MS;
+import static dev.wmscope.otel.TelemetryNames.CONNECTION_DURATION_UNIT;
+import static dev.wmscope.otel.TelemetryNames.CONNECTION_SIDE;
+import static dev.wmscope.otel.TelemetryNames.IO_RECEIVE;
+import static dev.wmscope.otel.TelemetryNames.IO_TRANSMIT;
+import static dev.wmscope.otel.TelemetryNames.NETWORK_IO;
+import static dev.wmscope.otel.TelemetryNames.NETWORK_IO_DESCRIPTION;
+import static dev.wmscope.otel.TelemetryNames.NETWORK_IO_DIRECTION;
+import static dev.wmscope.otel.TelemetryNames.NETWORK_IO_UNIT;
+import static dev.wmscope.otel.TelemetryNames.NETWORK_LOCAL_ADDRESS;
+import static dev.wmscope.otel.TelemetryNames.NETWORK_LOCAL_PORT;
+import static dev.wmscope.otel.TelemetryNames.NETWORK_PEER_ADDRESS;
+import static dev.wmscope.otel.TelemetryNames.NETWORK_PEER_PORT;
+import static dev.wmscope.otel.TelemetryNames.NETWORK_TRANSPORT;
+import static dev.wmscope.otel.TelemetryNames.NETWORK_TYPE;
+import static dev.wmscope.otel.TelemetryNames.PROCESS_EXECUTABLE_NAME;
+import static dev.wmscope.otel.TelemetryNames.PROCESS_PID;
+import static dev.wmscope.otel.TelemetryNames.SCHEMA_URL;
+import static dev.wmscope.otel.TelemetryNames.SCOPE_NAME;
+import static dev.wmscope.otel.TelemetryNames.SERVER_ADDRESS;
+import static dev.wmscope.otel.TelemetryNames.SERVER_PORT;
+import static dev.wmscope.otel.TelemetryNames.SIDE_CLIENT;
+import static dev.wmscope.otel.TelemetryNames.SIDE_SERVER;
+import static dev.wmscope.otel.TelemetryNames.TCP_BYTES_RECEIVED;
+import static dev.wmscope.otel.TelemetryNames.TCP_BYTES_SENT;
+import static dev.wmscope.otel.TelemetryNames.TCP_RETRANSMITS;
+import static dev.wmscope.otel.TelemetryNames.TCP_RTT_US;
+import static dev.wmscope.otel.TelemetryNames.TCP_SEGS_IN;
+import static dev.wmscope.otel.TelemetryNames.TCP_SEGS_OUT;
+import static dev.wmscope.otel.TelemetryNames.UNIT_CONNECTIONS;
+
+import dev.wmscope.otel.ConnectionEvent.Side;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.common.AttributesBuilder;
+import io.opentelemetry.api.metrics.DoubleHistogram;
+import io.opentelemetry.api.metrics.LongCounter;
+import io.opentelemetry.api.metrics.LongUpDownCounter;
+import io.opentelemetry.api.metrics.Meter;
+import io.opentelemetry.api.metrics.MeterBuilder;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.api.trace.TracerBuilder;
+import io.opentelemetry.semconv.NetworkAttributes.NetworkTransportValues;
+import io.opentelemetry.semconv.NetworkAttributes.NetworkTypeValues;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Turns {@link ConnectionEvent}s into OpenTelemetry signals: one span per closed connection and
+ * connection/byte/duration metrics aggregated by server port, side, IP family and process.
+ *
+ * <p>Thread-safe: any number of threads may call {@link #opened} and {@link #closed}
+ * concurrently. Instruments are built once in the constructor and metric attribute sets are
+ * cached, so the per-event cost is the span plus a map lookup.
+ *
+ * <p>Ownership: the {@link OpenTelemetry} instance belongs to the caller, who builds it (the
+ * agent's entry point, via autoconfigure) and flushes and shuts it down. This class holds no
+ * resources of its own and has nothing to close. It never touches {@code GlobalOpenTelemetry}.
+ */
+public final class ConnectionTelemetry {
+
+  /**
+   * Cap on cached metric attribute sets. Worker reloads replace PIDs, so without a cap the cache
+   * would grow for the life of the agent; clearing it now and then costs only a rebuild.
+   */
+  private static final int MAX_CACHED_ATTRIBUTE_SETS = 4096;
+
+  private final Tracer tracer;
+  private final LongCounter opened;
+  private final LongCounter closed;
+  private final LongUpDownCounter active;
+  private final DoubleHistogram duration;
+  private final LongCounter networkIo;
+  private final ConcurrentHashMap<Long, MetricAttributes> metricAttributes =
+      new ConcurrentHashMap<>();
+
+  /**
+   * @param openTelemetry the caller-owned API entry point; its tracer and meter providers supply
+   *     a tracer and meter with scope {@value TelemetryNames#SCOPE_NAME}
+   */
+  public ConnectionTelemetry(OpenTelemetry openTelemetry) {
+    Objects.requireNonNull(openTelemetry, "openTelemetry");
+    // Implementation-Version from the jar manifest; absent when running from classes/ in tests.
+    String version = ConnectionTelemetry.class.getPackage().getImplementationVersion();
+    TracerBuilder tracerBuilder =
+        openTelemetry.getTracerProvider().tracerBuilder(SCOPE_NAME).setSchemaUrl(SCHEMA_URL);
+    MeterBuilder meterBuilder =
+        openTelemetry.getMeterProvider().meterBuilder(SCOPE_NAME).setSchemaUrl(SCHEMA_URL);
+    if (version != null) {
+      tracerBuilder.setInstrumentationVersion(version);
+      meterBuilder.setInstrumentationVersion(version);
+    }
+    tracer = tracerBuilder.build();
+    Meter meter = meterBuilder.build();
+
+    opened =
+        meter
+            .counterBuilder(CONNECTIONS_OPENED)
+            .setDescription(CONNECTIONS_OPENED_DESCRIPTION)
+            .setUnit(UNIT_CONNECTIONS)
+            .build();
+    closed =
+        meter
+            .counterBuilder(CONNECTIONS_CLOSED)
+            .setDescription(CONNECTIONS_CLOSED_DESCRIPTION)
+            .setUnit(UNIT_CONNECTIONS)
+            .build();
+    active =
+        meter
+            .upDownCounterBuilder(CONNECTIONS_ACTIVE)
+            .setDescription(CONNECTIONS_ACTIVE_DESCRIPTION)
+            .setUnit(UNIT_CONNECTIONS)
+            .build();
+    duration =
+        meter
+            .histogramBuilder(CONNECTION_DURATION)
+            .setDescription(CONNECTION_DURATION_DESCRIPTION)
+            .setUnit(CONNECTION_DURATION_UNIT)
+            .setExplicitBucketBoundariesAdvice(CONNECTION_DURATION_BUCKETS)
+            .build();
+    networkIo =
+        meter
+            .counterBuilder(NETWORK_IO)
+            .setDescription(NETWORK_IO_DESCRIPTION)
+            .setUnit(NETWORK_IO_UNIT)
+            .build();
+  }
+
+  /** Records a newly established connection. Only side, IP family, ports and pid are read. */
+  public void opened(ConnectionEvent e) {
+    Attributes attributes = metricAttributes(e).common();
+    opened.add(1, attributes);
+    active.add(1, attributes);
+  }
+
+  /**
+   * Records a closed connection: emits its span (timestamps from the event, no parent) and
+   * updates the closed, active, byte and duration metrics.
+   */
+  public void closed(ConnectionEvent e) {
+    long start = e.startEpochNanos();
+    // start + duration equals endEpochNanos for a well-formed event and never precedes start.
+    long end = start + e.durationNanos();
+    Span span =
+        tracer
+            .spanBuilder(spanName(e))
+            .setSpanKind(e.side() == Side.SERVER ? SpanKind.SERVER : SpanKind.CLIENT)
+            .setNoParent()
+            .setStartTimestamp(start, TimeUnit.NANOSECONDS)
+            .startSpan();
+    // Build the ~20 attributes only for spans the sampler kept; it decides on name and kind.
+    if (span.isRecording()) {
+      span.setAllAttributes(spanAttributes(e));
+    }
+    span.end(end, TimeUnit.NANOSECONDS);
+
+    MetricAttributes m = metricAttributes(e);
+    closed.add(1, m.common());
+    active.add(-1, m.common());
+    if (e.bytesReceived() > 0) {
+      networkIo.add(e.bytesReceived(), m.receive());
+    }
+    if (e.bytesSent() > 0) {
+      networkIo.add(e.bytesSent(), m.transmit());
+    }
+    duration.record(e.durationNanos() / 1e9, m.common());
+  }
+
+  /**
+   * The full per-connection attribute set of a span. Public and static because the agent also
+   * writes these as JSON lines, which must use exactly the same keys and values.
+   */
+  public static Attributes spanAttributes(ConnectionEvent e) {
+    boolean server = e.side() == Side.SERVER;
+    AttributesBuilder b =
+        Attributes.builder()
+            .put(NETWORK_TRANSPORT, NetworkTransportValues.TCP)
+            .put(NETWORK_TYPE, networkType(e))
+            .put(NETWORK_PEER_ADDRESS, e.peerAddress())
+            .put(NETWORK_PEER_PORT, e.peerPort())
+            .put(NETWORK_LOCAL_ADDRESS, e.localAddress())
+            .put(NETWORK_LOCAL_PORT, e.localPort())
+            .put(SERVER_ADDRESS, e.serverAddress())
+            .put(SERVER_PORT, e.serverPort())
+            // The client is the peer of an accepted connection and this host for an initiated one.
+            .put(CLIENT_ADDRESS, server ? e.peerAddress() : e.localAddress())
+            .put(CLIENT_PORT, server ? e.peerPort() : e.localPort())
+            .put(CONNECTION_SIDE, server ? SIDE_SERVER : SIDE_CLIENT)
+            .put(TCP_BYTES_RECEIVED, e.bytesReceived())
+            .put(TCP_BYTES_SENT, e.bytesSent())
+            .put(TCP_SEGS_IN, e.segmentsIn())
+            .put(TCP_SEGS_OUT, e.segmentsOut())
+            .put(TCP_RTT_US, e.srttMicros())
+            .put(TCP_RETRANSMITS, e.retransmits())
+            .put(CONNECTION_DURATION_MS, e.durationNanos() / 1e6);
+    if (e.pid() > 0) {
+      b.put(PROCESS_PID, e.pid());
+    }
+    if (e.processName() != null && !e.processName().isEmpty()) {
+      b.put(PROCESS_EXECUTABLE_NAME, e.processName());
+    }
+    return b.build();
+  }
+
+  /** "tcp host:port" of the server end, IPv6 hosts in brackets as in a URI authority. */
+  static String spanName(ConnectionEvent e) {
+    String host = e.serverAddress();
+    return host.indexOf(':') >= 0
+        ? "tcp [" + host + "]:" + e.serverPort()
+        : "tcp " + host + ":" + e.serverPort();
+  }
+
+  private static String networkType(ConnectionEvent e) {
+    return e.ipv6() ? NetworkTypeValues.IPV6 : NetworkTypeValues.IPV4;
+  }
+
+  /** Cached low-cardinality attributes for the event's (server port, side, family, pid). */
+  private MetricAttributes metricAttributes(ConnectionEvent e) {
+    // Pack the label set into one long: pid in the high half (a tgid fits 32 bits; Linux
+    // pid_max is at most 2^22), then the 16-bit port, then one bit each for side and family.
+    long pid = e.pid() > 0 ? e.pid() : 0;
+    long key =
+        pid << 32
+            | (e.serverPort() & 0xFFFFL) << 2
+            | (e.side() == Side.CLIENT ? 2L : 0L)
+            | (e.ipv6() ? 1L : 0L);
+    MetricAttributes cached = metricAttributes.get(key);
+    if (cached != null) {
+      return cached;
+    }
+    if (metricAttributes.size() >= MAX_CACHED_ATTRIBUTE_SETS) {
+      metricAttributes.clear();
+    }
+    return metricAttributes.computeIfAbsent(key, k -> MetricAttributes.of(e));
+  }
+
+  /**
+   * Pre-built metric attribute sets for one label set. Never the client or peer address or
+   * port: those are unbounded and would explode metric cardinality.
+   */
+  private record MetricAttributes(Attributes common, Attributes receive, Attributes transmit) {
+
+    static MetricAttributes of(ConnectionEvent e) {
+      AttributesBuilder b =
+          Attributes.builder()
+              .put(SERVER_PORT, e.serverPort())
+              .put(CONNECTION_SIDE, e.side() == Side.SERVER ? SIDE_SERVER : SIDE_CLIENT)
+              .put(NETWORK_TYPE, networkType(e));
+      if (e.pid() > 0) {
+        b.put(PROCESS_PID, e.pid());
+      }
+      Attributes common = b.build();
+      return new MetricAttributes(
+          common,
+          common.toBuilder().put(NETWORK_IO_DIRECTION, IO_RECEIVE).build(),
+          common.toBuilder().put(NETWORK_IO_DIRECTION, IO_TRANSMIT).build());
+    }
+  }
+}

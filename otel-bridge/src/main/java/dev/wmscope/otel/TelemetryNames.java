@@ -1,0 +1,114 @@
+package dev.wmscope.otel;
+
+import static io.opentelemetry.api.common.AttributeKey.doubleKey;
+import static io.opentelemetry.api.common.AttributeKey.longKey;
+import static io.opentelemetry.api.common.AttributeKey.stringKey;
+
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.semconv.ClientAttributes;
+import io.opentelemetry.semconv.ErrorAttributes;
+import io.opentelemetry.semconv.NetworkAttributes;
+import io.opentelemetry.semconv.SchemaUrls;
+import io.opentelemetry.semconv.ServerAttributes;
+import java.util.List;
+
+/**
+ * Every attribute key, metric name, description and unit the bridge emits. These names are a
+ * public contract: dashboards, alerts and the agent's JSON-lines output depend on them.
+ *
+ * <p>Semantic-convention keys come first; where the stable semconv artifact does not (yet) carry
+ * a key we spell the convention's name ourselves. Our own names live under {@code wmscope.}.
+ */
+public final class TelemetryNames {
+
+  private TelemetryNames() {}
+
+  /** Instrumentation scope of every tracer and meter the bridge creates. */
+  public static final String SCOPE_NAME = "dev.wmscope";
+
+  /** Semantic-conventions version the semconv names below follow (opentelemetry-semconv). */
+  public static final String SCHEMA_URL = SchemaUrls.V1_45_0;
+
+  // --- Semantic-convention attributes (stable artifact) ---
+
+  public static final AttributeKey<String> NETWORK_TRANSPORT = NetworkAttributes.NETWORK_TRANSPORT;
+  public static final AttributeKey<String> NETWORK_TYPE = NetworkAttributes.NETWORK_TYPE;
+  public static final AttributeKey<String> NETWORK_PEER_ADDRESS =
+      NetworkAttributes.NETWORK_PEER_ADDRESS;
+  public static final AttributeKey<Long> NETWORK_PEER_PORT = NetworkAttributes.NETWORK_PEER_PORT;
+  public static final AttributeKey<String> NETWORK_LOCAL_ADDRESS =
+      NetworkAttributes.NETWORK_LOCAL_ADDRESS;
+  public static final AttributeKey<Long> NETWORK_LOCAL_PORT = NetworkAttributes.NETWORK_LOCAL_PORT;
+  public static final AttributeKey<String> SERVER_ADDRESS = ServerAttributes.SERVER_ADDRESS;
+  public static final AttributeKey<Long> SERVER_PORT = ServerAttributes.SERVER_PORT;
+  public static final AttributeKey<String> CLIENT_ADDRESS = ClientAttributes.CLIENT_ADDRESS;
+  public static final AttributeKey<Long> CLIENT_PORT = ClientAttributes.CLIENT_PORT;
+  /** Reserved for failed or reset connections; the bridge does not set it yet. */
+  public static final AttributeKey<String> ERROR_TYPE = ErrorAttributes.ERROR_TYPE;
+
+  // --- Semantic-convention attributes still incubating: same names, defined here so we need
+  // not depend on the unstable semconv-incubating artifact ---
+
+  public static final AttributeKey<String> NETWORK_IO_DIRECTION = stringKey("network.io.direction");
+  public static final AttributeKey<Long> PROCESS_PID = longKey("process.pid");
+  public static final AttributeKey<String> PROCESS_EXECUTABLE_NAME =
+      stringKey("process.executable.name");
+
+  /** Values of {@link #NETWORK_IO_DIRECTION}. */
+  public static final String IO_RECEIVE = "receive";
+
+  public static final String IO_TRANSMIT = "transmit";
+
+  // --- wmscope attributes ---
+
+  /** "server" for an accepted connection, "client" for one this host initiated. */
+  public static final AttributeKey<String> CONNECTION_SIDE = stringKey("wmscope.connection.side");
+
+  public static final String SIDE_SERVER = "server";
+  public static final String SIDE_CLIENT = "client";
+
+  public static final AttributeKey<Long> TCP_BYTES_RECEIVED = longKey("wmscope.tcp.bytes_received");
+  public static final AttributeKey<Long> TCP_BYTES_SENT = longKey("wmscope.tcp.bytes_sent");
+  public static final AttributeKey<Long> TCP_SEGS_IN = longKey("wmscope.tcp.segs_in");
+  public static final AttributeKey<Long> TCP_SEGS_OUT = longKey("wmscope.tcp.segs_out");
+  /** Smoothed round-trip time at close, microseconds. */
+  public static final AttributeKey<Long> TCP_RTT_US = longKey("wmscope.tcp.rtt_us");
+  public static final AttributeKey<Long> TCP_RETRANSMITS = longKey("wmscope.tcp.retransmits");
+  /** Connection lifetime in milliseconds (fractional). */
+  public static final AttributeKey<Double> CONNECTION_DURATION_MS =
+      doubleKey("wmscope.connection.duration_ms");
+
+  // --- Metrics ---
+
+  /** UCUM annotation: a count of connections. */
+  public static final String UNIT_CONNECTIONS = "{connection}";
+
+  public static final String CONNECTIONS_OPENED = "wmscope.connection.opened";
+  public static final String CONNECTIONS_OPENED_DESCRIPTION =
+      "Number of TCP connections established.";
+
+  public static final String CONNECTIONS_CLOSED = "wmscope.connection.closed";
+  public static final String CONNECTIONS_CLOSED_DESCRIPTION = "Number of TCP connections closed.";
+
+  public static final String CONNECTIONS_ACTIVE = "wmscope.connection.active";
+  public static final String CONNECTIONS_ACTIVE_DESCRIPTION =
+      "Number of TCP connections currently open.";
+
+  public static final String CONNECTION_DURATION = "wmscope.connection.duration";
+  public static final String CONNECTION_DURATION_DESCRIPTION =
+      "Lifetime of closed TCP connections, from establishment to close.";
+  public static final String CONNECTION_DURATION_UNIT = "s";
+  /**
+   * Histogram bucket boundaries in seconds, 100 µs to a day: short HTTP exchanges and
+   * day-long WebSocket sessions both land in a meaningful bucket.
+   */
+  public static final List<Double> CONNECTION_DURATION_BUCKETS =
+      List.of(
+          0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+          30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 7200.0, 14400.0, 43200.0, 86400.0);
+
+  public static final String NETWORK_IO = "wmscope.network.io";
+  public static final String NETWORK_IO_DESCRIPTION =
+      "TCP payload bytes received and sent (acknowledged), counted when a connection closes.";
+  public static final String NETWORK_IO_UNIT = "By";
+}
