@@ -1,0 +1,16 @@
+package dev.wmscope.agent.probe;
+
+import dev.wmscope.otel.ConnectionEvent;
+
+/**
+ * Receives connection events on the probe's poll thread, in kernel order. Implementations must
+ * not block for long: the ring buffer fills while they run.
+ */
+public interface ConnectionListener {
+  void opened(ConnectionEvent event);
+
+  void closed(ConnectionEvent event);
+
+  /** Called after each poll slice that delivered events, e.g. to flush buffered output. */
+  default void endOfBatch() {}
+}

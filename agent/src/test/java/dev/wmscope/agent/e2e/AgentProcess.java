@@ -1,0 +1,100 @@
+package dev.wmscope.agent.e2e;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/**
+ * The packaged agent (target/wmscope.jar) run as a separate process, as an operator runs it.
+ * Standard output and error are collected line by line; {@link #close()} always ends it.
+ */
+final class AgentProcess implements AutoCloseable {
+  private final Process process;
+  private final List<String> stdout = new CopyOnWriteArrayList<>();
+  private final List<String> stderr = new CopyOnWriteArrayList<>();
+
+  AgentProcess(List<String> args, Map<String, String> env) throws IOException {
+    Path jar = Path.of(System.getProperty("wmscope.agent.jar", "target/wmscope.jar"));
+    if (!Files.isRegularFile(jar)) {
+      throw new IllegalStateException("agent jar " + jar + " not built: run mvn package first");
+    }
+    List<String> cmd = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "--enable-native-access=ALL-UNNAMED", "-jar", jar.toString()));
+    cmd.addAll(args);
+    ProcessBuilder pb = new ProcessBuilder(cmd);
+    pb.environment().keySet().removeIf(k -> k.startsWith("OTEL_"));
+    pb.environment().putAll(env);
+    process = pb.start();
+    pump(process.inputReader(StandardCharsets.UTF_8), stdout);
+    pump(new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8)), stderr);
+  }
+
+  private static void pump(BufferedReader reader, List<String> sink) {
+    Thread.ofPlatform().daemon().start(() -> {
+      try (reader) {
+        for (String line; (line = reader.readLine()) != null; ) {
+          sink.add(line);
+        }
+      } catch (IOException e) {
+        // process ended
+      }
+    });
+  }
+
+  List<String> stdout() {
+    return stdout;
+  }
+
+  List<String> stderr() {
+    return stderr;
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  /** Waits until a line of standard error matches, or fails with what the agent printed. */
+  void awaitStderr(Predicate<String> line, long timeoutMillis) throws InterruptedException {
+    long deadline = System.currentTimeMillis() + timeoutMillis;
+    while (System.currentTimeMillis() < deadline) {
+      if (stderr.stream().anyMatch(line)) {
+        return;
+      }
+      if (!process.isAlive()) {
+        break;
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("agent did not print the expected line; alive=" + process.isAlive()
+        + "\nstderr:\n" + String.join("\n", stderr));
+  }
+
+  /** Sends SIGTERM and returns the exit code, or -1 if it did not exit in time. */
+  int terminate(long timeoutMillis) throws InterruptedException {
+    process.destroy(); // SIGTERM
+    return process.waitFor(timeoutMillis, TimeUnit.MILLISECONDS) ? process.exitValue() : -1;
+  }
+
+  /** Sends SIGKILL and waits. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    process.waitFor(10, TimeUnit.SECONDS);
+  }
+
+  @Override
+  public void close() throws InterruptedException {
+    if (process.isAlive()) {
+      kill();
+    }
+  }
+}

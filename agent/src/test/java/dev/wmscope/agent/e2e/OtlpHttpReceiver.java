@@ -1,0 +1,72 @@
+package dev.wmscope.agent.e2e;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest;
+import io.opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceResponse;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest;
+import io.opentelemetry.proto.collector.trace.v1.ExportTraceServiceResponse;
+import io.opentelemetry.proto.metrics.v1.ResourceMetrics;
+import io.opentelemetry.proto.trace.v1.ResourceSpans;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.zip.GZIPInputStream;
+
+/**
+ * A minimal OTLP/HTTP (protobuf) receiver on loopback: what arrives at /v1/traces and
+ * /v1/metrics is decoded with the official opentelemetry-proto classes, so the test checks the
+ * bytes on the wire, not our own model of them.
+ */
+final class OtlpHttpReceiver implements AutoCloseable {
+  private final HttpServer server;
+  private final List<ResourceSpans> spans = new CopyOnWriteArrayList<>();
+  private final List<ResourceMetrics> metrics = new CopyOnWriteArrayList<>();
+
+  OtlpHttpReceiver() throws IOException {
+    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext("/v1/traces", ex -> handle(ex, true));
+    server.createContext("/v1/metrics", ex -> handle(ex, false));
+    server.start();
+  }
+
+  String endpoint() {
+    return "http://127.0.0.1:" + server.getAddress().getPort();
+  }
+
+  List<ResourceSpans> spans() {
+    return spans;
+  }
+
+  List<ResourceMetrics> metrics() {
+    return metrics;
+  }
+
+  private void handle(HttpExchange ex, boolean traces) throws IOException {
+    try (ex) {
+      InputStream body = ex.getRequestBody();
+      if ("gzip".equalsIgnoreCase(ex.getRequestHeaders().getFirst("Content-Encoding"))) {
+        body = new GZIPInputStream(body);
+      }
+      byte[] response;
+      if (traces) {
+        spans.addAll(ExportTraceServiceRequest.parseFrom(body).getResourceSpansList());
+        response = ExportTraceServiceResponse.getDefaultInstance().toByteArray();
+      } else {
+        metrics.addAll(ExportMetricsServiceRequest.parseFrom(body).getResourceMetricsList());
+        response = ExportMetricsServiceResponse.getDefaultInstance().toByteArray();
+      }
+      ex.getResponseHeaders().add("Content-Type", "application/x-protobuf");
+      ex.sendResponseHeaders(200, response.length);
+      ex.getResponseBody().write(response);
+    }
+  }
+
+  @Override
+  public void close() {
+    server.stop(0);
+  }
+}
