@@ -81,6 +81,25 @@ static __always_inline void emit(const struct wm_conn_event *e, __u32 type)
 	bpf_ringbuf_submit(out, 0);
 }
 
+/* STATE for the close; RTT and RETRANS keep the live entry's srtt current (RTT fires per RTT
+ * sample, i.e. per ACK of new data: one map lookup and store, never an event). */
+static __always_inline void set_callbacks(struct bpf_sock_ops *skops)
+{
+	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG |
+						 BPF_SOCK_OPS_RTT_CB_FLAG | BPF_SOCK_OPS_RETRANS_CB_FLAG);
+}
+
+/* Live updates of an open connection's entry: the agent reads the map while it stays open. */
+static __always_inline void update_live(struct bpf_sock_ops *skops)
+{
+	__u64 cookie = bpf_get_socket_cookie(skops);
+	struct wm_conn_event *e = bpf_map_lookup_elem(&live_conns, &cookie);
+
+	if (!e)
+		return;
+	e->srtt_us = skops->srtt_us >> 3;
+}
+
 /* Starts tracking: the record keeps the counters at this point as baselines, so the close
  * record reports only what this connection moved after it was established. */
 static __always_inline void track(struct bpf_sock_ops *skops, __u64 cookie, __u8 side,
@@ -104,7 +123,7 @@ static __always_inline void track(struct bpf_sock_ops *skops, __u64 cookie, __u8
 		count_drop(WM_DROP_CONN_MAP_FULL);
 		return;
 	}
-	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
+	set_callbacks(skops);
 	emit(&e, WM_EVENT_CONN_OPEN);
 }
 
@@ -177,8 +196,8 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 		count_drop(WM_DROP_CONN_MAP_FULL);
 		return;
 	}
-	/* STATE callbacks from now on, so a refused connect (SYN_SENT -> CLOSE) is seen too */
-	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
+	/* callbacks from now on, so a refused connect (SYN_SENT -> CLOSE) is seen too */
+	set_callbacks(skops);
 }
 
 SEC("sockops")
@@ -205,6 +224,10 @@ int wmscope_sockops(struct bpf_sock_ops *skops)
 			/* a client bound to a watched port explicitly */
 			track(skops, cookie, WM_SIDE_CLIENT, NULL);
 		}
+		break;
+	case BPF_SOCK_OPS_RTT_CB:
+	case BPF_SOCK_OPS_RETRANS_CB:
+		update_live(skops);
 		break;
 	case BPF_SOCK_OPS_STATE_CB:
 		if (skops->args[1] == BPF_TCP_CLOSE)

@@ -1,18 +1,21 @@
 package dev.wmscope.loader;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.wmscope.loader.testing.KernelTest;
 import dev.wmscope.loader.testing.LoopbackTraffic;
 import dev.wmscope.loader.testing.LoopbackTraffic.Exchange;
 import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The real sock_ops program on the host's cgroup v2 root, with loopback ground truth. */
 @KernelTest
@@ -154,6 +157,30 @@ class ConnectionProbeKernelIT {
         assertThat(r.bytesReceived()).as("client bytes received").isEqualTo(x.bytesSentByServer());
       }
     }
+  }
+
+  @Test
+  void rejectedLoadCarriesErrnoAndTheLibbpfLog() {
+    try (BpfObject object = BpfObject.openResource(ConnectionProbe.class, ConnectionProbe.OBJECT_RESOURCE)) {
+      object.setMaxEntries(ConnectionProbe.MAP_LIVE_CONNS, 0); // the kernel refuses an empty hash map
+      assertThatThrownBy(object::load)
+          .isInstanceOfSatisfying(BpfException.class, e -> {
+            assertThat(e.errno()).isEqualTo(22);
+            assertThat(e.getMessage()).startsWith("load BPF object").contains("EINVAL");
+            assertThat(e.log()).anyMatch(line -> line.contains("live_conns"));
+          });
+    }
+  }
+
+  @Test
+  void attachFailureHalfWayLeaksNothing(@TempDir Path notACgroup) {
+    var options = ConnectionProbe.Options.defaults().withCgroup(notACgroup);
+    assertThatThrownBy(() -> ConnectionProbe.start(options, records::add))
+        .isInstanceOfSatisfying(BpfException.class, e -> {
+          assertThat(e.getMessage()).contains("attach wmscope_sockops to cgroup " + notACgroup);
+          assertThat(e.errno()).isPositive();
+        });
+    // the extension checks after this test that no program, link or fd was left behind
   }
 
   @Test
