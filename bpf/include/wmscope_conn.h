@@ -23,6 +23,12 @@ enum wm_conn_side {
 	WM_SIDE_CLIENT = 1, /* initiated by a local process (active open) */
 };
 
+/* Bits of wm_conn_event.flags. Mirrored by dev.wmscope.loader.ConnRecord. */
+enum wm_conn_flags {
+	WM_CONN_OPEN_SENT = 1, /* the open record was emitted (kernel bookkeeping) */
+	WM_CONN_ATTRIBUTED = 2, /* pid and comm are those of the process that used the socket */
+};
+
 /* Indexes of the drop_counters map. Mirrored by dev.wmscope.loader.DropReason. */
 enum wm_drop_reason {
 	WM_DROP_RINGBUF_FULL = 0, /* bpf_ringbuf_reserve failed: a record was lost */
@@ -34,7 +40,7 @@ struct wm_conn_event {
 	__u32 type;                    /* enum wm_event_type */
 	__u16 family;                  /* AF_INET or AF_INET6 */
 	__u8 side;                     /* enum wm_conn_side */
-	__u8 _pad0;
+	__u8 flags;                    /* enum wm_conn_flags */
 	__u64 cookie;                  /* socket cookie: unique per socket while the kernel runs */
 	__u64 start_ns;                /* bpf_ktime_get_ns() at established (CLOCK_MONOTONIC) */
 	__u64 end_ns;                  /* at close; 0 in an open event */

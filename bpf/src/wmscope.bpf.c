@@ -3,10 +3,16 @@
  * wmscope kernel side: TCP connection lifecycle from sock_ops on a cgroup v2 hierarchy.
  *
  * A connection is tracked when its local port is watched (accepted, server side) or when a
- * watched process initiates it (client side). On established we store a record keyed by the
- * socket cookie and ask for STATE callbacks; on the transition to CLOSE we emit the record with
- * final counters to the ring buffer and delete the entry. Every callback here is per
- * connection, never per packet.
+ * watched process initiates it (client side). Key 0 in watched_ports / watched_pids means
+ * "every port" / "every process" (used with a container's cgroup). On established we store a
+ * record keyed by the socket cookie and ask for STATE callbacks; on the transition to CLOSE we
+ * emit the record with final counters to the ring buffer and delete the entry.
+ *
+ * Attribution: sock_ops runs in softirq for accepted sockets, so it cannot tell which process
+ * owns them (with a shared listener any worker may accept). The first send or receive on the
+ * socket happens in the owner's syscall: tp_btf/sock_send_length and sock_recv_length see it,
+ * gated by socket-local storage that only tracked, not yet attributed sockets carry, so the
+ * cost is paid once per connection. The open record is emitted then, carrying the pid.
  */
 #pragma clang diagnostic push
 #pragma clang diagnostic ignored "-Wpadded"
@@ -15,6 +21,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
+#include <bpf/bpf_tracing.h>
 
 #include "wmscope_conn.h"
 #include "maps/watched_ports.h"
@@ -22,6 +29,7 @@
 #include "maps/live_conns.h"
 #include "maps/events.h"
 #include "maps/drop_counters.h"
+#include "maps/conn_owner.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -39,7 +47,16 @@ static __always_inline void count_drop(__u32 reason)
 
 static __always_inline bool port_watched(__u16 port)
 {
-	return bpf_map_lookup_elem(&watched_ports, &port) != NULL;
+	__u16 any = 0;
+
+	return bpf_map_lookup_elem(&watched_ports, &port) || bpf_map_lookup_elem(&watched_ports, &any);
+}
+
+static __always_inline bool pid_watched(__u32 tgid)
+{
+	__u32 any = 0;
+
+	return bpf_map_lookup_elem(&watched_pids, &tgid) || bpf_map_lookup_elem(&watched_pids, &any);
 }
 
 static __always_inline void fill_tuple(struct wm_conn_event *e, struct bpf_sock_ops *skops)
@@ -119,12 +136,23 @@ static __always_inline void track(struct bpf_sock_ops *skops, __u64 cookie, __u8
 	e.data_segs_out = skops->data_segs_out;
 	e.total_retrans = skops->total_retrans;
 
+	if (side == WM_SIDE_SERVER) {
+		/* the owner is unknown until a process touches the socket: mark it for the
+		 * send/recv hooks; without storage the connection is still tracked, unattributed */
+		struct bpf_sock *sk = skops->sk;
+
+		if (sk)
+			bpf_sk_storage_get(&conn_owner, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	} else {
+		e.flags |= WM_CONN_OPEN_SENT;
+	}
 	if (bpf_map_update_elem(&live_conns, &cookie, &e, BPF_ANY)) {
 		count_drop(WM_DROP_CONN_MAP_FULL);
 		return;
 	}
 	set_callbacks(skops);
-	emit(&e, WM_EVENT_CONN_OPEN);
+	if (side == WM_SIDE_CLIENT)
+		emit(&e, WM_EVENT_CONN_OPEN);
 }
 
 /* The kernel's bytes_received counts the peer's FIN and bytes_acked counts the ack of ours;
@@ -163,6 +191,11 @@ static __always_inline void close_conn(struct bpf_sock_ops *skops, __u32 prev_st
 
 	if (!e)
 		return;
+	if (!(e->flags & WM_CONN_OPEN_SENT)) {
+		/* closed before any process touched it (e.g. reset in the accept queue) */
+		e->flags |= WM_CONN_OPEN_SENT;
+		emit(e, WM_EVENT_CONN_OPEN);
+	}
 	e->end_ns = bpf_ktime_get_ns();
 	e->prev_state = prev_state;
 	payload_counts(skops, prev_state, e);
@@ -183,12 +216,13 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 	__u64 cookie;
 	struct wm_conn_event e = {};
 
-	if (!bpf_map_lookup_elem(&watched_pids, &tgid))
+	if (!pid_watched(tgid))
 		return;
 	cookie = bpf_get_socket_cookie(skops);
 	e.cookie = cookie;
 	e.side = WM_SIDE_CLIENT;
 	e.pid = tgid;
+	e.flags = WM_CONN_ATTRIBUTED;
 	bpf_get_current_comm(e.comm, sizeof(e.comm));
 	e.start_ns = bpf_ktime_get_ns();
 	fill_tuple(&e, skops);
@@ -237,4 +271,39 @@ int wmscope_sockops(struct bpf_sock_ops *skops)
 		break;
 	}
 	return 1;
+}
+
+/* First send/receive on a tracked accepted socket, in the owner's syscall: record who it is
+ * and emit the open record. Sockets without conn_owner storage return at the first check. */
+static __always_inline void attribute(struct sock *sk)
+{
+	__u32 *pending = bpf_sk_storage_get(&conn_owner, sk, 0, 0);
+	struct wm_conn_event *e;
+	__u64 cookie;
+
+	if (!pending)
+		return;
+	bpf_sk_storage_delete(&conn_owner, sk); /* once per connection */
+	cookie = bpf_get_socket_cookie(sk);
+	e = bpf_map_lookup_elem(&live_conns, &cookie);
+	if (!e || (e->flags & WM_CONN_OPEN_SENT))
+		return;
+	e->pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	e->flags |= WM_CONN_OPEN_SENT | WM_CONN_ATTRIBUTED;
+	emit(e, WM_EVENT_CONN_OPEN);
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(wmscope_tp_recv, struct sock *sk, int ret, int flags)
+{
+	attribute(sk);
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(wmscope_tp_send, struct sock *sk, int ret, int flags)
+{
+	attribute(sk);
+	return 0;
 }

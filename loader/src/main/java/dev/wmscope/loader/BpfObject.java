@@ -27,6 +27,7 @@ import java.util.Map;
  */
 public final class BpfObject implements AutoCloseable {
   private static final int BTF_KIND_STRUCT = 4;
+  private static final int BPF_TRACE_RAW_TP = 23; // enum bpf_attach_type
 
   private final String name;
   private final Arena arena = Arena.ofShared();
@@ -95,6 +96,37 @@ public final class BpfObject implements AutoCloseable {
     }
   }
 
+  /** Excludes (or re-includes) a program from {@link #load()}; only before load. */
+  public void setAutoload(String programName, boolean autoload) {
+    ensureOpen();
+    if (loaded) {
+      throw new IllegalStateException("set autoload of " + programName + ": object already loaded");
+    }
+    try {
+      Native.checkInt("set autoload of program " + programName,
+          (int) Libbpf.PROGRAM_SET_AUTOLOAD.invokeExact(findProgram(programName), autoload));
+    } catch (Throwable t) {
+      throw Libbpf.rethrow(t);
+    }
+  }
+
+  /**
+   * Whether the running kernel's BTF has the raw tracepoint {@code name} (e.g.
+   * "sock_recv_length"), so a tp_btf program on it can load.
+   */
+  public static boolean kernelHasTracepoint(String name) {
+    LibbpfLog.install();
+    try (Arena a = Arena.ofConfined()) {
+      LibbpfLog.capture();
+      int id = (int) Libbpf.FIND_VMLINUX_BTF_ID.invokeExact(a.allocateFrom(name), BPF_TRACE_RAW_TP);
+      return id > 0;
+    } catch (Throwable t) {
+      throw Libbpf.rethrow(t);
+    } finally {
+      LibbpfLog.drain();
+    }
+  }
+
   /** Loads every program and creates every map in the kernel. */
   public void load() {
     ensureOpen();
@@ -111,14 +143,20 @@ public final class BpfObject implements AutoCloseable {
 
   public BpfProgram program(String programName) {
     ensureLoaded();
+    try {
+      return new BpfProgram(this, programName, findProgram(programName));
+    } catch (Throwable t) {
+      throw Libbpf.rethrow(t);
+    }
+  }
+
+  private MemorySegment findProgram(String programName) throws Throwable {
     try (Arena a = Arena.ofConfined()) {
       var prog = (MemorySegment) Libbpf.OBJECT_FIND_PROGRAM.invokeExact(obj, a.allocateFrom(programName));
       if (prog.equals(MemorySegment.NULL)) {
         throw Native.failure("find program " + programName, "not in object " + name, "");
       }
-      return new BpfProgram(this, programName, prog);
-    } catch (Throwable t) {
-      throw Libbpf.rethrow(t);
+      return prog;
     }
   }
 

@@ -26,7 +26,7 @@ public final class ConnEventLayout {
       JAVA_INT.withName("type"),
       JAVA_SHORT.withName("family"),
       JAVA_BYTE.withName("side"),
-      MemoryLayout.paddingLayout(1).withName("_pad0"),
+      JAVA_BYTE.withName("flags"),
       JAVA_LONG.withName("cookie"),
       JAVA_LONG.withName("start_ns"),
       JAVA_LONG.withName("end_ns"),
@@ -52,6 +52,7 @@ public final class ConnEventLayout {
   private static final long TYPE = off("type");
   private static final long FAMILY = off("family");
   private static final long SIDE = off("side");
+  private static final long FLAGS = off("flags");
   private static final long COOKIE = off("cookie");
   private static final long START = off("start_ns");
   private static final long END = off("end_ns");
@@ -78,6 +79,7 @@ public final class ConnEventLayout {
     return new ConnRecord(
         ConnEventType.of(s.get(JAVA_INT, TYPE)),
         ConnSide.of(s.get(JAVA_BYTE, SIDE)),
+        Byte.toUnsignedInt(s.get(JAVA_BYTE, FLAGS)),
         s.get(JAVA_LONG, COOKIE),
         s.get(JAVA_LONG, START),
         s.get(JAVA_LONG, END),

@@ -21,6 +21,9 @@ public final class ConnectionProbe implements AutoCloseable {
   /** Program and map names in bpf/src/wmscope.bpf.c. */
   static final String OBJECT_RESOURCE = "wmscope.bpf.o";
   static final String PROGRAM_SOCKOPS = "wmscope_sockops";
+  /** Attribution hooks and the tracepoints they need (Linux >= 6.3). */
+  static final Map<String, String> ATTRIBUTION_PROGRAMS =
+      Map.of("wmscope_tp_recv", "sock_recv_length", "wmscope_tp_send", "sock_send_length");
   static final String MAP_EVENTS = "events";
   static final String MAP_LIVE_CONNS = "live_conns";
   static final String MAP_WATCHED_PORTS = "watched_ports";
@@ -74,9 +77,11 @@ public final class ConnectionProbe implements AutoCloseable {
   private final BpfMap drops;
   private final RingBufferReader reader;
   private final Consumer<ConnRecord> sink;
+  private final boolean attribution;
   private long decodeErrors;
 
-  private ConnectionProbe(BpfObject object, Consumer<ConnRecord> sink, Options options) {
+  private ConnectionProbe(BpfObject object, Consumer<ConnRecord> sink, Options options, boolean attribution) {
+    this.attribution = attribution;
     this.object = object;
     this.sink = sink;
     this.watchedPorts = object.map(MAP_WATCHED_PORTS);
@@ -86,6 +91,10 @@ public final class ConnectionProbe implements AutoCloseable {
     // The reader exists before the program is attached, so no early record waits unread.
     this.reader = new RingBufferReader(object.map(MAP_EVENTS), this::onRecord);
     try {
+      // attribution first, so no accepted connection can be touched before its hook is in place
+      if (attribution) {
+        ATTRIBUTION_PROGRAMS.keySet().forEach(p -> object.program(p).attach());
+      }
       object.program(PROGRAM_SOCKOPS).attachCgroup(options.cgroup());
     } catch (RuntimeException e) {
       reader.close();
@@ -102,15 +111,30 @@ public final class ConnectionProbe implements AutoCloseable {
     try {
       object.setMaxEntries(MAP_LIVE_CONNS, options.maxConnections());
       object.setMaxEntries(MAP_EVENTS, options.ringBufferBytes());
+      boolean attribution = ATTRIBUTION_PROGRAMS.values().stream().allMatch(BpfObject::kernelHasTracepoint);
+      if (!attribution) {
+        ATTRIBUTION_PROGRAMS.keySet().forEach(p -> object.setAutoload(p, false));
+      }
       object.load();
-      return new ConnectionProbe(object, sink, options);
+      return new ConnectionProbe(object, sink, options, attribution);
     } catch (RuntimeException e) {
       object.close();
       throw e;
     }
   }
 
-  /** Tracks connections accepted on this local port from now on. */
+  /**
+   * Whether accepted connections are attributed to the process that serves them. False on
+   * kernels without the sock_send_length/sock_recv_length tracepoints (before Linux 6.3).
+   */
+  public boolean attributionAvailable() {
+    return attribution;
+  }
+
+  /** Port 0 in the watch maps means every port (process 0: every process). */
+  public static final int ALL = 0;
+
+  /** Tracks connections accepted on this local port ({@link #ALL}: any port) from now on. */
   public void watchPort(int port) {
     checkPort(port);
     watchedPorts.putU16(port);
@@ -121,7 +145,7 @@ public final class ConnectionProbe implements AutoCloseable {
     watchedPorts.removeU16(port);
   }
 
-  /** Tracks connections this process (tgid) initiates from now on. */
+  /** Tracks connections this process (tgid; {@link #ALL}: any process) initiates from now on. */
   public void watchPid(int pid) {
     watchedPids.putU32(pid);
   }
@@ -166,7 +190,7 @@ public final class ConnectionProbe implements AutoCloseable {
   }
 
   private static void checkPort(int port) {
-    if (port <= 0 || port > 65535) {
+    if (port < 0 || port > 65535) {
       throw new IllegalArgumentException("port out of range 1-65535: " + port);
     }
   }

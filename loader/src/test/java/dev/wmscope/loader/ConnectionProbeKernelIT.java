@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.wmscope.loader.testing.KernelTest;
+import dev.wmscope.loader.testing.KernelTestExtension;
 import dev.wmscope.loader.testing.LoopbackTraffic;
 import dev.wmscope.loader.testing.LoopbackTraffic.Exchange;
 import java.net.Inet6Address;
@@ -25,7 +26,9 @@ class ConnectionProbeKernelIT {
   private final List<ConnRecord> records = new ArrayList<>();
 
   private ConnectionProbe startProbe() {
-    return ConnectionProbe.start(ConnectionProbe.Options.defaults(), records::add);
+    ConnectionProbe probe = ConnectionProbe.start(ConnectionProbe.Options.defaults(), records::add);
+    assertThat(probe.attributionAvailable()).as("sock_send_length/sock_recv_length tracepoints").isTrue();
+    return probe;
   }
 
   /** Polls until {@code expectedCloses} close records for the port arrived, or 20 s passed. */
@@ -57,13 +60,16 @@ class ConnectionProbeKernelIT {
       List<ConnRecord> closed = closesFor(probe, server.port(), 200);
 
       assertThat(closed).hasSize(200);
-      assertThat(opens(server.port())).hasSize(200);
+      assertThat(opens(server.port())).hasSize(200).allSatisfy(o -> assertThat(o.pid()).isEqualTo(ProcessHandle.current().pid()));
       Map<Integer, ConnRecord> byClientPort =
           closed.stream().collect(Collectors.toMap(ConnRecord::remotePort, Function.identity()));
       for (Exchange x : truth) {
         ConnRecord r = byClientPort.get(x.clientPort());
         assertThat(r).as("record for client port %d", x.clientPort()).isNotNull();
         assertThat(r.side()).isEqualTo(ConnSide.SERVER);
+        // the server's own threads read the request: the connection belongs to this process
+        assertThat(r.attributed()).isTrue();
+        assertThat(r.pid()).isEqualTo(ProcessHandle.current().pid());
         assertThat(r.localPort()).isEqualTo(server.port());
         assertThat(r.localAddress()).isEqualTo(V4);
         assertThat(r.remoteAddress()).isEqualTo(V4);
@@ -186,9 +192,10 @@ class ConnectionProbeKernelIT {
   @Test
   void closingTwiceIsHarmlessAndDetaches() {
     ConnectionProbe probe = startProbe();
-    assertThat(BpfSystem.wmscopePrograms()).extracting(BpfSystem.LoadedProgram::name).contains("wmscope_sockops");
+    assertThat(BpfSystem.wmscopePrograms()).extracting(BpfSystem.LoadedProgram::name)
+        .contains("wmscope_sockops", "wmscope_tp_recv", "wmscope_tp_send");
     probe.close();
     probe.close();
-    assertThat(BpfSystem.wmscopePrograms()).isEmpty();
+    assertThat(KernelTestExtension.awaitNoWmscopePrograms()).isEmpty();
   }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.wmscope.loader.BpfSystem;
 import dev.wmscope.loader.testing.KernelTest;
+import dev.wmscope.loader.testing.KernelTestExtension;
 import dev.wmscope.loader.testing.LoopbackTraffic;
 import dev.wmscope.loader.testing.LoopbackTraffic.Exchange;
 import io.opentelemetry.proto.common.v1.AnyValue;
@@ -84,7 +85,7 @@ class AgentOtlpKernelIT {
         assertThat(lines.stream().mapToLong(j -> j.getLong("wmscope.tcp.bytes_received")).sum()).isEqualTo(bytesIn);
 
         assertThat(agent.terminate(15_000)).as("exit code after SIGTERM").isZero();
-        assertThat(BpfSystem.wmscopePrograms()).as("programs left after the agent stopped").isEmpty();
+        assertThat(KernelTestExtension.awaitNoWmscopePrograms()).as("programs left after the agent stopped").isEmpty();
       }
     }
   }
@@ -97,11 +98,7 @@ class AgentOtlpKernelIT {
       assertThat(BpfSystem.wmscopePrograms()).isNotEmpty();
       agent.kill();
       // links and programs are released with the process's file descriptors
-      long deadline = System.currentTimeMillis() + 10_000;
-      while (!BpfSystem.wmscopePrograms().isEmpty() && System.currentTimeMillis() < deadline) {
-        Thread.sleep(50);
-      }
-      assertThat(BpfSystem.wmscopePrograms()).isEmpty();
+      assertThat(KernelTestExtension.awaitNoWmscopePrograms()).isEmpty();
     }
   }
 

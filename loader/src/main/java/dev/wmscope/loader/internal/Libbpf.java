@@ -12,6 +12,7 @@ import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
 
@@ -104,6 +105,10 @@ public final class Libbpf {
       bpf("bpf_program__attach_cgroup", FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_INT), true);
   public static final MethodHandle PROGRAM_ATTACH_E =
       bpf("bpf_program__attach", FunctionDescriptor.of(ADDRESS, ADDRESS), true);
+  public static final MethodHandle PROGRAM_SET_AUTOLOAD =
+      bpf("bpf_program__set_autoload", FunctionDescriptor.of(JAVA_INT, ADDRESS, ValueLayout.JAVA_BOOLEAN), false);
+  public static final MethodHandle FIND_VMLINUX_BTF_ID =
+      bpf("libbpf_find_vmlinux_btf_id", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), false);
   public static final MethodHandle PROGRAM_FD =
       bpf("bpf_program__fd", FunctionDescriptor.of(JAVA_INT, ADDRESS), false);
   public static final MethodHandle LINK_DESTROY =

@@ -69,9 +69,28 @@ public final class KernelTestExtension implements BeforeAllCallback, BeforeEachC
   public void afterEach(ExtensionContext context) {
     int linksBefore = context.getStore(NS).get("links", Integer.class);
     long fdsBefore = context.getStore(NS).get("fds", Long.class);
-    assertThat(BpfSystem.wmscopePrograms()).as("wmscope programs still loaded after the test").isEmpty();
+    assertThat(awaitNoWmscopePrograms()).as("wmscope programs still loaded after the test").isEmpty();
     assertThat(BpfSystem.linkIds().size()).as("BPF links in the kernel after the test").isLessThanOrEqualTo(linksBefore);
     assertThat(bpfFds()).as("BPF file descriptors this process holds after the test").isLessThanOrEqualTo(fdsBefore);
+  }
+
+  /**
+   * Our programs still loaded, after waiting up to 5 s for them to go: the kernel frees a
+   * detached tracing program only after an RCU grace period, so it lingers for a moment.
+   */
+  public static List<BpfSystem.LoadedProgram> awaitNoWmscopePrograms() {
+    long deadline = System.nanoTime() + 5_000_000_000L;
+    List<BpfSystem.LoadedProgram> left = BpfSystem.wmscopePrograms();
+    while (!left.isEmpty() && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(20);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+      left = BpfSystem.wmscopePrograms();
+    }
+    return left;
   }
 
   /** File descriptors of this process that refer to BPF objects (anon_inode:bpf-map etc.). */
