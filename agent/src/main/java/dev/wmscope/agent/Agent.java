@@ -4,6 +4,15 @@ import dev.wmscope.agent.output.ConsoleWriter;
 import dev.wmscope.agent.output.JsonLinesWriter;
 import dev.wmscope.agent.probe.ConnectionListener;
 import dev.wmscope.agent.probe.ProbeVerticle;
+import dev.wmscope.agent.discovery.ProcScanner;
+import dev.wmscope.agent.selection.DiscoveryService;
+import dev.wmscope.agent.selection.InternalTraffic;
+import dev.wmscope.agent.selection.ListeningPorts;
+import dev.wmscope.agent.selection.LocalAddresses;
+import dev.wmscope.agent.selection.ProcessDirectory;
+import dev.wmscope.agent.selection.TargetScanner;
+import dev.wmscope.agent.selection.WatchReconciler;
+import dev.wmscope.loader.ConnectionProbe;
 import dev.wmscope.agent.telemetry.OtelSetup;
 import dev.wmscope.agent.telemetry.TelemetryListener;
 import dev.wmscope.otel.ConnectionTelemetry;
@@ -12,12 +21,14 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The running service: the OpenTelemetry SDK, Vert.x, and the probe verticle. Built only here,
@@ -51,9 +62,22 @@ public final class Agent implements AutoCloseable {
         case TEXT -> listeners.add(new ConsoleWriter(stdout));
         case NONE -> {}
       }
-      var probe = new ProbeVerticle(config.probe(), config.ports(), config.pids(), listeners);
+      ProcessDirectory directory = new ProcessDirectory();
+      InternalTraffic internal = new InternalTraffic(new LocalAddresses());
+      TargetScanner scanner = new TargetScanner(config.selection(), new ProcScanner(), new ListeningPorts(Path.of("/proc")));
+      AtomicReference<DiscoveryService> discovery = new AtomicReference<>();
+      // the first pass runs as soon as the programs are attached, before start completes
+      var probe = new ProbeVerticle(config.probe(), directory, internal, attached -> {
+        discovery.set(new DiscoveryService(scanner, new WatchReconciler(maps(attached)), directory, internal));
+        discovery.get().pass();
+      }, listeners);
       vertx.deployVerticle(probe, new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))
           .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      vertx.setPeriodic(config.discoveryInterval().toMillis(), id ->
+          vertx.executeBlocking(() -> {
+            discovery.get().pass();
+            return null;
+          }));
       return agent;
     } catch (ExecutionException e) {
       agent.close();
@@ -62,6 +86,30 @@ public final class Agent implements AutoCloseable {
       agent.close();
       throw e;
     }
+  }
+
+  private static WatchReconciler.WatchMaps maps(ConnectionProbe probe) {
+    return new WatchReconciler.WatchMaps() {
+      @Override
+      public void watchPort(int port) {
+        probe.watchPort(port);
+      }
+
+      @Override
+      public void unwatchPort(int port) {
+        probe.unwatchPort(port);
+      }
+
+      @Override
+      public void watchPid(int pid) {
+        probe.watchPid(pid);
+      }
+
+      @Override
+      public void unwatchPid(int pid) {
+        probe.unwatchPid(pid);
+      }
+    };
   }
 
   @Override

@@ -1,17 +1,18 @@
 package dev.wmscope.agent;
 
+import dev.wmscope.agent.selection.Selection;
 import dev.wmscope.loader.ConnectionProbe;
-import java.util.Set;
+import java.time.Duration;
 
 /**
  * Everything `wmscope run` was asked to do, after flags are parsed and checked.
  *
- * @param probe    where to attach and how large the kernel maps are
- * @param ports    local ports whose accepted connections are watched
- * @param pids     processes whose outbound connections are watched
- * @param output   what to write on standard output per closed connection
+ * @param probe             where to attach and how large the kernel maps are
+ * @param selection         what to watch (nothing given: every Workerman app on the host)
+ * @param output            what to write on standard output per closed connection
+ * @param discoveryInterval how often /proc is rescanned for apps, reloads and listeners
  */
-public record AgentConfig(ConnectionProbe.Options probe, Set<Integer> ports, Set<Integer> pids, Output output) {
+public record AgentConfig(ConnectionProbe.Options probe, Selection selection, Output output, Duration discoveryInterval) {
 
   /** Standard output format. */
   public enum Output {
@@ -23,8 +24,5 @@ public record AgentConfig(ConnectionProbe.Options probe, Set<Integer> ports, Set
     JSON
   }
 
-  public AgentConfig {
-    ports = Set.copyOf(ports);
-    pids = Set.copyOf(pids);
-  }
+  public static final Duration DEFAULT_DISCOVERY_INTERVAL = Duration.ofSeconds(1);
 }

@@ -22,6 +22,10 @@ package dev.wmscope.otel;
  * @param retransmits    total retransmitted segments
  * @param pid            owning process id (tgid), 0 when unknown
  * @param processName    kernel thread name (comm) of the owner, empty when unknown
+ * @param worker         the Workerman worker that owns it, null when the owner is not one
+ * @param internal       true when both ends are processes wmscope watches on this host (e.g.
+ *                       gateway to business worker), so internal and client traffic are never
+ *                       summed together
  */
 public record ConnectionEvent(
     Side side,
@@ -39,7 +43,9 @@ public record ConnectionEvent(
     long srttMicros,
     long retransmits,
     long pid,
-    String processName) {
+    String processName,
+    WorkerIdentity worker,
+    boolean internal) {
 
   /** Which end of the connection this host is. */
   public enum Side {

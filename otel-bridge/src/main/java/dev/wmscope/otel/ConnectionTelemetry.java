@@ -41,6 +41,12 @@ import static dev.wmscope.otel.TelemetryNames.TCP_RTT_US;
 import static dev.wmscope.otel.TelemetryNames.TCP_SEGS_IN;
 import static dev.wmscope.otel.TelemetryNames.TCP_SEGS_OUT;
 import static dev.wmscope.otel.TelemetryNames.UNIT_CONNECTIONS;
+import static dev.wmscope.otel.TelemetryNames.CONNECTION_INTERNAL;
+import static dev.wmscope.otel.TelemetryNames.WORKERMAN_MASTER_PID;
+import static dev.wmscope.otel.TelemetryNames.WORKERMAN_ROLE;
+import static dev.wmscope.otel.TelemetryNames.WORKERMAN_START_FILE;
+import static dev.wmscope.otel.TelemetryNames.WORKERMAN_WORKER_LISTEN;
+import static dev.wmscope.otel.TelemetryNames.WORKERMAN_WORKER_NAME;
 
 import dev.wmscope.otel.ConnectionEvent.Side;
 import io.opentelemetry.api.OpenTelemetry;
@@ -202,6 +208,7 @@ public final class ConnectionTelemetry {
             .put(CLIENT_ADDRESS, server ? e.peerAddress() : e.localAddress())
             .put(CLIENT_PORT, server ? e.peerPort() : e.localPort())
             .put(CONNECTION_SIDE, server ? SIDE_SERVER : SIDE_CLIENT)
+            .put(CONNECTION_INTERNAL, e.internal())
             .put(TCP_BYTES_RECEIVED, e.bytesReceived())
             .put(TCP_BYTES_SENT, e.bytesSent())
             .put(TCP_SEGS_IN, e.segmentsIn())
@@ -214,6 +221,14 @@ public final class ConnectionTelemetry {
     }
     if (e.processName() != null && !e.processName().isEmpty()) {
       b.put(PROCESS_EXECUTABLE_NAME, e.processName());
+    }
+    WorkerIdentity w = e.worker();
+    if (w != null) {
+      b.put(WORKERMAN_WORKER_NAME, w.workerName())
+          .put(WORKERMAN_WORKER_LISTEN, w.listen())
+          .put(WORKERMAN_MASTER_PID, w.masterPid())
+          .put(WORKERMAN_START_FILE, w.startFile())
+          .put(WORKERMAN_ROLE, w.role());
     }
     return b.build();
   }
@@ -233,11 +248,14 @@ public final class ConnectionTelemetry {
   /** Cached low-cardinality attributes for the event's (server port, side, family, pid). */
   private MetricAttributes metricAttributes(ConnectionEvent e) {
     // Pack the label set into one long: pid in the high half (a tgid fits 32 bits; Linux
-    // pid_max is at most 2^22), then the 16-bit port, then one bit each for side and family.
+    // pid_max is at most 2^22), then the 16-bit port, then one bit each for worker known,
+    // internal, side and family. The worker name is a function of the pid while it lives.
     long pid = e.pid() > 0 ? e.pid() : 0;
     long key =
         pid << 32
-            | (e.serverPort() & 0xFFFFL) << 2
+            | (e.serverPort() & 0xFFFFL) << 4
+            | (e.worker() != null ? 8L : 0L)
+            | (e.internal() ? 4L : 0L)
             | (e.side() == Side.CLIENT ? 2L : 0L)
             | (e.ipv6() ? 1L : 0L);
     MetricAttributes cached = metricAttributes.get(key);
@@ -261,9 +279,13 @@ public final class ConnectionTelemetry {
           Attributes.builder()
               .put(SERVER_PORT, e.serverPort())
               .put(CONNECTION_SIDE, e.side() == Side.SERVER ? SIDE_SERVER : SIDE_CLIENT)
-              .put(NETWORK_TYPE, networkType(e));
+              .put(NETWORK_TYPE, networkType(e))
+              .put(CONNECTION_INTERNAL, e.internal());
       if (e.pid() > 0) {
         b.put(PROCESS_PID, e.pid());
+      }
+      if (e.worker() != null) {
+        b.put(WORKERMAN_WORKER_NAME, e.worker().workerName());
       }
       Attributes common = b.build();
       return new MetricAttributes(

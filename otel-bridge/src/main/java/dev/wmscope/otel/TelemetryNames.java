@@ -67,6 +67,17 @@ public final class TelemetryNames {
   public static final String SIDE_SERVER = "server";
   public static final String SIDE_CLIENT = "client";
 
+  /** true when both ends are watched processes on this host (internal traffic). */
+  public static final AttributeKey<Boolean> CONNECTION_INTERNAL =
+      AttributeKey.booleanKey("wmscope.connection.internal");
+
+  // Workerman identity of the owning process (our namespace: no semantic convention exists).
+  public static final AttributeKey<String> WORKERMAN_WORKER_NAME = stringKey("workerman.worker.name");
+  public static final AttributeKey<String> WORKERMAN_WORKER_LISTEN = stringKey("workerman.worker.listen");
+  public static final AttributeKey<Long> WORKERMAN_MASTER_PID = longKey("workerman.master.pid");
+  public static final AttributeKey<String> WORKERMAN_START_FILE = stringKey("workerman.start_file");
+  public static final AttributeKey<String> WORKERMAN_ROLE = stringKey("workerman.role");
+
   public static final AttributeKey<Long> TCP_BYTES_RECEIVED = longKey("wmscope.tcp.bytes_received");
   public static final AttributeKey<Long> TCP_BYTES_SENT = longKey("wmscope.tcp.bytes_sent");
   public static final AttributeKey<Long> TCP_SEGS_IN = longKey("wmscope.tcp.segs_in");

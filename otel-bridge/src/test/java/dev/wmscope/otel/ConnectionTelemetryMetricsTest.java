@@ -27,8 +27,14 @@ class ConnectionTelemetryMetricsTest {
           .put(TelemetryNames.SERVER_PORT, 8080L)
           .put(TelemetryNames.CONNECTION_SIDE, "server")
           .put(TelemetryNames.NETWORK_TYPE, "ipv4")
+          .put(TelemetryNames.CONNECTION_INTERNAL, false)
           .put(TelemetryNames.PROCESS_PID, 4242L)
+          .put(TelemetryNames.WORKERMAN_WORKER_NAME, "ChatGateway")
           .build();
+
+  private static Attributes withDirection(Attributes a, String direction) {
+    return a.toBuilder().put(TelemetryNames.NETWORK_IO_DIRECTION, direction).build();
+  }
 
   private final InMemoryMetricReader reader = InMemoryMetricReader.create();
   private final OpenTelemetrySdk sdk =
@@ -144,16 +150,10 @@ class ConnectionTelemetryMetricsTest {
                     .hasPointsSatisfying(
                         p ->
                             p.hasValue(400)
-                                .hasAttributes(
-                                    SERVER_8080.toBuilder()
-                                        .put(TelemetryNames.NETWORK_IO_DIRECTION, "receive")
-                                        .build()),
+                                .hasAttributes(withDirection(SERVER_8080, "receive")),
                         p ->
                             p.hasValue(3_000)
-                                .hasAttributes(
-                                    SERVER_8080.toBuilder()
-                                        .put(TelemetryNames.NETWORK_IO_DIRECTION, "transmit")
-                                        .build())));
+                                .hasAttributes(withDirection(SERVER_8080, "transmit"))));
   }
 
   @Test
@@ -198,6 +198,7 @@ class ConnectionTelemetryMetricsTest {
             .put(TelemetryNames.SERVER_PORT, 6379L)
             .put(TelemetryNames.CONNECTION_SIDE, "client")
             .put(TelemetryNames.NETWORK_TYPE, "ipv6")
+            .put(TelemetryNames.CONNECTION_INTERNAL, false)
             .build();
     assertThat(metric("wmscope.connection.opened"))
         .hasLongSumSatisfying(
@@ -207,6 +208,64 @@ class ConnectionTelemetryMetricsTest {
             h ->
                 h.hasPointsSatisfying(
                     p -> p.hasCount(1).hasSum(1_234_567 / 1e9).hasAttributes(client)));
+  }
+
+  @Test
+  void internalAndExternalTrafficAreSeparateSeriesNeverSummed() {
+    // Same port, pid and worker; only the internal flag differs.
+    telemetry.closed(Events.server(50001, 1_000L, 100, 1_000));
+    telemetry.closed(Events.server(50002, 1_000L, 200, 2_000));
+    telemetry.closed(Events.internal(Events.server(50003, 1_000L, 30, 300)));
+
+    Attributes internal =
+        SERVER_8080.toBuilder().put(TelemetryNames.CONNECTION_INTERNAL, true).build();
+    assertThat(metric("wmscope.connection.closed"))
+        .hasLongSumSatisfying(
+            sum ->
+                sum.hasPointsSatisfying(
+                    p -> p.hasValue(2).hasAttributes(SERVER_8080),
+                    p -> p.hasValue(1).hasAttributes(internal)));
+    assertThat(metric("wmscope.network.io"))
+        .hasLongSumSatisfying(
+            sum ->
+                sum.hasPointsSatisfying(
+                    p -> p.hasValue(300).hasAttributes(withDirection(SERVER_8080, "receive")),
+                    p -> p.hasValue(3_000).hasAttributes(withDirection(SERVER_8080, "transmit")),
+                    p -> p.hasValue(30).hasAttributes(withDirection(internal, "receive")),
+                    p -> p.hasValue(300).hasAttributes(withDirection(internal, "transmit"))));
+  }
+
+  @Test
+  void workerLearnedAfterThePidWasFirstSeenReachesTheMetrics() {
+    // Discovery can name the worker only after its first connections: the cached attribute set
+    // built without a worker must not be served for events that now carry one.
+    ConnectionEvent before = Events.withWorker(Events.server(50001, 1_000L, 10, 20), null);
+    ConnectionEvent after = Events.server(50002, 1_000L, 1, 2);
+    openAndClose(before);
+    openAndClose(after);
+
+    Attributes anonymous =
+        SERVER_8080.toBuilder().remove(TelemetryNames.WORKERMAN_WORKER_NAME).build();
+    assertThat(metric("wmscope.connection.closed"))
+        .hasLongSumSatisfying(
+            sum ->
+                sum.hasPointsSatisfying(
+                    p -> p.hasValue(1).hasAttributes(anonymous),
+                    p -> p.hasValue(1).hasAttributes(SERVER_8080)));
+    assertThat(metric("wmscope.connection.opened"))
+        .hasLongSumSatisfying(
+            sum ->
+                sum.hasPointsSatisfying(
+                    p -> p.hasValue(1).hasAttributes(anonymous),
+                    p -> p.hasValue(1).hasAttributes(SERVER_8080)));
+    assertThat(metric("wmscope.network.io"))
+        .hasLongSumSatisfying(
+            sum ->
+                sum.hasPointsSatisfying(
+                    p -> p.hasValue(10).hasAttributes(withDirection(anonymous, "receive")),
+                    p -> p.hasValue(20).hasAttributes(withDirection(anonymous, "transmit")),
+                    p -> p.hasValue(1).hasAttributes(withDirection(SERVER_8080, "receive")),
+                    p -> p.hasValue(2).hasAttributes(withDirection(SERVER_8080, "transmit"))));
   }
 
   @Test

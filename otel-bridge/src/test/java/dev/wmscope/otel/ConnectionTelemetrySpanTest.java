@@ -62,6 +62,7 @@ class ConnectionTelemetrySpanTest {
             equalTo(TelemetryNames.CLIENT_ADDRESS, "192.0.2.7"),
             equalTo(TelemetryNames.CLIENT_PORT, 51234L),
             equalTo(TelemetryNames.CONNECTION_SIDE, "server"),
+            equalTo(TelemetryNames.CONNECTION_INTERNAL, false),
             equalTo(TelemetryNames.TCP_BYTES_RECEIVED, 1200L),
             equalTo(TelemetryNames.TCP_BYTES_SENT, 3400L),
             equalTo(TelemetryNames.TCP_SEGS_IN, 12L),
@@ -70,7 +71,12 @@ class ConnectionTelemetrySpanTest {
             equalTo(TelemetryNames.TCP_RETRANSMITS, 1L),
             equalTo(TelemetryNames.CONNECTION_DURATION_MS, 2500.0),
             equalTo(TelemetryNames.PROCESS_PID, 4242L),
-            equalTo(TelemetryNames.PROCESS_EXECUTABLE_NAME, "php"));
+            equalTo(TelemetryNames.PROCESS_EXECUTABLE_NAME, "php"),
+            equalTo(TelemetryNames.WORKERMAN_WORKER_NAME, "ChatGateway"),
+            equalTo(TelemetryNames.WORKERMAN_WORKER_LISTEN, "websocket://0.0.0.0:8080"),
+            equalTo(TelemetryNames.WORKERMAN_MASTER_PID, 4000L),
+            equalTo(TelemetryNames.WORKERMAN_START_FILE, "/srv/chat/start.php"),
+            equalTo(TelemetryNames.WORKERMAN_ROLE, "gateway"));
     assertThat(span.getParentSpanContext().isValid()).isFalse();
     assertThat(span.getInstrumentationScopeInfo().getName()).isEqualTo("dev.wmscope");
     assertThat(span.getInstrumentationScopeInfo().getSchemaUrl())
@@ -82,7 +88,7 @@ class ConnectionTelemetrySpanTest {
     ConnectionEvent e = Events.clientIpv6();
     telemetry.closed(e);
 
-    // No pid and no process name: the process attributes are left out, not zero or empty.
+    // No pid, process name or worker: those attributes are left out, not zero or empty.
     assertThat(onlySpan())
         .hasName("tcp [2001:db8::2]:6379")
         .hasKind(SpanKind.CLIENT)
@@ -100,6 +106,7 @@ class ConnectionTelemetrySpanTest {
             equalTo(TelemetryNames.CLIENT_ADDRESS, "2001:db8::1"),
             equalTo(TelemetryNames.CLIENT_PORT, 40000L),
             equalTo(TelemetryNames.CONNECTION_SIDE, "client"),
+            equalTo(TelemetryNames.CONNECTION_INTERNAL, false),
             equalTo(TelemetryNames.TCP_BYTES_RECEIVED, 77L),
             equalTo(TelemetryNames.TCP_BYTES_SENT, 88L),
             equalTo(TelemetryNames.TCP_SEGS_IN, 3L),
@@ -126,6 +133,7 @@ class ConnectionTelemetrySpanTest {
             "client.address",
             "client.port",
             "wmscope.connection.side",
+            "wmscope.connection.internal",
             "wmscope.tcp.bytes_received",
             "wmscope.tcp.bytes_sent",
             "wmscope.tcp.segs_in",
@@ -134,7 +142,25 @@ class ConnectionTelemetrySpanTest {
             "wmscope.tcp.retransmits",
             "wmscope.connection.duration_ms",
             "process.pid",
-            "process.executable.name");
+            "process.executable.name",
+            "workerman.worker.name",
+            "workerman.worker.listen",
+            "workerman.master.pid",
+            "workerman.start_file",
+            "workerman.role");
+  }
+
+  @Test
+  void internalConnectionSpanSaysSoAndDiffersInNothingElse() {
+    ConnectionEvent external = Events.serverIpv4();
+    telemetry.closed(Events.internal(external));
+
+    assertThat(onlySpan())
+        .hasAttribute(TelemetryNames.CONNECTION_INTERNAL, true)
+        .hasAttributes(
+            ConnectionTelemetry.spanAttributes(external).toBuilder()
+                .put(TelemetryNames.CONNECTION_INTERNAL, true)
+                .build());
   }
 
   @Test
@@ -142,7 +168,7 @@ class ConnectionTelemetrySpanTest {
     ConnectionEvent e =
         new ConnectionEvent(
             Side.SERVER, true, "::1", 8080, "::1", 50000, Events.START, Events.START + 1, 0, 0, 0,
-            0, 0, 0, 0, "");
+            0, 0, 0, 0, "", null, false);
     assertThat(ConnectionTelemetry.spanName(e)).isEqualTo("tcp [::1]:8080");
   }
 

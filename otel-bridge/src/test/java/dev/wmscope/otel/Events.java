@@ -9,31 +9,65 @@ final class Events {
 
   static final long START = 1_700_000_000_123_456_789L;
 
-  /** A worker (pid 4242, comm "php") accepted 192.0.2.7:51234 on 10.0.0.5:8080; 2.5 s long. */
+  /** The Workerman gateway that owns pid 4242 in these tests. */
+  static final WorkerIdentity GATEWAY =
+      new WorkerIdentity(
+          "ChatGateway", "websocket://0.0.0.0:8080", 4000, "/srv/chat/start.php", "gateway");
+
+  /**
+   * The ChatGateway worker (pid 4242, comm "php") accepted 192.0.2.7:51234 on 10.0.0.5:8080;
+   * 2.5 s long; external traffic.
+   */
   static ConnectionEvent serverIpv4() {
     return new ConnectionEvent(
         Side.SERVER, false, "10.0.0.5", 8080, "192.0.2.7", 51234, START, START + 2_500_000_000L,
-        1200, 3400, 12, 9, 250, 1, 4242, "php");
+        1200, 3400, 12, 9, 250, 1, 4242, "php", GATEWAY, false);
   }
 
-  /** An unknown process connected from [2001:db8::1]:40000 to [2001:db8::2]:6379; 1.234567 ms. */
+  /**
+   * An unknown process (no worker) connected from [2001:db8::1]:40000 to [2001:db8::2]:6379;
+   * 1.234567 ms; external traffic.
+   */
   static ConnectionEvent clientIpv6() {
     return new ConnectionEvent(
         Side.CLIENT, true, "2001:db8::1", 40000, "2001:db8::2", 6379, START, START + 1_234_567L,
-        77, 88, 3, 4, 90, 0, 0, "");
+        77, 88, 3, 4, 90, 0, 0, "", null, false);
   }
 
-  /** A SERVER connection on 10.0.0.5:8080 owned by pid 4242, from the given peer port. */
+  /**
+   * An external SERVER connection on 10.0.0.5:8080 owned by pid 4242 (the ChatGateway worker),
+   * from the given peer port.
+   */
   static ConnectionEvent server(int peerPort, long durationNanos, long received, long sent) {
     return new ConnectionEvent(
         Side.SERVER, false, "10.0.0.5", 8080, "192.0.2." + (peerPort % 250 + 1), peerPort, START,
-        START + durationNanos, received, sent, 1, 1, 100, 0, 4242, "php");
+        START + durationNanos, received, sent, 1, 1, 100, 0, 4242, "php", GATEWAY, false);
   }
 
   /** The "opened" notification for the same connection: end time and counters zero. */
   static ConnectionEvent opening(ConnectionEvent e) {
     return new ConnectionEvent(
         e.side(), e.ipv6(), e.localAddress(), e.localPort(), e.peerAddress(), e.peerPort(),
-        e.startEpochNanos(), 0, 0, 0, 0, 0, 0, 0, e.pid(), e.processName());
+        e.startEpochNanos(), 0, 0, 0, 0, 0, 0, 0, e.pid(), e.processName(), e.worker(),
+        e.internal());
+  }
+
+  /** The same connection marked as internal (both ends watched on this host). */
+  static ConnectionEvent internal(ConnectionEvent e) {
+    return withOwner(e, e.worker(), true);
+  }
+
+  /** The same connection attributed to {@code worker} (null: no Workerman worker known). */
+  static ConnectionEvent withWorker(ConnectionEvent e, WorkerIdentity worker) {
+    return withOwner(e, worker, e.internal());
+  }
+
+  private static ConnectionEvent withOwner(
+      ConnectionEvent e, WorkerIdentity worker, boolean internal) {
+    return new ConnectionEvent(
+        e.side(), e.ipv6(), e.localAddress(), e.localPort(), e.peerAddress(), e.peerPort(),
+        e.startEpochNanos(), e.endEpochNanos(), e.bytesReceived(), e.bytesSent(), e.segmentsIn(),
+        e.segmentsOut(), e.srttMicros(), e.retransmits(), e.pid(), e.processName(), worker,
+        internal);
   }
 }

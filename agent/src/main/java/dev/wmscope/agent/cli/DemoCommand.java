@@ -3,10 +3,12 @@ package dev.wmscope.agent.cli;
 import dev.wmscope.agent.Agent;
 import dev.wmscope.agent.AgentConfig;
 import dev.wmscope.agent.ExitCodes;
+import dev.wmscope.agent.selection.Selection;
 import dev.wmscope.agent.demo.DemoTraffic;
 import dev.wmscope.agent.demo.EchoServer;
 import dev.wmscope.loader.CgroupV2;
 import dev.wmscope.loader.ConnectionProbe;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -34,7 +36,8 @@ public final class DemoCommand implements Callable<Integer> {
       AgentConfig config = new AgentConfig(
           new ConnectionProbe.Options(CgroupV2.requireMount(), ConnectionProbe.Options.DEFAULT_MAX_CONNECTIONS,
               ConnectionProbe.Options.DEFAULT_RING_BUFFER_BYTES),
-          Set.of(server.port()), Set.of(), AgentConfig.Output.TEXT);
+          new Selection(Set.of(server.port()), Set.of(), Optional.empty(), Optional.empty()),
+          AgentConfig.Output.TEXT, AgentConfig.DEFAULT_DISCOVERY_INTERVAL);
       System.err.printf("demo: echo server on 127.0.0.1:%d; %d connections over %d s%n",
           server.port(), connections, seconds);
       try (Agent agent = Agent.start(config, System.out)) {

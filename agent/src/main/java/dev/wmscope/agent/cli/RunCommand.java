@@ -3,13 +3,16 @@ package dev.wmscope.agent.cli;
 import dev.wmscope.agent.Agent;
 import dev.wmscope.agent.AgentConfig;
 import dev.wmscope.agent.ExitCodes;
+import dev.wmscope.agent.selection.Selection;
 import dev.wmscope.loader.CgroupV2;
 import dev.wmscope.loader.ConnectionProbe;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.regex.Pattern;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine;
@@ -19,7 +22,9 @@ import sun.misc.Signal;
 
 /** `wmscope run`: the agent, until SIGTERM or SIGINT. */
 @Command(name = "run", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
-    description = "Watch TCP connections and export them as OpenTelemetry spans and metrics.")
+    description = {"Watch TCP connections and export them as OpenTelemetry spans and metrics.",
+        "With no --port/--pid/--process-name/--cgroup, every Workerman app on this host is watched,"
+            + " including apps started later."})
 public final class RunCommand implements Callable<Integer> {
   private static final System.Logger LOG = System.getLogger(RunCommand.class.getName());
 
@@ -30,12 +35,20 @@ public final class RunCommand implements Callable<Integer> {
   List<Integer> ports = List.of();
 
   @Option(names = "--pid", split = ",", paramLabel = "PID",
-      description = "Process whose outbound connections are watched (repeatable).")
+      description = "Process whose connections are watched: those it accepts on its listening ports and those it initiates (repeatable).")
   List<Integer> pids = List.of();
 
+  @Option(names = "--process-name", paramLabel = "REGEX",
+      description = "Like --pid for every process whose name or command line matches (rechecked every discovery interval).")
+  Pattern processName;
+
   @Option(names = "--cgroup", paramLabel = "PATH",
-      description = "cgroup v2 directory to attach to (default: the root of the cgroup2 mount).")
+      description = "Watch everything inside this cgroup v2 directory (e.g. a container's). Alone it selects every port and process there; with other selectors it only limits where they apply.")
   Path cgroup;
+
+  @Option(names = "--discovery-interval", paramLabel = "DURATION",
+      description = "How often /proc is rescanned for Workerman apps, reloads and listeners, e.g. 1s, 500ms (default: 1s).")
+  String discoveryInterval = "1s";
 
   @Option(names = "--format", paramLabel = "FORMAT",
       description = "Per closed connection on stdout: none, text or json (default: none).")
@@ -77,22 +90,20 @@ public final class RunCommand implements Callable<Integer> {
         throw usage("--pid " + p + ": not a process id");
       }
     }
-    if (ports.isEmpty() && pids.isEmpty()) {
-      throw usage("nothing to watch: give --port PORT (accepted connections) or --pid PID (outbound ones)");
-    }
     Path dir = cgroup != null ? cgroup : CgroupV2.requireMount();
     if (!Files.isDirectory(dir)) {
       throw usage("--cgroup " + dir + ": no such directory");
     }
+    Duration interval = Durations.parse("--discovery-interval", discoveryInterval, this::usage);
     ConnectionProbe.Options probe;
     try {
       probe = new ConnectionProbe.Options(dir, maxConnections, ringBufferBytes);
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }
-    Set<Integer> portSet = new LinkedHashSet<>(ports);
-    Set<Integer> pidSet = new LinkedHashSet<>(pids);
-    return new AgentConfig(probe, portSet, pidSet, console ? AgentConfig.Output.TEXT : format);
+    Selection selection = new Selection(new LinkedHashSet<>(ports), new LinkedHashSet<>(pids),
+        Optional.ofNullable(processName), Optional.ofNullable(cgroup));
+    return new AgentConfig(probe, selection, console ? AgentConfig.Output.TEXT : format, interval);
   }
 
   private CommandLine.ParameterException usage(String message) {

@@ -1,5 +1,7 @@
 package dev.wmscope.agent.probe;
 
+import dev.wmscope.agent.selection.InternalTraffic;
+import dev.wmscope.agent.selection.ProcessDirectory;
 import dev.wmscope.loader.ConnEventType;
 import dev.wmscope.loader.ConnRecord;
 import dev.wmscope.loader.ConnectionProbe;
@@ -10,33 +12,35 @@ import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 /**
- * Owns the kernel probe and its poll thread. Start loads and attaches the programs and
- * completes once they are attached (or fails with the loader's error); the thread then polls
- * the ring buffer in 100 ms slices and hands each slice's events to the listeners. Stop ends
- * the loop within one slice, then detaches everything.
+ * Owns the kernel probe and its poll thread. Start loads and attaches the programs, runs
+ * {@code onAttached} (the first discovery pass fills the watch maps) and completes (or fails
+ * with the loader's error); the thread then polls the ring buffer in 100 ms slices and hands
+ * each slice's events to the listeners. Stop ends the loop within one slice, then detaches.
  */
 public final class ProbeVerticle extends VerticleBase {
   private static final System.Logger LOG = System.getLogger(ProbeVerticle.class.getName());
   static final int POLL_SLICE_MILLIS = 100;
 
   private final ConnectionProbe.Options options;
-  private final Set<Integer> ports;
-  private final Set<Integer> pids;
+  private final ProcessDirectory directory;
+  private final InternalTraffic internal;
+  private final Consumer<ConnectionProbe> onAttached;
   private final List<ConnectionListener> listeners;
   private final AtomicBoolean running = new AtomicBoolean();
   private final List<ConnRecord> batch = new ArrayList<>();
   private volatile ConnectionProbe probe;
   private Thread pollThread;
 
-  public ProbeVerticle(ConnectionProbe.Options options, Set<Integer> ports, Set<Integer> pids,
-      List<ConnectionListener> listeners) {
+  public ProbeVerticle(ConnectionProbe.Options options, ProcessDirectory directory, InternalTraffic internal,
+      Consumer<ConnectionProbe> onAttached, List<ConnectionListener> listeners) {
     this.options = options;
-    this.ports = Set.copyOf(ports);
-    this.pids = Set.copyOf(pids);
+    this.directory = directory;
+    this.internal = internal;
+    this.onAttached = onAttached;
     this.listeners = List.copyOf(listeners);
   }
 
@@ -51,18 +55,20 @@ public final class ProbeVerticle extends VerticleBase {
   private void run(Promise<Void> attached) {
     RecordMapper mapper;
     try {
-      mapper = new RecordMapper(new MonotonicClock());
+      mapper = new RecordMapper(new MonotonicClock(), directory, internal);
       probe = ConnectionProbe.start(options, batch::add);
-      ports.forEach(probe::watchPort);
-      pids.forEach(probe::watchPid);
+      if (!probe.attributionAvailable()) {
+        LOG.log(System.Logger.Level.WARNING, "this kernel lacks the sock_send_length/sock_recv_length"
+            + " tracepoints (Linux < 6.3): accepted connections are not attributed to workers");
+      }
+      onAttached.accept(probe);
     } catch (RuntimeException e) {
       running.set(false);
       closeProbe();
       attached.fail(e);
       return;
     }
-    LOG.log(System.Logger.Level.INFO, "attached sock_ops to cgroup {0}; watching ports {1} pids {2}",
-        options.cgroup(), ports, pids);
+    LOG.log(System.Logger.Level.INFO, "attached sock_ops to cgroup {0}", options.cgroup());
     attached.complete();
     while (running.get()) {
       try {

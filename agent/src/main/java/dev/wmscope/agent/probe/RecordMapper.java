@@ -1,5 +1,8 @@
 package dev.wmscope.agent.probe;
 
+import dev.wmscope.agent.selection.InternalTraffic;
+import dev.wmscope.agent.selection.ProcessDirectory;
+import dev.wmscope.loader.ConnEventType;
 import dev.wmscope.loader.ConnRecord;
 import dev.wmscope.loader.ConnSide;
 import dev.wmscope.loader.MonotonicClock;
@@ -7,19 +10,29 @@ import dev.wmscope.otel.ConnectionEvent;
 import java.net.InetAddress;
 
 /**
- * Hands a kernel record across to the bridge as plain values: the one place that knows both
- * the loader's and the bridge's types, so neither module sees the other.
+ * Hands a kernel record across to the bridge as plain values, adding what only the agent
+ * knows: the Workerman identity of the owning pid and whether the traffic is internal. The one
+ * place that knows both the loader's and the bridge's types, so neither module sees the other.
+ * Used from the poll thread only.
  */
 public final class RecordMapper {
   private final MonotonicClock clock;
+  private final ProcessDirectory directory;
+  private final InternalTraffic internal;
 
-  public RecordMapper(MonotonicClock clock) {
+  public RecordMapper(MonotonicClock clock, ProcessDirectory directory, InternalTraffic internal) {
     this.clock = clock;
+    this.directory = directory;
+    this.internal = internal;
   }
 
   public ConnectionEvent toEvent(ConnRecord r) {
+    boolean server = r.side() == ConnSide.SERVER;
+    boolean isInternal = r.type() == ConnEventType.OPEN
+        ? internal.opened(r.cookie(), server, r.localAddress(), r.localPort(), r.remoteAddress(), r.remotePort())
+        : internal.closed(r.cookie(), server, r.localAddress(), r.localPort(), r.remoteAddress(), r.remotePort());
     return new ConnectionEvent(
-        r.side() == ConnSide.SERVER ? ConnectionEvent.Side.SERVER : ConnectionEvent.Side.CLIENT,
+        server ? ConnectionEvent.Side.SERVER : ConnectionEvent.Side.CLIENT,
         r.ipv6(),
         text(r.localAddress()),
         r.localPort(),
@@ -34,7 +47,9 @@ public final class RecordMapper {
         r.srttMicros(),
         r.totalRetrans(),
         r.pid(),
-        r.comm());
+        r.comm(),
+        r.pid() > 0 ? directory.lookup(r.pid()) : null,
+        isInternal);
   }
 
   /** The bare address text (getHostAddress never resolves names and has no leading slash). */

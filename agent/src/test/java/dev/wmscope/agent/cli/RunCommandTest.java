@@ -30,7 +30,8 @@ class RunCommandTest {
   @Test
   void portsRepeatOrSplitOnCommas() {
     AgentConfig c = parse("run", "--port", "8080", "--port", "2346,7272", "--cgroup", "/tmp", "--format", "JSON");
-    assertThat(c.ports()).containsExactlyInAnyOrder(8080, 2346, 7272);
+    assertThat(c.selection().ports()).containsExactlyInAnyOrder(8080, 2346, 7272);
+    assertThat(c.selection().workermanAuto()).isFalse();
     assertThat(c.output()).isEqualTo(AgentConfig.Output.JSON);
   }
 
@@ -46,9 +47,33 @@ class RunCommandTest {
   }
 
   @Test
-  void nothingToWatchIsAUsageError() {
-    assertThat(run("run", "--cgroup", "/tmp")).isEqualTo(ExitCodes.USAGE);
-    assertThat(err.toString()).contains("nothing to watch");
+  void noSelectionMeansEveryWorkermanApp() {
+    AgentConfig c = parse("run");
+    assertThat(c.selection().workermanAuto()).isTrue();
+    assertThat(c.discoveryInterval()).isEqualTo(java.time.Duration.ofSeconds(1));
+  }
+
+  @Test
+  void cgroupAloneSelectsEverythingInIt() {
+    AgentConfig c = parse("run", "--cgroup", "/tmp");
+    assertThat(c.selection().wholeCgroup()).isTrue();
+    assertThat(c.probe().cgroup()).isEqualTo(java.nio.file.Path.of("/tmp"));
+  }
+
+  @Test
+  void processNameIsARegex() {
+    AgentConfig c = parse("run", "--process-name", "^php-fpm|nginx", "--cgroup", "/tmp");
+    assertThat(c.selection().processName()).get().satisfies(p -> assertThat(p.matcher("nginx: worker").find()).isTrue());
+    assertThat(run("run", "--process-name", "(unclosed")).isEqualTo(ExitCodes.USAGE);
+  }
+
+  @Test
+  void discoveryIntervalIsParsedAndBounded() {
+    assertThat(parse("run", "--discovery-interval", "500ms", "--cgroup", "/tmp").discoveryInterval())
+        .isEqualTo(java.time.Duration.ofMillis(500));
+    assertThat(run("run", "--discovery-interval", "soon")).isEqualTo(ExitCodes.USAGE);
+    assertThat(err.toString()).contains("--discovery-interval soon");
+    assertThat(run("run", "--discovery-interval", "10ms")).isEqualTo(ExitCodes.USAGE);
   }
 
   @Test

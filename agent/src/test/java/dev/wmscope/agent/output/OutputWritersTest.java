@@ -3,6 +3,8 @@ package dev.wmscope.agent.output;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.wmscope.otel.ConnectionEvent;
+import dev.wmscope.otel.WorkerIdentity;
+import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -11,7 +13,11 @@ import org.junit.jupiter.api.Test;
 class OutputWritersTest {
   private static final long START = 1_764_025_200_123_456_789L; // 2025-11-24T23:00:00.123456789Z
   private final ConnectionEvent server = new ConnectionEvent(ConnectionEvent.Side.SERVER, false, "127.0.0.1", 8080,
-      "127.0.0.2", 50000, START, START + 2_500_000, 100, 200, 2, 3, 45, 1, 4242, "php");
+      "127.0.0.2", 50000, START, START + 2_500_000, 100, 200, 2, 3, 45, 1, 4242, "php", null, false);
+  private final ConnectionEvent gateway = new ConnectionEvent(ConnectionEvent.Side.SERVER, false, "127.0.0.1", 8080,
+      "127.0.0.3", 50001, START, START + 2_500_000, 100, 200, 2, 3, 45, 1, 4242, "php",
+      new WorkerIdentity("ChatGateway", "websocket://0.0.0.0:8080", 4000, "/srv/chat/start.php", "gateway"),
+      true);
 
   @Test
   void jsonLineHasSpanKeysAndRfc3339Times() {
@@ -30,6 +36,34 @@ class OutputWritersTest {
     assertThat(json.getLong("process.pid")).isEqualTo(4242);
     assertThat(json.getString("start_time")).isEqualTo("2025-11-24T23:00:00.123456789Z");
     assertThat(json.getString("end_time")).isEqualTo("2025-11-24T23:00:00.125956789Z");
+    assertThat(json.getBoolean("wmscope.connection.internal")).isFalse();
+    // No worker known: the workerman.* keys are left out, not empty.
+    assertThat(json.fieldNames()).noneMatch(k -> k.startsWith("workerman."));
+  }
+
+  @Test
+  void jsonLineOfAWorkerConnectionCarriesItsIdentityAndInternalFlag() {
+    var bytes = new ByteArrayOutputStream();
+    var writer = new JsonLinesWriter(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+    writer.closed(gateway);
+    writer.endOfBatch();
+
+    // Parse the line as written, so the types survive encoding: numbers, booleans, strings.
+    var json = new JsonObject(bytes.toString(StandardCharsets.UTF_8).strip());
+    assertThat(json.getValue("workerman.worker.name")).isEqualTo("ChatGateway");
+    assertThat(json.getValue("workerman.worker.listen")).isEqualTo("websocket://0.0.0.0:8080");
+    assertThat(json.getLong("workerman.master.pid")).isEqualTo(4000L);
+    assertThat(json.getValue("workerman.start_file")).isEqualTo("/srv/chat/start.php");
+    assertThat(json.getValue("workerman.role")).isEqualTo("gateway");
+    assertThat(json.getValue("wmscope.connection.internal")).isEqualTo(Boolean.TRUE);
+    assertThat(json.fieldNames())
+        .filteredOn(k -> k.startsWith("workerman."))
+        .containsExactlyInAnyOrder(
+            "workerman.worker.name",
+            "workerman.worker.listen",
+            "workerman.master.pid",
+            "workerman.start_file",
+            "workerman.role");
   }
 
   @Test

@@ -1,0 +1,71 @@
+package dev.wmscope.agent.selection;
+
+import dev.wmscope.agent.discovery.WorkermanApp;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Keeps the kernel's watch maps and the process directory current: each pass rescans /proc,
+ * applies the difference, and logs what changed in Workerman terms (an app appeared or
+ * stopped, its workers were reloaded or re-forked). Passes run one at a time.
+ */
+public final class DiscoveryService {
+  private static final System.Logger LOG = System.getLogger(DiscoveryService.class.getName());
+
+  private final TargetScanner scanner;
+  private final WatchReconciler reconciler;
+  private final ProcessDirectory directory;
+  private final InternalTraffic internal;
+  private Map<WorkermanApp.Key, Set<Integer>> knownApps = Map.of();
+  private volatile boolean firstPassDone;
+
+  public DiscoveryService(TargetScanner scanner, WatchReconciler reconciler, ProcessDirectory directory,
+      InternalTraffic internal) {
+    this.scanner = scanner;
+    this.reconciler = reconciler;
+    this.directory = directory;
+    this.internal = internal;
+  }
+
+  /** One pass; failures are logged and the previous state kept (the next pass retries). */
+  public synchronized void pass() {
+    TargetScanner.Pass pass;
+    try {
+      pass = scanner.scan();
+    } catch (Exception e) {
+      LOG.log(System.Logger.Level.WARNING, "scan /proc: " + e.getMessage());
+      return;
+    }
+    reconciler.apply(pass.targets());
+    directory.update(pass.targets().workers(), System.nanoTime());
+    internal.setWatchedPorts(pass.targets().ports());
+    logAppChanges(pass.apps());
+    firstPassDone = true;
+  }
+
+  public boolean firstPassDone() {
+    return firstPassDone;
+  }
+
+  private void logAppChanges(List<WorkermanApp> apps) {
+    Map<WorkermanApp.Key, Set<Integer>> now = new HashMap<>();
+    for (WorkermanApp app : apps) {
+      now.put(app.key(), app.workerPids());
+      Set<Integer> before = knownApps.get(app.key());
+      if (before == null) {
+        LOG.log(System.Logger.Level.INFO, "found Workerman app {0} (master {1}): {2} workers, ports {3}",
+            app.startFile(), app.masterPid(), app.workers().size(), app.tcpListenPorts());
+      } else if (!before.equals(app.workerPids())) {
+        long kept = app.workerPids().stream().filter(before::contains).count();
+        LOG.log(System.Logger.Level.INFO, "Workerman app {0} (master {1}): workers now {2} ({3})",
+            app.startFile(), app.masterPid(), app.workerPids(),
+            kept == 0 ? "reloaded" : (app.workerPids().size() - kept) + " re-forked or added");
+      }
+    }
+    knownApps.keySet().stream().filter(k -> !now.containsKey(k)).forEach(k ->
+        LOG.log(System.Logger.Level.INFO, "Workerman app {0} (master {1}) stopped", k.startFile(), k.masterPid()));
+    knownApps = now;
+  }
+}
