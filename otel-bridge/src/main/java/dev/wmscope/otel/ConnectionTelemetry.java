@@ -169,11 +169,9 @@ public final class ConnectionTelemetry {
             .setSpanKind(e.side() == Side.SERVER ? SpanKind.SERVER : SpanKind.CLIENT)
             .setNoParent()
             .setStartTimestamp(start, TimeUnit.NANOSECONDS)
+            // attributes before start, so a sampler can keep errors and slow connections
+            .setAllAttributes(spanAttributes(e))
             .startSpan();
-    // Build the ~20 attributes only for spans the sampler kept; it decides on name and kind.
-    if (span.isRecording()) {
-      span.setAllAttributes(spanAttributes(e));
-    }
     span.end(end, TimeUnit.NANOSECONDS);
 
     MetricAttributes m = metricAttributes(e);
