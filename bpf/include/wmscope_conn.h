@@ -25,8 +25,13 @@ enum wm_conn_side {
 
 /* Bits of wm_conn_event.flags. Mirrored by dev.wmscope.loader.ConnRecord. */
 enum wm_conn_flags {
-	WM_CONN_OPEN_SENT = 1, /* the open record was emitted (kernel bookkeeping) */
-	WM_CONN_ATTRIBUTED = 2, /* pid and comm are those of the process that used the socket */
+	WM_CONN_OPEN_SENT = 1,       /* the open record was emitted (kernel bookkeeping) */
+	WM_CONN_ATTRIBUTED = 2,      /* pid and comm are those of the process that used the socket */
+	WM_CONN_PREEXISTING = 4,     /* open before wmscope watched it: found by the tcp iterator */
+	WM_CONN_RST_SENT = 8,        /* we sent a reset on it */
+	WM_CONN_RST_RECEIVED = 16,   /* the peer reset it */
+	WM_CONN_FIN_LOCAL_FIRST = 32, /* we closed first (FIN_WAIT1 before any FIN from the peer) */
+	WM_CONN_FIN_PEER_FIRST = 64, /* the peer closed first (CLOSE_WAIT) */
 };
 
 /* Indexes of the drop_counters map. Mirrored by dev.wmscope.loader.DropReason. */
@@ -57,7 +62,44 @@ struct wm_conn_event {
 	__u32 total_retrans;           /* retransmitted segments over the connection's life */
 	__u8 comm[WM_COMM_LEN];        /* owner thread name, empty when not known */
 	__u32 prev_state;              /* TCP state before CLOSE (enum from include/net/tcp_states.h) */
-	__u32 _pad1;
+	__u32 sk_err;                  /* socket error at close: ECONNREFUSED, ETIMEDOUT, ECONNRESET or 0 */
+	__u64 sock_inode;              /* socket inode (preexisting opens): user space maps it to a process */
+};
+
+/* Kinds of records the tcp iterator writes (each starts with __u32 kind). */
+enum wm_iter_kind {
+	WM_ITER_CONN = 1,     /* struct wm_live_conn: counters of a tracked open connection */
+	WM_ITER_LISTENER = 2, /* struct wm_listener: a listening socket on a watched port */
+};
+
+/* Live counters of a tracked connection, read every poll interval (iter/tcp). */
+struct wm_live_conn {
+	__u32 kind;                    /* WM_ITER_CONN */
+	__u32 state;                   /* TCP state */
+	__u64 cookie;
+	__u64 bytes_received;          /* payload since tracked */
+	__u64 bytes_acked;
+	__u32 data_segs_in;
+	__u32 data_segs_out;
+	__u32 srtt_us;
+	__u32 total_retrans;
+	__u32 rcv_queue;               /* received, not yet read by the application (rcv_nxt - copied_seq) */
+	__u32 snd_queue;               /* written by the application, not yet acked (write_seq - snd_una) */
+	__u32 copied_seq;              /* how far the application has read: a stall does not move it */
+	__u32 _pad0;
+};
+
+/* A listening socket on a watched port: accept-queue pressure. */
+struct wm_listener {
+	__u32 kind;                    /* WM_ITER_LISTENER */
+	__u16 family;
+	__u16 port;                    /* host order */
+	__u8 addr[WM_ADDR_LEN];
+	__u32 accept_queue;            /* connections waiting for accept() (sk_ack_backlog) */
+	__u32 accept_limit;            /* the backlog given to listen() (sk_max_ack_backlog) */
+	__u32 drops;                   /* sk_drops: SYNs and completed connections dropped (overflows) */
+	__u32 _pad0;
+	__u64 sock_inode;              /* user space maps it to the processes holding the socket */
 };
 
 #endif /* WMSCOPE_CONN_H */

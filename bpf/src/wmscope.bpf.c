@@ -13,6 +13,12 @@
  * socket happens in the owner's syscall: tp_btf/sock_send_length and sock_recv_length see it,
  * gated by socket-local storage that only tracked, not yet attributed sockets carry, so the
  * cost is paid once per connection. The open record is emitted then, carrying the pid.
+ *
+ * Live state: iter/tcp, run by the agent every poll interval, writes the current counters of
+ * every tracked connection and the accept queue of every watched listener, and adopts
+ * connections on watched ports that predate wmscope (their close is seen by
+ * tp_btf/inet_sock_set_state, since sock_ops callbacks cannot be enabled from an iterator).
+ * Resets are marked by tp_btf/tcp_send_reset and tcp_receive_reset.
  */
 #pragma clang diagnostic push
 #pragma clang diagnostic ignored "-Wpadded"
@@ -30,6 +36,8 @@
 #include "maps/events.h"
 #include "maps/drop_counters.h"
 #include "maps/conn_owner.h"
+#include "maps/iter_config.h"
+#include "maps/adopted.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -37,12 +45,18 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
+/* The iterator's records only live on the stack, and clang emits no BTF for such types; these
+ * read-only anchors put them into the object's BTF so the Java layouts can be checked against
+ * them (ConnEventLayoutTest). 112 bytes of .rodata, never read. */
+const volatile struct wm_live_conn wm_btf_live_conn = {};
+const volatile struct wm_listener wm_btf_listener = {};
+
 static __always_inline void count_drop(__u32 reason)
 {
 	__u64 *n = bpf_map_lookup_elem(&drop_counters, &reason);
 
 	if (n)
-		*n += 1;
+		__sync_fetch_and_add(n, 1);
 }
 
 static __always_inline bool port_watched(__u16 port)
@@ -84,6 +98,21 @@ static __always_inline void fill_tuple(struct wm_conn_event *e, struct bpf_sock_
 	e->remote_port = (__u16)bpf_ntohl(skops->remote_port);
 }
 
+/* The same tuple from a kernel socket (iterator and tracepoints). */
+static __always_inline void fill_tuple_sk(struct wm_conn_event *e, struct sock_common *skc)
+{
+	e->family = BPF_CORE_READ(skc, skc_family);
+	if (e->family == AF_INET) {
+		BPF_CORE_READ_INTO((__u32 *)e->local_addr, skc, skc_rcv_saddr);
+		BPF_CORE_READ_INTO((__u32 *)e->remote_addr, skc, skc_daddr);
+	} else {
+		BPF_CORE_READ_INTO(e->local_addr, skc, skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(e->remote_addr, skc, skc_v6_daddr.in6_u.u6_addr8);
+	}
+	e->local_port = BPF_CORE_READ(skc, skc_num);
+	e->remote_port = bpf_ntohs(BPF_CORE_READ(skc, skc_dport));
+}
+
 /* Submits a copy of e as an event of the given type; counts the loss when the buffer is full. */
 static __always_inline void emit(const struct wm_conn_event *e, __u32 type)
 {
@@ -98,15 +127,14 @@ static __always_inline void emit(const struct wm_conn_event *e, __u32 type)
 	bpf_ringbuf_submit(out, 0);
 }
 
-/* STATE for the close; RTT and RETRANS keep the live entry's srtt current (RTT fires per RTT
- * sample, i.e. per ACK of new data: one map lookup and store, never an event). */
+/* STATE for the close and for who-closed-first; RTT and RETRANS keep the live entry's srtt
+ * current (RTT fires per RTT sample, i.e. per ACK of new data: one map lookup and store). */
 static __always_inline void set_callbacks(struct bpf_sock_ops *skops)
 {
 	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG |
 						 BPF_SOCK_OPS_RTT_CB_FLAG | BPF_SOCK_OPS_RETRANS_CB_FLAG);
 }
 
-/* Live updates of an open connection's entry: the agent reads the map while it stays open. */
 static __always_inline void update_live(struct bpf_sock_ops *skops)
 {
 	__u64 cookie = bpf_get_socket_cookie(skops);
@@ -115,6 +143,15 @@ static __always_inline void update_live(struct bpf_sock_ops *skops)
 	if (!e)
 		return;
 	e->srtt_us = skops->srtt_us >> 3;
+}
+
+/* Who closed first, from the state transitions (the close cause of a normal close). */
+static __always_inline void note_transition(struct wm_conn_event *e, __u32 new_state)
+{
+	if (new_state == BPF_TCP_FIN_WAIT1 && !(e->flags & WM_CONN_FIN_PEER_FIRST))
+		e->flags |= WM_CONN_FIN_LOCAL_FIRST;
+	else if (new_state == BPF_TCP_CLOSE_WAIT && !(e->flags & WM_CONN_FIN_LOCAL_FIRST))
+		e->flags |= WM_CONN_FIN_PEER_FIRST;
 }
 
 /* Starts tracking: the record keeps the counters at this point as baselines, so the close
@@ -128,6 +165,7 @@ static __always_inline void track(struct bpf_sock_ops *skops, __u64 cookie, __u8
 		__builtin_memcpy(&e, pending, sizeof(e));
 	e.cookie = cookie;
 	e.side = side;
+	e.flags &= ~WM_CONN_PREEXISTING; /* sock_ops owns it from now on */
 	e.start_ns = bpf_ktime_get_ns();
 	fill_tuple(&e, skops);
 	e.bytes_received = skops->bytes_received;
@@ -155,23 +193,15 @@ static __always_inline void track(struct bpf_sock_ops *skops, __u64 cookie, __u8
 		emit(&e, WM_EVENT_CONN_OPEN);
 }
 
-/* The kernel's bytes_received counts the peer's FIN and bytes_acked counts the ack of ours;
- * report payload only. SOCK_DONE is set exactly when tcp_fin() ran on this socket (the FIN
- * advanced rcv_nxt), and our FIN was acked when it was queued (a FIN state) and nothing
- * remains unacknowledged. */
-static __always_inline void payload_counts(struct bpf_sock_ops *skops, __u32 prev_state,
-					   struct wm_conn_event *e)
+/* Fills e's counters with what moved since its baselines, in payload bytes: the kernel's
+ * bytes_received counts the peer's FIN (SOCK_DONE is set exactly when tcp_fin() ran on this
+ * socket) and bytes_acked counts the ack of ours (acked when it was queued, i.e. a FIN state,
+ * and nothing remains unacknowledged). */
+static __always_inline void final_counts(struct wm_conn_event *e, struct tcp_sock *tp, __u32 prev_state)
 {
-	__u64 received = skops->bytes_received - e->bytes_received;
-	__u64 acked = skops->bytes_acked - e->bytes_acked;
-	struct bpf_sock *bsk = skops->sk;
-	struct tcp_sock *tp;
+	__u64 received = BPF_CORE_READ(tp, bytes_received) - e->bytes_received;
+	__u64 acked = BPF_CORE_READ(tp, bytes_acked) - e->bytes_acked;
 
-	if (!bsk)
-		goto out;
-	tp = bpf_skc_to_tcp_sock(bsk);
-	if (!tp)
-		goto out;
 	if (received && (BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.__sk_common.skc_flags) & (1UL << SOCK_DONE)))
 		received -= 1;
 	if (acked &&
@@ -179,18 +209,18 @@ static __always_inline void payload_counts(struct bpf_sock_ops *skops, __u32 pre
 	     prev_state == BPF_TCP_CLOSING || prev_state == BPF_TCP_LAST_ACK) &&
 	    BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq))
 		acked -= 1;
-out:
 	e->bytes_received = received;
 	e->bytes_acked = acked;
+	e->data_segs_in = BPF_CORE_READ(tp, data_segs_in) - e->data_segs_in;
+	e->data_segs_out = BPF_CORE_READ(tp, data_segs_out) - e->data_segs_out;
+	e->total_retrans = BPF_CORE_READ(tp, total_retrans) - e->total_retrans;
+	e->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3; /* the kernel keeps srtt scaled by 8 */
+	e->sk_err = BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.sk_err);
 }
 
-static __always_inline void close_conn(struct bpf_sock_ops *skops, __u32 prev_state)
+/* Emits the close record of a tracked connection and forgets it. */
+static __always_inline void finish(struct wm_conn_event *e, __u64 cookie, struct tcp_sock *tp, __u32 prev_state)
 {
-	__u64 cookie = bpf_get_socket_cookie(skops);
-	struct wm_conn_event *e = bpf_map_lookup_elem(&live_conns, &cookie);
-
-	if (!e)
-		return;
 	if (!(e->flags & WM_CONN_OPEN_SENT)) {
 		/* closed before any process touched it (e.g. reset in the accept queue) */
 		e->flags |= WM_CONN_OPEN_SENT;
@@ -198,13 +228,30 @@ static __always_inline void close_conn(struct bpf_sock_ops *skops, __u32 prev_st
 	}
 	e->end_ns = bpf_ktime_get_ns();
 	e->prev_state = prev_state;
-	payload_counts(skops, prev_state, e);
-	e->data_segs_in = skops->data_segs_in - e->data_segs_in;
-	e->data_segs_out = skops->data_segs_out - e->data_segs_out;
-	e->total_retrans = skops->total_retrans - e->total_retrans;
-	e->srtt_us = skops->srtt_us >> 3; /* the kernel keeps srtt scaled by 8 */
+	final_counts(e, tp, prev_state);
 	emit(e, WM_EVENT_CONN_CLOSE);
 	bpf_map_delete_elem(&live_conns, &cookie);
+}
+
+static __always_inline void on_state(struct bpf_sock_ops *skops, __u32 old_state, __u32 new_state)
+{
+	__u64 cookie = bpf_get_socket_cookie(skops);
+	struct wm_conn_event *e = bpf_map_lookup_elem(&live_conns, &cookie);
+	struct bpf_sock *bsk = skops->sk;
+	struct tcp_sock *tp;
+
+	if (!e)
+		return;
+	if (new_state != BPF_TCP_CLOSE) {
+		note_transition(e, new_state);
+		return;
+	}
+	if (!bsk)
+		return;
+	tp = bpf_skc_to_tcp_sock(bsk);
+	if (!tp)
+		return;
+	finish(e, cookie, tp, old_state);
 }
 
 /* connect() runs in the caller's context: the one moment sock_ops knows the owner of a
@@ -264,8 +311,7 @@ int wmscope_sockops(struct bpf_sock_ops *skops)
 		update_live(skops);
 		break;
 	case BPF_SOCK_OPS_STATE_CB:
-		if (skops->args[1] == BPF_TCP_CLOSE)
-			close_conn(skops, skops->args[0]);
+		on_state(skops, skops->args[0], skops->args[1]);
 		break;
 	default:
 		break;
@@ -305,5 +351,168 @@ SEC("tp_btf/sock_send_length")
 int BPF_PROG(wmscope_tp_send, struct sock *sk, int ret, int flags)
 {
 	attribute(sk);
+	return 0;
+}
+
+/* Resets: mark the tracked connection so its close record says who reset it. */
+static __always_inline void mark(const struct sock *sk, __u8 flag)
+{
+	__u64 cookie;
+	struct wm_conn_event *e;
+
+	if (!sk)
+		return; /* a reset for a segment that matched no socket */
+	cookie = bpf_get_socket_cookie((struct sock *)sk);
+	e = bpf_map_lookup_elem(&live_conns, &cookie);
+	if (e)
+		e->flags |= flag;
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(wmscope_tp_send_reset, const struct sock *sk)
+{
+	mark(sk, WM_CONN_RST_SENT);
+	return 0;
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(wmscope_tp_recv_reset, struct sock *sk)
+{
+	mark(sk, WM_CONN_RST_RECEIVED);
+	return 0;
+}
+
+/* Close of an adopted (preexisting) connection: sock_ops never saw it established, so its
+ * state callbacks are off; the state-change tracepoint stands in, for those entries only. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(wmscope_tp_set_state, struct sock *sk, int old_state, int new_state)
+{
+	__u64 cookie;
+	struct wm_conn_event *e;
+	struct tcp_sock *tp;
+
+	if (!bpf_sk_storage_get(&adopted, sk, 0, 0))
+		return 0;
+	cookie = bpf_get_socket_cookie(sk);
+	e = bpf_map_lookup_elem(&live_conns, &cookie);
+	if (!e || !(e->flags & WM_CONN_PREEXISTING))
+		return 0;
+	if (new_state != BPF_TCP_CLOSE) {
+		note_transition(e, new_state);
+		return 0;
+	}
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (tp)
+		finish(e, cookie, tp, old_state);
+	bpf_sk_storage_delete(&adopted, sk);
+	return 0;
+}
+
+static __always_inline __u64 sock_inode(struct sock *sk)
+{
+	return BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
+}
+
+/* Starts tracking a connection that was open before its port was watched. Counters are taken
+ * as baselines (the agent reports traffic from now on) and the span starts now. */
+static __always_inline void adopt(struct tcp_sock *tp, struct sock *sk, __u64 cookie)
+{
+	struct wm_conn_event e = {};
+
+	e.cookie = cookie;
+	e.side = WM_SIDE_SERVER;
+	e.flags = WM_CONN_PREEXISTING | WM_CONN_OPEN_SENT;
+	e.start_ns = bpf_ktime_get_ns();
+	fill_tuple_sk(&e, &sk->__sk_common);
+	e.bytes_received = BPF_CORE_READ(tp, bytes_received);
+	e.bytes_acked = BPF_CORE_READ(tp, bytes_acked);
+	e.data_segs_in = BPF_CORE_READ(tp, data_segs_in);
+	e.data_segs_out = BPF_CORE_READ(tp, data_segs_out);
+	e.total_retrans = BPF_CORE_READ(tp, total_retrans);
+	e.srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	e.sock_inode = sock_inode(sk);
+	/* BPF_NOEXIST: if sock_ops tracked it meanwhile, its entry wins */
+	if (bpf_map_update_elem(&live_conns, &cookie, &e, BPF_NOEXIST))
+		return;
+	bpf_sk_storage_get(&adopted, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	emit(&e, WM_EVENT_CONN_OPEN);
+}
+
+static __always_inline void write_listener(struct seq_file *seq, struct sock *sk, __u16 port)
+{
+	struct wm_listener l = {};
+
+	l.kind = WM_ITER_LISTENER;
+	l.family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	l.port = port;
+	if (l.family == AF_INET)
+		BPF_CORE_READ_INTO((__u32 *)l.addr, sk, __sk_common.skc_rcv_saddr);
+	else
+		BPF_CORE_READ_INTO(l.addr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+	l.accept_queue = BPF_CORE_READ(sk, sk_ack_backlog);
+	l.accept_limit = BPF_CORE_READ(sk, sk_max_ack_backlog);
+	l.drops = BPF_CORE_READ(sk, sk_drops.counter);
+	l.sock_inode = sock_inode(sk);
+	bpf_seq_write(seq, &l, sizeof(l));
+}
+
+static __always_inline void write_live(struct seq_file *seq, struct tcp_sock *tp, struct wm_conn_event *e, __u32 state)
+{
+	struct wm_live_conn c = {};
+	__u32 rcv_nxt = BPF_CORE_READ(tp, rcv_nxt);
+	__u32 copied = BPF_CORE_READ(tp, copied_seq);
+
+	c.kind = WM_ITER_CONN;
+	c.state = state;
+	c.cookie = e->cookie;
+	c.bytes_received = BPF_CORE_READ(tp, bytes_received) - e->bytes_received;
+	c.bytes_acked = BPF_CORE_READ(tp, bytes_acked) - e->bytes_acked;
+	c.data_segs_in = BPF_CORE_READ(tp, data_segs_in) - e->data_segs_in;
+	c.data_segs_out = BPF_CORE_READ(tp, data_segs_out) - e->data_segs_out;
+	c.srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	c.total_retrans = BPF_CORE_READ(tp, total_retrans) - e->total_retrans;
+	c.rcv_queue = rcv_nxt - copied;
+	c.snd_queue = BPF_CORE_READ(tp, write_seq) - BPF_CORE_READ(tp, snd_una);
+	c.copied_seq = copied;
+	bpf_seq_write(seq, &c, sizeof(c));
+}
+
+/* Every TCP socket of the reader's network namespace, once per poll interval. */
+SEC("iter/tcp")
+int wmscope_iter_tcp(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct seq_file *seq = ctx->meta->seq;
+	struct tcp_sock *tp;
+	struct sock *sk;
+	struct wm_conn_event *e;
+	__u32 zero = 0, *adopt_existing;
+	__u64 cookie;
+	__u16 port;
+	__u8 state;
+
+	if (!skc)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc); /* NULL for request and time-wait sockets */
+	if (!tp)
+		return 0;
+	sk = (struct sock *)tp;
+	state = BPF_CORE_READ(skc, skc_state);
+	port = BPF_CORE_READ(skc, skc_num);
+	if (state == BPF_TCP_LISTEN) {
+		if (port_watched(port))
+			write_listener(seq, sk, port);
+		return 0;
+	}
+	cookie = bpf_get_socket_cookie(sk);
+	e = bpf_map_lookup_elem(&live_conns, &cookie);
+	if (e) {
+		write_live(seq, tp, e, state);
+		return 0;
+	}
+	adopt_existing = bpf_map_lookup_elem(&iter_config, &zero);
+	if (adopt_existing && *adopt_existing && port_watched(port) &&
+	    (state == BPF_TCP_ESTABLISHED || state == BPF_TCP_CLOSE_WAIT))
+		adopt(tp, sk, cookie);
 	return 0;
 }

@@ -59,6 +59,23 @@ public final class BpfProgram {
     }
   }
 
+  /** Attaches an iterator program (iter/...); read it with {@link BpfIterator}. */
+  public BpfIterator attachIterator() {
+    String op = "attach iterator " + name;
+    try (Arena arena = Arena.ofConfined()) {
+      LibbpfLog.capture();
+      MemorySegment state = Native.captureState(arena);
+      var link = (MemorySegment) Libbpf.PROGRAM_ATTACH_ITER_E.invokeExact(state, prog, MemorySegment.NULL);
+      Native.checkPtr(op, link, state);
+      LibbpfLog.drain();
+      int fd = (int) Libbpf.LINK_FD.invokeExact(link);
+      return new BpfIterator(name, owner.register(new BpfLink(name, link)), fd);
+    } catch (Throwable t) {
+      LibbpfLog.drain();
+      throw Libbpf.rethrow(t);
+    }
+  }
+
   /** A directory file descriptor of a cgroup, closed with try-with-resources. */
   private record CgroupFd(int fd) implements AutoCloseable {
     static CgroupFd open(Path dir) throws Throwable {

@@ -43,7 +43,8 @@ public final class ConnEventLayout {
       JAVA_INT.withName("total_retrans"),
       MemoryLayout.sequenceLayout(16, JAVA_BYTE).withName("comm"),
       JAVA_INT.withName("prev_state"),
-      MemoryLayout.paddingLayout(4).withName("_pad1"));
+      JAVA_INT.withName("sk_err"),
+      JAVA_LONG.withName("sock_inode"));
 
   private static long off(String name) {
     return LAYOUT.byteOffset(groupElement(name));
@@ -69,6 +70,8 @@ public final class ConnEventLayout {
   private static final long RETRANS = off("total_retrans");
   private static final long COMM = off("comm");
   private static final long PREV_STATE = off("prev_state");
+  private static final long SK_ERR = off("sk_err");
+  private static final long SOCK_INODE = off("sock_inode");
 
   /** Decodes one record; the segment must hold at least {@code LAYOUT.byteSize()} bytes. */
   public static ConnRecord decode(MemorySegment s) {
@@ -95,10 +98,12 @@ public final class ConnEventLayout {
         Integer.toUnsignedLong(s.get(JAVA_INT, SEGS_OUT)),
         Integer.toUnsignedLong(s.get(JAVA_INT, SRTT)),
         Integer.toUnsignedLong(s.get(JAVA_INT, RETRANS)),
-        s.get(JAVA_INT, PREV_STATE));
+        s.get(JAVA_INT, PREV_STATE),
+        s.get(JAVA_INT, SK_ERR),
+        s.get(JAVA_LONG, SOCK_INODE));
   }
 
-  private static InetAddress address(MemorySegment s, long offset, int family) {
+  static InetAddress address(MemorySegment s, long offset, int family) {
     byte[] raw = s.asSlice(offset, family == AF_INET ? 4 : 16).toArray(JAVA_BYTE);
     try {
       // getByAddress never does DNS; a v4-mapped IPv6 address comes back as Inet4Address

@@ -9,7 +9,9 @@ import java.net.InetAddress;
  * {@link java.net.Inet4Address}. Times are kernel CLOCK_MONOTONIC nanoseconds; convert with
  * {@link MonotonicClock}. Counters are those of the connection since it was established. For an
  * accepted connection, pid and comm are those of the process whose send or receive touched the
- * socket first (the worker that accepted it); 0 and empty if none did before it closed.
+ * socket first (the worker that accepted it); 0 and empty if none did before it closed. A
+ * preexisting connection's open record carries {@code sockInode} instead, for user space to
+ * find its owner. {@code skErr} and the RST/FIN flags of a close record tell how it ended.
  */
 public record ConnRecord(
     ConnEventType type,
@@ -30,14 +32,36 @@ public record ConnRecord(
     long dataSegsOut,
     long srttMicros,
     long totalRetrans,
-    int prevState) {
+    int prevState,
+    int skErr,
+    long sockInode) {
 
-  /** Mirrors {@code WM_CONN_ATTRIBUTED}: pid and comm name the process that used the socket. */
+  // Bits of flags, mirroring enum wm_conn_flags.
   public static final int FLAG_ATTRIBUTED = 2;
+  public static final int FLAG_PREEXISTING = 4;
+  public static final int FLAG_RST_SENT = 8;
+  public static final int FLAG_RST_RECEIVED = 16;
+  public static final int FLAG_FIN_LOCAL_FIRST = 32;
+  public static final int FLAG_FIN_PEER_FIRST = 64;
+
+  // TCP states (include/net/tcp_states.h) and socket errors that tell how a connection ended.
+  public static final int TCP_SYN_SENT = 2;
+  public static final int ECONNRESET = 104;
+  public static final int ETIMEDOUT = 110;
+  public static final int ECONNREFUSED = 111;
 
   /** Whether {@link #pid()} and {@link #comm()} are known. */
   public boolean attributed() {
     return (flags & FLAG_ATTRIBUTED) != 0;
+  }
+
+  /** Open before wmscope watched it (adopted by the iterator); counted from adoption on. */
+  public boolean preexisting() {
+    return (flags & FLAG_PREEXISTING) != 0;
+  }
+
+  public boolean has(int flag) {
+    return (flags & flag) != 0;
   }
 
   /** True for a genuinely IPv6 connection (not a v4-mapped one). */

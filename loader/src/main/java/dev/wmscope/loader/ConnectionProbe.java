@@ -21,9 +21,16 @@ public final class ConnectionProbe implements AutoCloseable {
   /** Program and map names in bpf/src/wmscope.bpf.c. */
   static final String OBJECT_RESOURCE = "wmscope.bpf.o";
   static final String PROGRAM_SOCKOPS = "wmscope_sockops";
+  static final String PROGRAM_ITER = "wmscope_iter_tcp";
+  static final String MAP_ITER_CONFIG = "iter_config";
   /** Attribution hooks and the tracepoints they need (Linux >= 6.3). */
   static final Map<String, String> ATTRIBUTION_PROGRAMS =
       Map.of("wmscope_tp_recv", "sock_recv_length", "wmscope_tp_send", "sock_send_length");
+  /** Reset marks and the close of adopted connections (Linux >= 5.8 with BTF). */
+  static final Map<String, String> STATE_PROGRAMS = Map.of(
+      "wmscope_tp_send_reset", "tcp_send_reset",
+      "wmscope_tp_recv_reset", "tcp_receive_reset",
+      "wmscope_tp_set_state", "inet_sock_set_state");
   static final String MAP_EVENTS = "events";
   static final String MAP_LIVE_CONNS = "live_conns";
   static final String MAP_WATCHED_PORTS = "watched_ports";
@@ -78,10 +85,13 @@ public final class ConnectionProbe implements AutoCloseable {
   private final RingBufferReader reader;
   private final Consumer<ConnRecord> sink;
   private final boolean attribution;
+  private final BpfMap iterConfig;
+  private BpfIterator iterator;
   private long decodeErrors;
 
   private ConnectionProbe(BpfObject object, Consumer<ConnRecord> sink, Options options, boolean attribution) {
     this.attribution = attribution;
+    this.iterConfig = object.map(MAP_ITER_CONFIG);
     this.object = object;
     this.sink = sink;
     this.watchedPorts = object.map(MAP_WATCHED_PORTS);
@@ -95,6 +105,8 @@ public final class ConnectionProbe implements AutoCloseable {
       if (attribution) {
         ATTRIBUTION_PROGRAMS.keySet().forEach(p -> object.program(p).attach());
       }
+      STATE_PROGRAMS.keySet().forEach(p -> object.program(p).attach());
+      iterator = object.program(PROGRAM_ITER).attachIterator();
       object.program(PROGRAM_SOCKOPS).attachCgroup(options.cgroup());
     } catch (RuntimeException e) {
       reader.close();
@@ -157,6 +169,28 @@ public final class ConnectionProbe implements AutoCloseable {
   /** Waits up to {@code timeoutMillis} for records and delivers them to the sink. */
   public int poll(int timeoutMillis) {
     return reader.poll(timeoutMillis);
+  }
+
+  /**
+   * One pass of the tcp iterator: current counters of every tracked open connection and the
+   * accept queue of every listener on a watched port. When adoption is on, connections on
+   * watched ports that are not tracked yet are adopted during the pass (their open records
+   * arrive through {@link #poll}). Call from the poll thread.
+   */
+  public LiveSnapshot snapshot() {
+    long now = MonotonicClock.monotonicNow();
+    return IterLayouts.parse(iterator.run(), now);
+  }
+
+  /**
+   * Lets the iterator adopt connections on watched ports that predate tracking. Only sound
+   * when attached to the root cgroup: the iterator cannot tell which cgroup a socket is in.
+   */
+  public void adoptExisting(boolean on) {
+    try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+      iterConfig.update(arena.allocateFrom(java.lang.foreign.ValueLayout.JAVA_INT, 0),
+          arena.allocateFrom(java.lang.foreign.ValueLayout.JAVA_INT, on ? 1 : 0), BpfMap.BPF_ANY);
+    }
   }
 
   /** Kernel-side losses so far, by reason (monotonic counters). */

@@ -30,6 +30,24 @@ class ConnEventLayoutTest {
   }
 
   @Test
+  void iteratorLayoutsMatchCompiledStructs() {
+    try (BpfObject object = BpfObject.openResource(ConnectionProbe.class, ConnectionProbe.OBJECT_RESOURCE)) {
+      assertThat(offsets(IterLayouts.LIVE_CONN)).containsExactlyEntriesOf(object.btfStructLayout("wm_live_conn"));
+      assertThat(offsets(IterLayouts.LISTENER)).containsExactlyEntriesOf(object.btfStructLayout("wm_listener"));
+    }
+  }
+
+  private static Map<String, Long> offsets(java.lang.foreign.StructLayout layout) {
+    Map<String, Long> out = new LinkedHashMap<>();
+    for (MemoryLayout member : layout.memberLayouts()) {
+      String name = member.name().orElseThrow();
+      out.put(name, layout.byteOffset(MemoryLayout.PathElement.groupElement(name)));
+    }
+    out.put("sizeof", layout.byteSize());
+    return out;
+  }
+
+  @Test
   void openedObjectReportsConfiguredSizes() {
     try (BpfObject object = BpfObject.openResource(ConnectionProbe.class, ConnectionProbe.OBJECT_RESOURCE)) {
       object.setMaxEntries(ConnectionProbe.MAP_LIVE_CONNS, 1234);

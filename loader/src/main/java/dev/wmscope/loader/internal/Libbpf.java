@@ -109,6 +109,10 @@ public final class Libbpf {
       bpf("bpf_program__set_autoload", FunctionDescriptor.of(JAVA_INT, ADDRESS, ValueLayout.JAVA_BOOLEAN), false);
   public static final MethodHandle FIND_VMLINUX_BTF_ID =
       bpf("libbpf_find_vmlinux_btf_id", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), false);
+  public static final MethodHandle PROGRAM_ATTACH_ITER_E =
+      bpf("bpf_program__attach_iter", FunctionDescriptor.of(ADDRESS, ADDRESS, ADDRESS), true);
+  public static final MethodHandle LINK_FD = bpf("bpf_link__fd", FunctionDescriptor.of(JAVA_INT, ADDRESS), false);
+  public static final MethodHandle ITER_CREATE = bpf("bpf_iter_create", FunctionDescriptor.of(JAVA_INT, JAVA_INT), false);
   public static final MethodHandle PROGRAM_FD =
       bpf("bpf_program__fd", FunctionDescriptor.of(JAVA_INT, ADDRESS), false);
   public static final MethodHandle LINK_DESTROY =
@@ -150,6 +154,8 @@ public final class Libbpf {
   // --- libc ---
   public static final MethodHandle OPEN_E = libc("open", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), true);
   public static final MethodHandle CLOSE = libc("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), false);
+  public static final MethodHandle READ_E =
+      libc("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG), true);
   public static final MethodHandle STRERROR = libc("strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT), false);
   /** x86_64/SysV: a va_list parameter decays to a pointer, so it crosses as an address. */
   public static final MethodHandle VSNPRINTF =
