@@ -26,6 +26,9 @@ package dev.wmscope.otel;
  * @param internal       true when both ends are processes wmscope watches on this host (e.g.
  *                       gateway to business worker), so internal and client traffic are never
  *                       summed together
+ * @param closeCause     how it ended; null while open or when unknown
+ * @param preexisting    open before wmscope watched it: start time and counters are from the
+ *                       moment it was found, not from its establishment
  */
 public record ConnectionEvent(
     Side side,
@@ -45,7 +48,19 @@ public record ConnectionEvent(
     long pid,
     String processName,
     WorkerIdentity worker,
-    boolean internal) {
+    boolean internal,
+    CloseCause closeCause,
+    boolean preexisting) {
+
+  /** An event without close cause that was tracked from its establishment. */
+  public ConnectionEvent(Side side, boolean ipv6, String localAddress, int localPort, String peerAddress,
+      int peerPort, long startEpochNanos, long endEpochNanos, long bytesReceived, long bytesSent,
+      long segmentsIn, long segmentsOut, long srttMicros, long retransmits, long pid, String processName,
+      WorkerIdentity worker, boolean internal) {
+    this(side, ipv6, localAddress, localPort, peerAddress, peerPort, startEpochNanos, endEpochNanos,
+        bytesReceived, bytesSent, segmentsIn, segmentsOut, srttMicros, retransmits, pid, processName, worker,
+        internal, null, false);
+  }
 
   /** Which end of the connection this host is. */
   public enum Side {

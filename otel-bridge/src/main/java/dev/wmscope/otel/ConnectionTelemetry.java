@@ -28,8 +28,6 @@ import static dev.wmscope.otel.TelemetryNames.NETWORK_TRANSPORT;
 import static dev.wmscope.otel.TelemetryNames.NETWORK_TYPE;
 import static dev.wmscope.otel.TelemetryNames.PROCESS_EXECUTABLE_NAME;
 import static dev.wmscope.otel.TelemetryNames.PROCESS_PID;
-import static dev.wmscope.otel.TelemetryNames.SCHEMA_URL;
-import static dev.wmscope.otel.TelemetryNames.SCOPE_NAME;
 import static dev.wmscope.otel.TelemetryNames.SERVER_ADDRESS;
 import static dev.wmscope.otel.TelemetryNames.SERVER_PORT;
 import static dev.wmscope.otel.TelemetryNames.SIDE_CLIENT;
@@ -42,6 +40,14 @@ import static dev.wmscope.otel.TelemetryNames.TCP_SEGS_IN;
 import static dev.wmscope.otel.TelemetryNames.TCP_SEGS_OUT;
 import static dev.wmscope.otel.TelemetryNames.UNIT_CONNECTIONS;
 import static dev.wmscope.otel.TelemetryNames.CONNECTION_INTERNAL;
+import static dev.wmscope.otel.TelemetryNames.CLOSE_CAUSE;
+import static dev.wmscope.otel.TelemetryNames.CONNECTION_PREEXISTING;
+import static dev.wmscope.otel.TelemetryNames.ERROR_TYPE;
+import static dev.wmscope.otel.TelemetryNames.TCP_RETRANSMITS_DESCRIPTION;
+import static dev.wmscope.otel.TelemetryNames.TCP_RTT;
+import static dev.wmscope.otel.TelemetryNames.TCP_RTT_BUCKETS;
+import static dev.wmscope.otel.TelemetryNames.TCP_RTT_DESCRIPTION;
+import static dev.wmscope.otel.TelemetryNames.UNIT_SEGMENTS;
 import static dev.wmscope.otel.TelemetryNames.WORKERMAN_MASTER_PID;
 import static dev.wmscope.otel.TelemetryNames.WORKERMAN_ROLE;
 import static dev.wmscope.otel.TelemetryNames.WORKERMAN_START_FILE;
@@ -56,13 +62,14 @@ import io.opentelemetry.api.metrics.DoubleHistogram;
 import io.opentelemetry.api.metrics.LongCounter;
 import io.opentelemetry.api.metrics.LongUpDownCounter;
 import io.opentelemetry.api.metrics.Meter;
-import io.opentelemetry.api.metrics.MeterBuilder;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
-import io.opentelemetry.api.trace.TracerBuilder;
 import io.opentelemetry.semconv.NetworkAttributes.NetworkTransportValues;
 import io.opentelemetry.semconv.NetworkAttributes.NetworkTypeValues;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -71,8 +78,7 @@ import java.util.concurrent.TimeUnit;
  * Turns {@link ConnectionEvent}s into OpenTelemetry signals: one span per closed connection and
  * connection/byte/duration metrics aggregated by server port, side, IP family and process.
  *
- * <p>Thread-safe: any number of threads may call {@link #opened} and {@link #closed}
- * concurrently. Instruments are built once in the constructor and metric attribute sets are
+ * <p>Thread-safe: any number of threads may call every method concurrently. Instruments are built once in the constructor and metric attribute sets are
  * cached, so the per-event cost is the span plus a map lookup.
  *
  * <p>Ownership: the {@link OpenTelemetry} instance belongs to the caller, who builds it (the
@@ -93,6 +99,8 @@ public final class ConnectionTelemetry {
   private final LongUpDownCounter active;
   private final DoubleHistogram duration;
   private final LongCounter networkIo;
+  private final DoubleHistogram rtt;
+  private final LongCounter retransmits;
   private final ConcurrentHashMap<Long, MetricAttributes> metricAttributes =
       new ConcurrentHashMap<>();
 
@@ -102,18 +110,8 @@ public final class ConnectionTelemetry {
    */
   public ConnectionTelemetry(OpenTelemetry openTelemetry) {
     Objects.requireNonNull(openTelemetry, "openTelemetry");
-    // Implementation-Version from the jar manifest; absent when running from classes/ in tests.
-    String version = ConnectionTelemetry.class.getPackage().getImplementationVersion();
-    TracerBuilder tracerBuilder =
-        openTelemetry.getTracerProvider().tracerBuilder(SCOPE_NAME).setSchemaUrl(SCHEMA_URL);
-    MeterBuilder meterBuilder =
-        openTelemetry.getMeterProvider().meterBuilder(SCOPE_NAME).setSchemaUrl(SCHEMA_URL);
-    if (version != null) {
-      tracerBuilder.setInstrumentationVersion(version);
-      meterBuilder.setInstrumentationVersion(version);
-    }
-    tracer = tracerBuilder.build();
-    Meter meter = meterBuilder.build();
+    tracer = Scope.tracer(openTelemetry);
+    Meter meter = Scope.meter(openTelemetry);
 
     opened =
         meter
@@ -146,6 +144,44 @@ public final class ConnectionTelemetry {
             .setDescription(NETWORK_IO_DESCRIPTION)
             .setUnit(NETWORK_IO_UNIT)
             .build();
+    rtt =
+        meter
+            .histogramBuilder(TCP_RTT)
+            .setDescription(TCP_RTT_DESCRIPTION)
+            .setUnit(CONNECTION_DURATION_UNIT)
+            .setExplicitBucketBoundariesAdvice(TCP_RTT_BUCKETS)
+            .build();
+    retransmits =
+        meter
+            .counterBuilder(TelemetryNames.TCP_RETRANSMITS_METRIC)
+            .setDescription(TCP_RETRANSMITS_DESCRIPTION)
+            .setUnit(UNIT_SEGMENTS)
+            .build();
+  }
+
+  /** Payload moved on an open connection since the last report (live reads). */
+  public void transferred(ConnectionEvent e, long received, long sent) {
+    MetricAttributes m = metricAttributes(e);
+    if (received > 0) {
+      networkIo.add(received, m.receive());
+    }
+    if (sent > 0) {
+      networkIo.add(sent, m.transmit());
+    }
+  }
+
+  /** Segments retransmitted on a connection since the last report. */
+  public void retransmitted(ConnectionEvent e, long segments) {
+    if (segments > 0) {
+      retransmits.add(segments, metricAttributes(e).common());
+    }
+  }
+
+  /** One smoothed-RTT sample of a connection. */
+  public void rttSample(ConnectionEvent e, long srttMicros) {
+    if (srttMicros > 0) {
+      rtt.record(srttMicros / 1e6, metricAttributes(e).common());
+    }
   }
 
   /** Records a newly established connection. Only side, IP family, ports and pid are read. */
@@ -156,10 +192,19 @@ public final class ConnectionTelemetry {
   }
 
   /**
-   * Records a closed connection: emits its span (timestamps from the event, no parent) and
-   * updates the closed, active, byte and duration metrics.
+   * Records a closed connection whose totals were never reported while it was open: emits its
+   * span (timestamps from the event, no parent) and updates every connection metric.
    */
   public void closed(ConnectionEvent e) {
+    closed(e, e.bytesReceived(), e.bytesSent(), e.retransmits());
+  }
+
+  /**
+   * Records a closed connection of which live reads already reported part: the uncounted
+   * arguments are what was not reported yet, so byte and retransmit counters never count twice.
+   * The span carries the connection's full totals.
+   */
+  public void closed(ConnectionEvent e, long uncountedReceived, long uncountedSent, long uncountedRetransmits) {
     long start = e.startEpochNanos();
     // start + duration equals endEpochNanos for a well-formed event and never precedes start.
     long end = start + e.durationNanos();
@@ -172,18 +217,19 @@ public final class ConnectionTelemetry {
             // attributes before start, so a sampler can keep errors and slow connections
             .setAllAttributes(spanAttributes(e))
             .startSpan();
+    CloseCause cause = e.closeCause();
+    if (cause != null && cause.abnormal()) {
+      span.setStatus(StatusCode.ERROR, "close cause: " + cause.value());
+    }
     span.end(end, TimeUnit.NANOSECONDS);
 
     MetricAttributes m = metricAttributes(e);
-    closed.add(1, m.common());
+    closed.add(1, m.closed(cause));
     active.add(-1, m.common());
-    if (e.bytesReceived() > 0) {
-      networkIo.add(e.bytesReceived(), m.receive());
-    }
-    if (e.bytesSent() > 0) {
-      networkIo.add(e.bytesSent(), m.transmit());
-    }
-    duration.record(e.durationNanos() / 1e9, m.common());
+    transferred(e, uncountedReceived, uncountedSent);
+    retransmitted(e, uncountedRetransmits);
+    rttSample(e, e.srttMicros());
+    duration.record(e.durationNanos() / 1e9, m.duration(cause));
   }
 
   /**
@@ -219,6 +265,16 @@ public final class ConnectionTelemetry {
     }
     if (e.processName() != null && !e.processName().isEmpty()) {
       b.put(PROCESS_EXECUTABLE_NAME, e.processName());
+    }
+    CloseCause cause = e.closeCause();
+    if (cause != null) {
+      b.put(CLOSE_CAUSE, cause.value());
+      if (cause.abnormal()) {
+        b.put(ERROR_TYPE, cause.value());
+      }
+    }
+    if (e.preexisting()) {
+      b.put(CONNECTION_PREEXISTING, true);
     }
     WorkerIdentity w = e.worker();
     if (w != null) {
@@ -270,7 +326,17 @@ public final class ConnectionTelemetry {
    * Pre-built metric attribute sets for one label set. Never the client or peer address or
    * port: those are unbounded and would explode metric cardinality.
    */
-  private record MetricAttributes(Attributes common, Attributes receive, Attributes transmit) {
+  private record MetricAttributes(Attributes common, Attributes receive, Attributes transmit,
+      Map<CloseCause, Attributes> closedByCause, Map<CloseCause, Attributes> durationByCause) {
+
+    Attributes closed(CloseCause cause) {
+      return cause == null ? common : closedByCause.get(cause);
+    }
+
+    /** Duration carries error.type only for abnormal closes, as kestrel.connection.duration does. */
+    Attributes duration(CloseCause cause) {
+      return cause == null ? common : durationByCause.get(cause);
+    }
 
     static MetricAttributes of(ConnectionEvent e) {
       AttributesBuilder b =
@@ -286,10 +352,19 @@ public final class ConnectionTelemetry {
         b.put(WORKERMAN_WORKER_NAME, e.worker().workerName());
       }
       Attributes common = b.build();
+      Map<CloseCause, Attributes> closedByCause = new EnumMap<>(CloseCause.class);
+      Map<CloseCause, Attributes> durationByCause = new EnumMap<>(CloseCause.class);
+      for (CloseCause c : CloseCause.values()) {
+        Attributes withCause = common.toBuilder().put(CLOSE_CAUSE, c.value()).build();
+        closedByCause.put(c, withCause);
+        durationByCause.put(c, c.abnormal() ? withCause.toBuilder().put(ERROR_TYPE, c.value()).build() : withCause);
+      }
       return new MetricAttributes(
           common,
           common.toBuilder().put(NETWORK_IO_DIRECTION, IO_RECEIVE).build(),
-          common.toBuilder().put(NETWORK_IO_DIRECTION, IO_TRANSMIT).build());
+          common.toBuilder().put(NETWORK_IO_DIRECTION, IO_TRANSMIT).build(),
+          closedByCause,
+          durationByCause);
     }
   }
 }

@@ -43,7 +43,7 @@ public final class TelemetryNames {
   public static final AttributeKey<Long> SERVER_PORT = ServerAttributes.SERVER_PORT;
   public static final AttributeKey<String> CLIENT_ADDRESS = ClientAttributes.CLIENT_ADDRESS;
   public static final AttributeKey<Long> CLIENT_PORT = ClientAttributes.CLIENT_PORT;
-  /** Reserved for failed or reset connections; the bridge does not set it yet. */
+  /** Set on spans and duration points of connections that ended abnormally (a CloseCause value). */
   public static final AttributeKey<String> ERROR_TYPE = ErrorAttributes.ERROR_TYPE;
 
   // --- Semantic-convention attributes still incubating: same names, defined here so we need
@@ -66,6 +66,19 @@ public final class TelemetryNames {
 
   public static final String SIDE_SERVER = "server";
   public static final String SIDE_CLIENT = "client";
+
+  /** How the connection ended: a {@link CloseCause} value. */
+  public static final AttributeKey<String> CLOSE_CAUSE = stringKey("wmscope.close.cause");
+
+  /** true on spans of connections that were open before wmscope watched them. */
+  public static final AttributeKey<Boolean> CONNECTION_PREEXISTING =
+      AttributeKey.booleanKey("wmscope.connection.preexisting");
+
+  /** Why kernel events were lost: ringbuf_full, conn_map_full, decode_error. */
+  public static final AttributeKey<String> DROP_REASON = stringKey("wmscope.drop.reason");
+
+  /** Which share a balance gauge measures: accepted (since the agent started) or active (now). */
+  public static final AttributeKey<String> SHARE_KIND = stringKey("wmscope.share.kind");
 
   /** true when both ends are watched processes on this host (internal traffic). */
   public static final AttributeKey<Boolean> CONNECTION_INTERNAL =
@@ -118,8 +131,47 @@ public final class TelemetryNames {
           0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
           30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 7200.0, 14400.0, 43200.0, 86400.0);
 
+  public static final String TCP_RTT = "wmscope.tcp.rtt";
+  public static final String TCP_RTT_DESCRIPTION =
+      "Smoothed round-trip time samples of TCP connections (one per connection per live read and at close).";
+  /** RTT bucket boundaries in seconds, from 10 us (loopback) to 10 s (a dying mobile link). */
+  public static final List<Double> TCP_RTT_BUCKETS = List.of(
+      0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+      0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0);
+
+  public static final String TCP_RETRANSMITS_METRIC = "wmscope.tcp.retransmits";
+  public static final String TCP_RETRANSMITS_DESCRIPTION = "TCP segments retransmitted.";
+  public static final String UNIT_SEGMENTS = "{segment}";
+
+  public static final String LISTEN_QUEUE_LENGTH = "wmscope.listen.queue.length";
+  public static final String LISTEN_QUEUE_LENGTH_DESCRIPTION =
+      "Connections completed by the kernel and waiting for accept() on a listening socket.";
+  public static final String LISTEN_QUEUE_LIMIT = "wmscope.listen.queue.limit";
+  public static final String LISTEN_QUEUE_LIMIT_DESCRIPTION =
+      "Accept-queue capacity of a listening socket (the listen() backlog, capped by somaxconn).";
+  public static final String LISTEN_OVERFLOWS = "wmscope.listen.overflows";
+  public static final String LISTEN_OVERFLOWS_DESCRIPTION =
+      "Connection attempts a listening socket dropped, mostly because its accept queue was full.";
+
+  public static final String WORKER_STALLED = "wmscope.worker.stalled";
+  public static final String WORKER_STALLED_DESCRIPTION =
+      "1 while a worker leaves received bytes unread on its sockets for longer than the stall threshold.";
+  public static final String WORKER_QUEUED = "wmscope.worker.queued";
+  public static final String WORKER_QUEUED_DESCRIPTION =
+      "Bytes received on a worker's connections that the worker has not read yet.";
+
+  public static final String WORKER_SHARE = "wmscope.worker.share";
+  public static final String WORKER_SHARE_DESCRIPTION =
+      "A worker's share of a listener's connections: accepted since the agent started, or active now.";
+
+  public static final String EVENTS_DROPPED = "wmscope.events.dropped";
+  public static final String EVENTS_DROPPED_DESCRIPTION =
+      "Kernel events lost: ring buffer full, connection map full, or undecodable.";
+  public static final String UNIT_EVENTS = "{event}";
+  public static final String UNIT_ONE = "1";
+
   public static final String NETWORK_IO = "wmscope.network.io";
   public static final String NETWORK_IO_DESCRIPTION =
-      "TCP payload bytes received and sent (acknowledged), counted when a connection closes.";
+      "TCP payload bytes received and sent (acknowledged), counted while connections are open and at close.";
   public static final String NETWORK_IO_UNIT = "By";
 }

@@ -1,5 +1,7 @@
 package dev.wmscope.otel;
 
+import static dev.wmscope.otel.Events.SERVER_8080;
+import static dev.wmscope.otel.Events.withDirection;
 import static io.opentelemetry.sdk.testing.assertj.OpenTelemetryAssertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
@@ -20,21 +22,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 class ConnectionTelemetryMetricsTest {
-
-  /** Metric attributes of every SERVER event from {@link Events#server}. */
-  private static final Attributes SERVER_8080 =
-      Attributes.builder()
-          .put(TelemetryNames.SERVER_PORT, 8080L)
-          .put(TelemetryNames.CONNECTION_SIDE, "server")
-          .put(TelemetryNames.NETWORK_TYPE, "ipv4")
-          .put(TelemetryNames.CONNECTION_INTERNAL, false)
-          .put(TelemetryNames.PROCESS_PID, 4242L)
-          .put(TelemetryNames.WORKERMAN_WORKER_NAME, "ChatGateway")
-          .build();
-
-  private static Attributes withDirection(Attributes a, String direction) {
-    return a.toBuilder().put(TelemetryNames.NETWORK_IO_DIRECTION, direction).build();
-  }
 
   private final InMemoryMetricReader reader = InMemoryMetricReader.create();
   private final OpenTelemetrySdk sdk =
@@ -66,6 +53,7 @@ class ConnectionTelemetryMetricsTest {
 
   @Test
   void everyInstrumentHasItsNameUnitDescriptionAndScope() {
+    // serverIpv4 has an RTT and retransmitted once, so every instrument reports a point.
     openAndClose(Events.serverIpv4());
 
     // Names and units are the public contract, so they are spelled out here.
@@ -85,7 +73,12 @@ class ConnectionTelemetryMetricsTest {
                 "{connection}",
                 TelemetryNames.CONNECTIONS_ACTIVE_DESCRIPTION),
             tuple("wmscope.connection.duration", "s", TelemetryNames.CONNECTION_DURATION_DESCRIPTION),
-            tuple("wmscope.network.io", "By", TelemetryNames.NETWORK_IO_DESCRIPTION));
+            tuple("wmscope.network.io", "By", TelemetryNames.NETWORK_IO_DESCRIPTION),
+            tuple("wmscope.tcp.rtt", "s", TelemetryNames.TCP_RTT_DESCRIPTION),
+            tuple(
+                "wmscope.tcp.retransmits",
+                "{segment}",
+                TelemetryNames.TCP_RETRANSMITS_DESCRIPTION));
     assertThat(collect())
         .extracting(MetricData::getDescription)
         .allSatisfy(d -> assertThat(d).isNotBlank().doesNotContain("\n"));
@@ -294,8 +287,10 @@ class ConnectionTelemetryMetricsTest {
     assertThat(seen)
         .isNotEmpty()
         .allSatisfy(a -> assertThat(a.asMap().keySet()).doesNotContainAnyElementsOf(forbidden));
-    // opened, closed, active, duration: 2 series each (server, client); network.io: 4.
-    assertThat(seen).hasSize(4 * 2 + 4);
+    // opened, closed, active, duration, tcp.rtt: 2 series each (server, client); network.io: 4;
+    // tcp.retransmits: none, as no event retransmitted.
+    assertThat(seen).hasSize(5 * 2 + 4);
+    assertThat(collect()).extracting(MetricData::getName).doesNotContain("wmscope.tcp.retransmits");
   }
 
   @Test

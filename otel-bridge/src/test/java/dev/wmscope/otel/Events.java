@@ -1,6 +1,7 @@
 package dev.wmscope.otel;
 
 import dev.wmscope.otel.ConnectionEvent.Side;
+import io.opentelemetry.api.common.Attributes;
 
 /** Connection events with known values for the bridge tests. */
 final class Events {
@@ -13,6 +14,22 @@ final class Events {
   static final WorkerIdentity GATEWAY =
       new WorkerIdentity(
           "ChatGateway", "websocket://0.0.0.0:8080", 4000, "/srv/chat/start.php", "gateway");
+
+  /** Metric attributes of every SERVER event from {@link #server} and {@link #serverIpv4}. */
+  static final Attributes SERVER_8080 =
+      Attributes.builder()
+          .put(TelemetryNames.SERVER_PORT, 8080L)
+          .put(TelemetryNames.CONNECTION_SIDE, "server")
+          .put(TelemetryNames.NETWORK_TYPE, "ipv4")
+          .put(TelemetryNames.CONNECTION_INTERNAL, false)
+          .put(TelemetryNames.PROCESS_PID, 4242L)
+          .put(TelemetryNames.WORKERMAN_WORKER_NAME, "ChatGateway")
+          .build();
+
+  /** {@code a} plus network.io.direction (receive or transmit). */
+  static Attributes withDirection(Attributes a, String direction) {
+    return a.toBuilder().put(TelemetryNames.NETWORK_IO_DIRECTION, direction).build();
+  }
 
   /**
    * The ChatGateway worker (pid 4242, comm "php") accepted 192.0.2.7:51234 on 10.0.0.5:8080;
@@ -44,30 +61,47 @@ final class Events {
         START + durationNanos, received, sent, 1, 1, 100, 0, 4242, "php", GATEWAY, false);
   }
 
-  /** The "opened" notification for the same connection: end time and counters zero. */
+  /**
+   * The "opened" notification for the same connection: end time, counters and close cause zero
+   * or null.
+   */
   static ConnectionEvent opening(ConnectionEvent e) {
     return new ConnectionEvent(
         e.side(), e.ipv6(), e.localAddress(), e.localPort(), e.peerAddress(), e.peerPort(),
         e.startEpochNanos(), 0, 0, 0, 0, 0, 0, 0, e.pid(), e.processName(), e.worker(),
-        e.internal());
+        e.internal(), null, e.preexisting());
+  }
+
+  /** The same connection, ended the way {@code cause} says (null: cause unknown). */
+  static ConnectionEvent closedBy(ConnectionEvent e, CloseCause cause) {
+    return with(e, e.worker(), e.internal(), cause, e.preexisting());
+  }
+
+  /** The same connection, found already open when wmscope started watching. */
+  static ConnectionEvent preexisting(ConnectionEvent e) {
+    return with(e, e.worker(), e.internal(), e.closeCause(), true);
   }
 
   /** The same connection marked as internal (both ends watched on this host). */
   static ConnectionEvent internal(ConnectionEvent e) {
-    return withOwner(e, e.worker(), true);
+    return with(e, e.worker(), true, e.closeCause(), e.preexisting());
   }
 
   /** The same connection attributed to {@code worker} (null: no Workerman worker known). */
   static ConnectionEvent withWorker(ConnectionEvent e, WorkerIdentity worker) {
-    return withOwner(e, worker, e.internal());
+    return with(e, worker, e.internal(), e.closeCause(), e.preexisting());
   }
 
-  private static ConnectionEvent withOwner(
-      ConnectionEvent e, WorkerIdentity worker, boolean internal) {
+  private static ConnectionEvent with(
+      ConnectionEvent e,
+      WorkerIdentity worker,
+      boolean internal,
+      CloseCause cause,
+      boolean preexisting) {
     return new ConnectionEvent(
         e.side(), e.ipv6(), e.localAddress(), e.localPort(), e.peerAddress(), e.peerPort(),
         e.startEpochNanos(), e.endEpochNanos(), e.bytesReceived(), e.bytesSent(), e.segmentsIn(),
         e.segmentsOut(), e.srttMicros(), e.retransmits(), e.pid(), e.processName(), worker,
-        internal);
+        internal, cause, preexisting);
   }
 }
