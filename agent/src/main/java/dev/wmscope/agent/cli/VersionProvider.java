@@ -1,15 +1,27 @@
 package dev.wmscope.agent.cli;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import picocli.CommandLine;
 
-/** `wmscope --version`: the agent version and the kernel it runs on. */
+/**
+ * {@code wmscope --version}: what was built (version, git commit) and what it runs on (libbpf,
+ * kernel, Java), the four facts a bug report needs. Loads nothing native.
+ */
 public final class VersionProvider implements CommandLine.IVersionProvider {
   @Override
   public String[] getVersion() {
-    String version = VersionProvider.class.getPackage().getImplementationVersion();
     return new String[] {
-      "wmscope " + (version == null ? "dev" : version),
-      "Java " + Runtime.version() + ", kernel " + System.getProperty("os.version")
+      BuildInfo.current().describe(),
+      LibbpfVersion.describe(),
+      kernel(),
+      "Java " + Runtime.version() + " (" + System.getProperty("java.vendor") + ", " + System.getProperty("java.home") + ")"
     };
+  }
+
+  static String kernel() {
+    boolean btf = Files.isReadable(Path.of("/sys/kernel/btf/vmlinux"));
+    return "kernel " + System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
+        + System.getProperty("os.arch") + (btf ? " (BTF)" : " (no BTF at /sys/kernel/btf/vmlinux)");
   }
 }
