@@ -193,22 +193,33 @@ static __always_inline void track(struct bpf_sock_ops *skops, __u64 cookie, __u8
 		emit(&e, WM_EVENT_CONN_OPEN);
 }
 
-/* Fills e's counters with what moved since its baselines, in payload bytes: the kernel's
- * bytes_received counts the peer's FIN (SOCK_DONE is set exactly when tcp_fin() ran on this
- * socket) and bytes_acked counts the ack of ours (acked when it was queued, i.e. a FIN state,
- * and nothing remains unacknowledged). */
+/* Payload bytes moved since the baselines in e. The kernel's bytes_received counts the peer's
+ * FIN (SOCK_DONE is set exactly when tcp_fin() ran on this socket) and bytes_acked counts the
+ * ack of ours (acked when it was queued, i.e. a FIN state, and nothing remains unacknowledged);
+ * both are removed, for live reads and close records alike, so the two always agree. */
+static __always_inline void payload_since(struct wm_conn_event *e, struct tcp_sock *tp, __u32 state,
+					  __u64 *received, __u64 *acked)
+{
+	__u64 rx = BPF_CORE_READ(tp, bytes_received) - e->bytes_received;
+	__u64 tx = BPF_CORE_READ(tp, bytes_acked) - e->bytes_acked;
+
+	if (rx && (BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.__sk_common.skc_flags) & (1UL << SOCK_DONE)))
+		rx -= 1;
+	if (tx &&
+	    (state == BPF_TCP_FIN_WAIT1 || state == BPF_TCP_FIN_WAIT2 || state == BPF_TCP_CLOSING ||
+	     state == BPF_TCP_LAST_ACK) &&
+	    BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq))
+		tx -= 1;
+	*received = rx;
+	*acked = tx;
+}
+
+/* Fills e's counters with what moved since its baselines (prev_state: the state before CLOSE). */
 static __always_inline void final_counts(struct wm_conn_event *e, struct tcp_sock *tp, __u32 prev_state)
 {
-	__u64 received = BPF_CORE_READ(tp, bytes_received) - e->bytes_received;
-	__u64 acked = BPF_CORE_READ(tp, bytes_acked) - e->bytes_acked;
+	__u64 received, acked;
 
-	if (received && (BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.__sk_common.skc_flags) & (1UL << SOCK_DONE)))
-		received -= 1;
-	if (acked &&
-	    (prev_state == BPF_TCP_FIN_WAIT1 || prev_state == BPF_TCP_FIN_WAIT2 ||
-	     prev_state == BPF_TCP_CLOSING || prev_state == BPF_TCP_LAST_ACK) &&
-	    BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq))
-		acked -= 1;
+	payload_since(e, tp, prev_state, &received, &acked);
 	e->bytes_received = received;
 	e->bytes_acked = acked;
 	e->data_segs_in = BPF_CORE_READ(tp, data_segs_in) - e->data_segs_in;
@@ -465,8 +476,7 @@ static __always_inline void write_live(struct seq_file *seq, struct tcp_sock *tp
 	c.kind = WM_ITER_CONN;
 	c.state = state;
 	c.cookie = e->cookie;
-	c.bytes_received = BPF_CORE_READ(tp, bytes_received) - e->bytes_received;
-	c.bytes_acked = BPF_CORE_READ(tp, bytes_acked) - e->bytes_acked;
+	payload_since(e, tp, state, &c.bytes_received, &c.bytes_acked);
 	c.data_segs_in = BPF_CORE_READ(tp, data_segs_in) - e->data_segs_in;
 	c.data_segs_out = BPF_CORE_READ(tp, data_segs_out) - e->data_segs_out;
 	c.srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;

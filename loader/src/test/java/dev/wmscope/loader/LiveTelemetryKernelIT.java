@@ -64,6 +64,10 @@ class LiveTelemetryKernelIT {
         assertThat(seen.getLast()).isEqualTo(6001);
         accepted.getOutputStream().write(new byte[777]);
         client.getInputStream().readNBytes(777);
+        // the peer's FIN is in: a live read must not count it as a byte
+        client.shutdownOutput();
+        assertThat(in.read()).isEqualTo(-1);
+        assertThat(live(probe.snapshot(), open.cookie()).orElseThrow().bytesReceived()).isEqualTo(6001);
       }
       ConnRecord close = await(probe, r -> r.type() == ConnEventType.CLOSE && r.localPort() == server.getLocalPort(), 1).getFirst();
       assertThat(close.bytesReceived()).isEqualTo(6001);
