@@ -14,6 +14,13 @@ import dev.wmscope.agent.selection.TargetScanner;
 import dev.wmscope.agent.selection.WatchReconciler;
 import dev.wmscope.loader.ConnectionProbe;
 import dev.wmscope.agent.telemetry.OtelSetup;
+import dev.wmscope.agent.discovery.WorkermanApp;
+import dev.wmscope.agent.http.HttpRoutes;
+import dev.wmscope.agent.http.HttpServerVerticle;
+import dev.wmscope.agent.http.PrometheusRoutes;
+import dev.wmscope.agent.selection.Selection;
+import dev.wmscope.agent.telemetry.ServiceNames;
+import dev.wmscope.agent.telemetry.Telemetry;
 import dev.wmscope.agent.telemetry.TelemetryListener;
 import dev.wmscope.otel.ConnectionTelemetry;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
@@ -43,18 +50,36 @@ public final class Agent implements AutoCloseable {
 
   private final OpenTelemetrySdk sdk;
   private final Vertx vertx;
+  private HttpServerVerticle http;
 
   private Agent(OpenTelemetrySdk sdk, Vertx vertx) {
     this.sdk = sdk;
     this.vertx = vertx;
   }
 
-  /** Starts everything and returns once the programs are attached; throws if they cannot be. */
+  /** Starts with the default export settings: the environment only, HTTP on 127.0.0.1:9464. */
   public static Agent start(AgentConfig config, PrintStream stdout) throws Exception {
-    OpenTelemetrySdk sdk = OtelSetup.build(System::getenv, Map.of());
+    return start(config, ExportConfig.DEFAULT, stdout);
+  }
+
+  /**
+   * Starts everything and returns once the HTTP server listens and the programs are attached;
+   * throws if either cannot be done.
+   */
+  public static Agent start(AgentConfig config, ExportConfig export, PrintStream stdout) throws Exception {
+    // The resource (service.name) is fixed when the SDK is built, which must happen before the
+    // probe starts: so the default name comes from one /proc scan here, not from discovery.
+    Telemetry telemetry = OtelSetup.build(export.otelOverrides(), defaultServiceName(config.selection()),
+        export.http().isPresent());
+    OpenTelemetrySdk sdk = telemetry.sdk();
     Vertx vertx = Vertx.vertx();
     Agent agent = new Agent(sdk, vertx);
     try {
+      if (export.http().isPresent()) {
+        // first, so a taken port fails the start before any program is attached
+        agent.http = new HttpServerVerticle(export.http().get(), httpRoutes(telemetry));
+        vertx.deployVerticle(agent.http).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      }
       List<ConnectionListener> listeners = new ArrayList<>();
       listeners.add(new TelemetryListener(new ConnectionTelemetry(sdk)));
       switch (config.output()) {
@@ -86,6 +111,42 @@ public final class Agent implements AutoCloseable {
       agent.close();
       throw e;
     }
+  }
+
+  /** What the agent's HTTP server serves. */
+  private static List<HttpRoutes> httpRoutes(Telemetry telemetry) {
+    List<HttpRoutes> routes = new ArrayList<>();
+    telemetry.prometheus().ifPresent(reader -> routes.add(new PrometheusRoutes(reader)));
+    return routes;
+  }
+
+  /** The port the HTTP server listens on, or -1 without one. */
+  public int httpPort() {
+    return http == null ? -1 : http.actualPort();
+  }
+
+  /**
+   * service.name when nothing configures one: the Workerman app being watched, if exactly one
+   * (by name) runs now; apps started later cannot change it (see {@link ServiceNames}).
+   */
+  private static String defaultServiceName(Selection selection) {
+    List<WorkermanApp> apps;
+    try {
+      apps = new ProcScanner().scan();
+    } catch (java.io.IOException e) {
+      return ServiceNames.FALLBACK;
+    }
+    List<WorkermanApp> watched = selection.workermanAuto() ? apps : apps.stream()
+        .filter(a -> a.tcpListenPorts().stream().anyMatch(selection.ports()::contains)
+            || selection.pids().contains(a.masterPid())
+            || a.workerPids().stream().anyMatch(selection.pids()::contains))
+        .toList();
+    var name = ServiceNames.forApps(watched);
+    if (name.isEmpty() && watched.size() > 1) {
+      LOG.log(System.Logger.Level.INFO, "{0} Workerman apps with different names: service.name defaults to {1}"
+          + " (set one with --service-name or OTEL_SERVICE_NAME)", watched.size(), ServiceNames.FALLBACK);
+    }
+    return name.orElse(ServiceNames.FALLBACK);
   }
 
   private static WatchReconciler.WatchMaps maps(ConnectionProbe probe) {

@@ -3,6 +3,13 @@ package dev.wmscope.agent.cli;
 import dev.wmscope.agent.Agent;
 import dev.wmscope.agent.AgentConfig;
 import dev.wmscope.agent.ExitCodes;
+import dev.wmscope.agent.ExportConfig;
+import dev.wmscope.agent.http.HttpAddress;
+import dev.wmscope.agent.telemetry.ExportNames;
+import dev.wmscope.agent.telemetry.OtelSetup;
+import io.opentelemetry.sdk.autoconfigure.spi.ConfigurationException;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import dev.wmscope.agent.selection.Selection;
 import dev.wmscope.loader.CgroupV2;
 import dev.wmscope.loader.ConnectionProbe;
@@ -65,6 +72,54 @@ public final class RunCommand implements Callable<Integer> {
       description = "Kernel ring buffer size, a power of two >= 4096 (default: ${DEFAULT-VALUE}).")
   int ringBufferBytes = ConnectionProbe.Options.DEFAULT_RING_BUFFER_BYTES;
 
+  // --- export: each flag sets the OpenTelemetry property named in its description, over OTEL_* ---
+
+  @Option(names = "--http-address", paramLabel = "HOST:PORT",
+      description = "Where the HTTP server (Prometheus /metrics) listens, or none (default: 127.0.0.1:9464).")
+  String httpAddress = HttpAddress.DEFAULT.toString();
+
+  @Option(names = "--service-name", paramLabel = "NAME",
+      description = "service.name of everything exported (default: WMSCOPE_SERVICE_NAME, OTEL_SERVICE_NAME,"
+          + " then the Workerman app's directory or start file, else wmscope).")
+  String serviceName;
+
+  @Option(names = "--otlp-endpoint", paramLabel = "URL",
+      description = "OTLP collector, e.g. http://collector:4318 (otel.exporter.otlp.endpoint). Setting one turns"
+          + " on OTLP export of traces and metrics.")
+  String otlpEndpoint;
+
+  @Option(names = "--otlp-protocol", paramLabel = "PROTOCOL",
+      description = "grpc or http/protobuf (otel.exporter.otlp.protocol; default http/protobuf).")
+  String otlpProtocol;
+
+  @Option(names = "--traces-exporter", paramLabel = "LIST",
+      description = "otlp, zipkin, console or none, comma-separated (otel.traces.exporter; default otlp with an"
+          + " endpoint, else none).")
+  String tracesExporter;
+
+  @Option(names = "--metrics-exporter", paramLabel = "LIST",
+      description = "otlp, console or none (otel.metrics.exporter; default otlp with an endpoint, else none)."
+          + " Prometheus is always served at /metrics.")
+  String metricsExporter;
+
+  @Option(names = "--metric-export-interval", paramLabel = "DURATION",
+      description = "How often metrics are pushed (otel.metric.export.interval; default 60s).")
+  String metricExportInterval;
+
+  @Option(names = "--span-export-delay", paramLabel = "DURATION",
+      description = "Longest a finished span waits for its batch (otel.bsp.schedule.delay; default 1s).")
+  String spanExportDelay;
+
+  @Option(names = "--trace-sample-ratio", paramLabel = "RATIO",
+      description = "Share of healthy, short connections exported as spans, 0 to 1 (otel.traces.sampler="
+          + "parentbased_traceidratio; default: OTEL_TRACES_SAMPLER, else all).")
+  Double traceSampleRatio;
+
+  @Option(names = "--trace-slow-threshold", paramLabel = "DURATION",
+      description = "Connections open at least this long are always exported, whatever the ratio; errors and"
+          + " retransmits always are (wmscope.traces.slow.threshold; default 10s, 0 = off).")
+  String traceSlowThreshold;
+
   @Override
   public Integer call() throws Exception {
     AgentConfig config = config();
@@ -72,7 +127,14 @@ public final class RunCommand implements Callable<Integer> {
     // Handle the signals ourselves so a requested stop is an orderly one with exit code 0.
     Signal.handle(new Signal("TERM"), s -> stop.countDown());
     Signal.handle(new Signal("INT"), s -> stop.countDown());
-    try (Agent agent = Agent.start(config, System.out)) {
+    ExportConfig export = export();
+    Agent running;
+    try {
+      running = Agent.start(config, export, System.out);
+    } catch (ConfigurationException e) {
+      throw usage("configure OpenTelemetry: " + e.getMessage());
+    }
+    try (Agent agent = running) {
       stop.await();
       LOG.log(System.Logger.Level.INFO, "stopping");
     }
@@ -104,6 +166,61 @@ public final class RunCommand implements Callable<Integer> {
     Selection selection = new Selection(new LinkedHashSet<>(ports), new LinkedHashSet<>(pids),
         Optional.ofNullable(processName), Optional.ofNullable(cgroup));
     return new AgentConfig(probe, selection, console ? AgentConfig.Output.TEXT : format, interval);
+  }
+
+  ExportConfig export() {
+    Optional<HttpAddress> http;
+    if (httpAddress.equalsIgnoreCase("none")) {
+      http = Optional.empty();
+    } else {
+      try {
+        http = Optional.of(HttpAddress.parse(httpAddress));
+      } catch (IllegalArgumentException e) {
+        throw usage("--http-address " + e.getMessage());
+      }
+    }
+    Map<String, String> otel = new LinkedHashMap<>();
+    if (serviceName != null) {
+      if (serviceName.isBlank()) {
+        throw usage("--service-name: empty");
+      }
+      otel.put(ExportNames.PROP_SERVICE_NAME, serviceName);
+    }
+    if (otlpEndpoint != null) {
+      otel.put("otel.exporter.otlp.endpoint", otlpEndpoint);
+    }
+    if (otlpProtocol != null) {
+      if (!otlpProtocol.equals("grpc") && !otlpProtocol.equals("http/protobuf")) {
+        throw usage("--otlp-protocol " + otlpProtocol + ": use grpc or http/protobuf");
+      }
+      otel.put("otel.exporter.otlp.protocol", otlpProtocol);
+    }
+    if (tracesExporter != null) {
+      otel.put("otel.traces.exporter", tracesExporter);
+    }
+    if (metricsExporter != null) {
+      otel.put("otel.metrics.exporter", metricsExporter);
+    }
+    if (metricExportInterval != null) {
+      otel.put("otel.metric.export.interval",
+          OtelSetup.millis(Durations.parse("--metric-export-interval", metricExportInterval, this::usage)));
+    }
+    if (spanExportDelay != null) {
+      otel.put("otel.bsp.schedule.delay",
+          OtelSetup.millis(Durations.parse("--span-export-delay", spanExportDelay, this::usage)));
+    }
+    if (traceSampleRatio != null) {
+      if (!(traceSampleRatio >= 0 && traceSampleRatio <= 1)) {
+        throw usage("--trace-sample-ratio " + traceSampleRatio + ": must be between 0 and 1");
+      }
+      otel.put("otel.traces.sampler", "parentbased_traceidratio");
+      otel.put("otel.traces.sampler.arg", Double.toString(traceSampleRatio));
+    }
+    if (traceSlowThreshold != null) {
+      otel.put(ExportNames.PROP_SLOW_THRESHOLD, traceSlowThreshold.strip().equals("0") ? "0"
+          : OtelSetup.millis(Durations.parse("--trace-slow-threshold", traceSlowThreshold, this::usage)));
+    }
+    return new ExportConfig(otel, http);
   }
 
   private CommandLine.ParameterException usage(String message) {
