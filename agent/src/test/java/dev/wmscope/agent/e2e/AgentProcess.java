@@ -31,6 +31,10 @@ final class AgentProcess implements AutoCloseable {
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "--enable-native-access=ALL-UNNAMED", "-jar", jar.toString()));
     cmd.addAll(args);
+    if (!args.contains("--http-address") && args.contains("run")) {
+      // a free port per agent, never the fixed default: tests and a running agent may coexist
+      cmd.addAll(List.of("--http-address", "127.0.0.1:0"));
+    }
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().keySet().removeIf(k -> k.startsWith("OTEL_"));
     pb.environment().putAll(env);
@@ -61,6 +65,13 @@ final class AgentProcess implements AutoCloseable {
 
   long pid() {
     return process.pid();
+  }
+
+  /** The port of the agent's HTTP server, from its "serving HTTP on host:port" line. */
+  int httpPort(long timeoutMillis) throws InterruptedException {
+    awaitStderr(l -> l.contains("serving HTTP on "), timeoutMillis);
+    String line = stderr.stream().filter(l -> l.contains("serving HTTP on ")).findFirst().orElseThrow();
+    return Integer.parseInt(line.substring(line.lastIndexOf(':') + 1).strip());
   }
 
   /** Waits until a line of standard error matches, or fails with what the agent printed. */

@@ -21,27 +21,35 @@ import java.util.zip.GZIPInputStream;
  * /v1/metrics is decoded with the official opentelemetry-proto classes, so the test checks the
  * bytes on the wire, not our own model of them.
  */
-final class OtlpHttpReceiver implements AutoCloseable {
+final class OtlpHttpReceiver implements OtlpReceiver {
   private final HttpServer server;
   private final List<ResourceSpans> spans = new CopyOnWriteArrayList<>();
   private final List<ResourceMetrics> metrics = new CopyOnWriteArrayList<>();
 
   OtlpHttpReceiver() throws IOException {
-    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+    this(0);
+  }
+
+  /** A receiver on a given loopback port (0: any free one), e.g. to come back where it was. */
+  OtlpHttpReceiver(int port) throws IOException {
+    server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
     server.createContext("/v1/traces", ex -> handle(ex, true));
     server.createContext("/v1/metrics", ex -> handle(ex, false));
     server.start();
   }
 
-  String endpoint() {
+  @Override
+  public String endpoint() {
     return "http://127.0.0.1:" + server.getAddress().getPort();
   }
 
-  List<ResourceSpans> spans() {
+  @Override
+  public List<ResourceSpans> spans() {
     return spans;
   }
 
-  List<ResourceMetrics> metrics() {
+  @Override
+  public List<ResourceMetrics> metrics() {
     return metrics;
   }
 
