@@ -2,8 +2,9 @@
 # Debian/Ubuntu and finds a JDK 25 even when the default `java` is older.
 
 # Debian packages: clang and libbpf-dev build the BPF object; libbpf1 is the run-time library;
-# php-cli runs the Workerman stand-in; bpftool and curl are for diagnostics and scripts.
-WMSCOPE_APT_PACKAGES=(clang libbpf-dev libbpf1 bpftool php-cli maven curl ca-certificates)
+# php-cli runs the Workerman stand-in; prometheus is the real scraper in the end-to-end tests;
+# bpftool and curl are for diagnostics and scripts.
+WMSCOPE_APT_PACKAGES=(clang libbpf-dev libbpf1 bpftool php-cli prometheus maven curl ca-certificates)
 
 die() { echo "wmscope: $*" >&2; exit 1; }
 
