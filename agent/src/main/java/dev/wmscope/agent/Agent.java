@@ -15,14 +15,21 @@ import dev.wmscope.agent.selection.WatchReconciler;
 import dev.wmscope.loader.ConnectionProbe;
 import dev.wmscope.agent.telemetry.OtelSetup;
 import dev.wmscope.agent.discovery.WorkermanApp;
+import dev.wmscope.agent.http.HttpAddress;
 import dev.wmscope.agent.http.HttpRoutes;
 import dev.wmscope.agent.http.HttpServerVerticle;
 import dev.wmscope.agent.http.PrometheusRoutes;
 import dev.wmscope.agent.selection.Selection;
 import dev.wmscope.agent.telemetry.ServiceNames;
 import dev.wmscope.agent.telemetry.Telemetry;
-import dev.wmscope.agent.telemetry.TelemetryListener;
+import dev.wmscope.agent.probe.LiveState;
+import dev.wmscope.agent.selection.InodeOwners;
+import dev.wmscope.loader.CgroupV2;
 import dev.wmscope.otel.ConnectionTelemetry;
+import dev.wmscope.otel.HostTelemetry;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.Set;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.ThreadingModel;
@@ -32,6 +39,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -51,15 +59,19 @@ public final class Agent implements AutoCloseable {
   private final OpenTelemetrySdk sdk;
   private final Vertx vertx;
   private HttpServerVerticle http;
+  private LiveState live;
 
   private Agent(OpenTelemetrySdk sdk, Vertx vertx) {
     this.sdk = sdk;
     this.vertx = vertx;
   }
 
-  /** Starts with the default export settings: the environment only, HTTP on 127.0.0.1:9464. */
+  /**
+   * Starts with export configured by the environment only and the HTTP server on a free
+   * loopback port (logged), so a second agent such as the demo never fails on a taken port.
+   */
   public static Agent start(AgentConfig config, PrintStream stdout) throws Exception {
-    return start(config, ExportConfig.DEFAULT, stdout);
+    return start(config, new ExportConfig(Map.of(), Optional.of(new HttpAddress("127.0.0.1", 0))), stdout);
   }
 
   /**
@@ -81,7 +93,6 @@ public final class Agent implements AutoCloseable {
         vertx.deployVerticle(agent.http).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       }
       List<ConnectionListener> listeners = new ArrayList<>();
-      listeners.add(new TelemetryListener(new ConnectionTelemetry(sdk)));
       switch (config.output()) {
         case JSON -> listeners.add(new JsonLinesWriter(stdout));
         case TEXT -> listeners.add(new ConsoleWriter(stdout));
@@ -89,13 +100,20 @@ public final class Agent implements AutoCloseable {
       }
       ProcessDirectory directory = new ProcessDirectory();
       InternalTraffic internal = new InternalTraffic(new LocalAddresses());
-      TargetScanner scanner = new TargetScanner(config.selection(), new ProcScanner(), new ListeningPorts(Path.of("/proc")));
+      ProcScanner procs = new ProcScanner();
+      LiveState live = new LiveState(new ConnectionTelemetry(sdk), directory, new InodeOwners(Path.of("/proc")),
+          () -> ownerCandidates(directory, config, procs), config.stallThreshold().toNanos());
+      live.setHostTelemetry(new HostTelemetry(sdk, live));
+      agent.live = live;
+      // adoption of existing connections is only sound on the root: the iterator sees all cgroups
+      boolean onRoot = CgroupV2.findMount().map(root -> root.equals(config.probe().cgroup())).orElse(false);
+      TargetScanner scanner = new TargetScanner(config.selection(), procs, new ListeningPorts(Path.of("/proc")));
       AtomicReference<DiscoveryService> discovery = new AtomicReference<>();
       // the first pass runs as soon as the programs are attached, before start completes
       var probe = new ProbeVerticle(config.probe(), directory, internal, attached -> {
         discovery.set(new DiscoveryService(scanner, new WatchReconciler(maps(attached)), directory, internal));
         discovery.get().pass();
-      }, listeners);
+      }, listeners, live, config.pollInterval(), onRoot);
       vertx.deployVerticle(probe, new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))
           .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       vertx.setPeriodic(config.discoveryInterval().toMillis(), id ->
@@ -111,6 +129,25 @@ public final class Agent implements AutoCloseable {
       agent.close();
       throw e;
     }
+  }
+
+  /** Processes whose fds may hold a socket the kernel reported by inode. */
+  private static Collection<Long> ownerCandidates(ProcessDirectory directory, AgentConfig config, ProcScanner procs) {
+    Set<Long> pids = new HashSet<>(directory.live().keySet());
+    config.selection().pids().forEach(p -> pids.add((long) p));
+    if (pids.isEmpty()) {
+      try {
+        procs.pids().forEach(p -> pids.add((long) p)); // no Workerman and no --pid: look everywhere
+      } catch (java.io.IOException e) {
+        // /proc unreadable: owners stay unknown
+      }
+    }
+    return pids;
+  }
+
+  /** Open connections, listeners and workers as the agent sees them now. */
+  public LiveState.View view() {
+    return live.view();
   }
 
   /** What the agent's HTTP server serves. */

@@ -11,8 +11,11 @@ import java.time.Duration;
  * @param selection         what to watch (nothing given: every Workerman app on the host)
  * @param output            what to write on standard output per closed connection
  * @param discoveryInterval how often /proc is rescanned for apps, reloads and listeners
+ * @param pollInterval      how often live counters and accept queues are read from the kernel
+ * @param stallThreshold    how long unread bytes may sit undrained before a worker is stalled
  */
-public record AgentConfig(ConnectionProbe.Options probe, Selection selection, Output output, Duration discoveryInterval) {
+public record AgentConfig(ConnectionProbe.Options probe, Selection selection, Output output, Duration discoveryInterval,
+    Duration pollInterval, Duration stallThreshold) {
 
   /** Standard output format. */
   public enum Output {
@@ -25,4 +28,11 @@ public record AgentConfig(ConnectionProbe.Options probe, Selection selection, Ou
   }
 
   public static final Duration DEFAULT_DISCOVERY_INTERVAL = Duration.ofSeconds(1);
+  public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(1);
+  public static final Duration DEFAULT_STALL_THRESHOLD = Duration.ofSeconds(2);
+
+  /** The same configuration with other output (the demo prints text). */
+  public AgentConfig withOutput(Output o) {
+    return new AgentConfig(probe, selection, o, discoveryInterval, pollInterval, stallThreshold);
+  }
 }

@@ -14,9 +14,6 @@ import java.util.Optional;
  * @param http          the HTTP server's address, empty to run without one
  */
 public record ExportConfig(Map<String, String> otelOverrides, Optional<HttpAddress> http) {
-  /** Environment only, HTTP on {@link HttpAddress#DEFAULT}. */
-  public static final ExportConfig DEFAULT = new ExportConfig(Map.of(), Optional.of(HttpAddress.DEFAULT));
-
   public ExportConfig {
     otelOverrides = Map.copyOf(otelOverrides);
   }

@@ -31,7 +31,15 @@ public final class Main implements Runnable {
 
   public static void main(String[] args) {
     Logging.configure(System.getenv("WMSCOPE_DEBUG") != null);
-    System.exit(commandLine().execute(args));
+    int code = ExitCodes.FAILURE;
+    try {
+      code = commandLine().execute(args);
+    } catch (Throwable t) {
+      System.err.println("wmscope: " + t);
+    } finally {
+      // always exit: a thread left running must never keep a stopped agent alive
+      System.exit(code);
+    }
   }
 
   /** The configured command line, also used by tests. */

@@ -37,7 +37,8 @@ public final class DemoCommand implements Callable<Integer> {
           new ConnectionProbe.Options(CgroupV2.requireMount(), ConnectionProbe.Options.DEFAULT_MAX_CONNECTIONS,
               ConnectionProbe.Options.DEFAULT_RING_BUFFER_BYTES),
           new Selection(Set.of(server.port()), Set.of(), Optional.empty(), Optional.empty()),
-          AgentConfig.Output.TEXT, AgentConfig.DEFAULT_DISCOVERY_INTERVAL);
+          AgentConfig.Output.TEXT, AgentConfig.DEFAULT_DISCOVERY_INTERVAL, AgentConfig.DEFAULT_POLL_INTERVAL,
+          AgentConfig.DEFAULT_STALL_THRESHOLD);
       System.err.printf("demo: echo server on 127.0.0.1:%d; %d connections over %d s%n",
           server.port(), connections, seconds);
       try (Agent agent = Agent.start(config, System.out)) {

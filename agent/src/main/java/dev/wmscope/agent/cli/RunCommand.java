@@ -57,6 +57,14 @@ public final class RunCommand implements Callable<Integer> {
       description = "How often /proc is rescanned for Workerman apps, reloads and listeners, e.g. 1s, 500ms (default: 1s).")
   String discoveryInterval = "1s";
 
+  @Option(names = "--poll-interval", paramLabel = "DURATION",
+      description = "How often live counters, RTT and accept queues are read from the kernel (default: 1s).")
+  String pollInterval = "1s";
+
+  @Option(names = "--stall-threshold", paramLabel = "DURATION",
+      description = "A worker is stalled when received bytes stay unread this long (default: 2s).")
+  String stallThreshold = "2s";
+
   @Option(names = "--format", paramLabel = "FORMAT",
       description = "Per closed connection on stdout: none, text or json (default: none).")
   AgentConfig.Output format = AgentConfig.Output.NONE;
@@ -157,6 +165,8 @@ public final class RunCommand implements Callable<Integer> {
       throw usage("--cgroup " + dir + ": no such directory");
     }
     Duration interval = Durations.parse("--discovery-interval", discoveryInterval, this::usage);
+    Duration poll = Durations.parse("--poll-interval", pollInterval, this::usage);
+    Duration stall = Durations.parse("--stall-threshold", stallThreshold, this::usage);
     ConnectionProbe.Options probe;
     try {
       probe = new ConnectionProbe.Options(dir, maxConnections, ringBufferBytes);
@@ -165,7 +175,7 @@ public final class RunCommand implements Callable<Integer> {
     }
     Selection selection = new Selection(new LinkedHashSet<>(ports), new LinkedHashSet<>(pids),
         Optional.ofNullable(processName), Optional.ofNullable(cgroup));
-    return new AgentConfig(probe, selection, console ? AgentConfig.Output.TEXT : format, interval);
+    return new AgentConfig(probe, selection, console ? AgentConfig.Output.TEXT : format, interval, poll, stall);
   }
 
   ExportConfig export() {

@@ -30,13 +30,26 @@ public final class ProbeVerticle extends VerticleBase {
   private final InternalTraffic internal;
   private final Consumer<ConnectionProbe> onAttached;
   private final List<ConnectionListener> listeners;
+  private final LiveState live;
+  private final long liveIntervalNanos;
+  private final boolean adoptExisting;
   private final AtomicBoolean running = new AtomicBoolean();
   private final List<ConnRecord> batch = new ArrayList<>();
   private volatile ConnectionProbe probe;
   private Thread pollThread;
 
+  /**
+   * @param live             open-connection state; it reports byte, RTT and retransmit metrics
+   * @param liveInterval     how often the tcp iterator reads live counters and accept queues
+   * @param adoptExisting    whether connections on watched ports that predate tracking are
+   *                         adopted (only sound on the root cgroup)
+   */
   public ProbeVerticle(ConnectionProbe.Options options, ProcessDirectory directory, InternalTraffic internal,
-      Consumer<ConnectionProbe> onAttached, List<ConnectionListener> listeners) {
+      Consumer<ConnectionProbe> onAttached, List<ConnectionListener> listeners, LiveState live,
+      java.time.Duration liveInterval, boolean adoptExisting) {
+    this.live = live;
+    this.liveIntervalNanos = liveInterval.toNanos();
+    this.adoptExisting = adoptExisting;
     this.options = options;
     this.directory = directory;
     this.internal = internal;
@@ -48,7 +61,9 @@ public final class ProbeVerticle extends VerticleBase {
   public Future<?> start() {
     Promise<Void> attached = Promise.promise();
     running.set(true);
-    pollThread = Thread.ofPlatform().name("wmscope-poll").start(() -> run(attached));
+    // a daemon: if stop never comes (a failed shutdown), it must not keep the process alive;
+    // the kernel detaches the programs when the process exits
+    pollThread = Thread.ofPlatform().name("wmscope-poll").daemon().start(() -> run(attached));
     return attached.future();
   }
 
@@ -62,6 +77,7 @@ public final class ProbeVerticle extends VerticleBase {
             + " tracepoints (Linux < 6.3): accepted connections are not attributed to workers");
       }
       onAttached.accept(probe);
+      probe.adoptExisting(adoptExisting);
     } catch (RuntimeException e) {
       running.set(false);
       closeProbe();
@@ -69,6 +85,7 @@ public final class ProbeVerticle extends VerticleBase {
       return;
     }
     LOG.log(System.Logger.Level.INFO, "attached sock_ops to cgroup {0}", options.cgroup());
+    long nextLive = System.nanoTime();
     attached.complete();
     while (running.get()) {
       try {
@@ -77,6 +94,19 @@ public final class ProbeVerticle extends VerticleBase {
         LOG.log(System.Logger.Level.ERROR, "poll ring buffer: " + e.getMessage());
       }
       deliver(mapper);
+      if (System.nanoTime() - nextLive >= 0) {
+        nextLive = System.nanoTime() + liveIntervalNanos;
+        readLive();
+        deliver(mapper); // open records of connections the iterator just adopted
+      }
+    }
+  }
+
+  private void readLive() {
+    try {
+      live.live(probe.snapshot(), probe.drops(), probe.decodeErrors());
+    } catch (RuntimeException e) {
+      LOG.log(System.Logger.Level.ERROR, "read live connection state: " + e.getMessage());
     }
   }
 
@@ -84,11 +114,23 @@ public final class ProbeVerticle extends VerticleBase {
     if (batch.isEmpty()) {
       return;
     }
+    live.prefetchOwners(batch);
     for (ConnRecord r : batch) {
       ConnectionEvent e = mapper.toEvent(r);
+      boolean open = r.type() == ConnEventType.OPEN;
+      try {
+        if (open) {
+          e = live.resolveOwner(r, e);
+          live.opened(r.cookie(), e);
+        } else {
+          e = live.closed(r.cookie(), e);
+        }
+      } catch (RuntimeException ex) {
+        LOG.log(System.Logger.Level.WARNING, "record connection event: " + ex);
+      }
       for (ConnectionListener l : listeners) {
         try {
-          if (r.type() == ConnEventType.OPEN) {
+          if (open) {
             l.opened(e);
           } else {
             l.closed(e);
@@ -99,6 +141,7 @@ public final class ProbeVerticle extends VerticleBase {
       }
     }
     batch.clear();
+    live.publishIfStale(dev.wmscope.loader.MonotonicClock.monotonicNow());
     listeners.forEach(ConnectionListener::endOfBatch);
   }
 

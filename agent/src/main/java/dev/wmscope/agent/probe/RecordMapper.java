@@ -6,6 +6,7 @@ import dev.wmscope.loader.ConnEventType;
 import dev.wmscope.loader.ConnRecord;
 import dev.wmscope.loader.ConnSide;
 import dev.wmscope.loader.MonotonicClock;
+import dev.wmscope.otel.CloseCause;
 import dev.wmscope.otel.ConnectionEvent;
 import java.net.InetAddress;
 
@@ -49,7 +50,50 @@ public final class RecordMapper {
         r.pid(),
         r.comm(),
         r.pid() > 0 ? directory.lookup(r.pid()) : null,
-        isInternal);
+        isInternal,
+        closeCause(r),
+        r.preexisting());
+  }
+
+  // TCP states (include/net/tcp_states.h) the close cause depends on.
+  private static final int FIN_WAIT1 = 4;
+  private static final int FIN_WAIT2 = 5;
+  private static final int CLOSE_WAIT = 8;
+  private static final int LAST_ACK = 9;
+  private static final int CLOSING = 11;
+
+  /**
+   * How a connection ended, from the socket error, the reset marks and who sent the first FIN.
+   * Errors first: a connection may exchange FINs and still end in a reset.
+   */
+  static CloseCause closeCause(ConnRecord r) {
+    if (r.type() != ConnEventType.CLOSE) {
+      return null;
+    }
+    if (r.prevState() == ConnRecord.TCP_SYN_SENT) {
+      return r.skErr() == ConnRecord.ECONNREFUSED || r.has(ConnRecord.FLAG_RST_RECEIVED)
+          ? CloseCause.REFUSED : CloseCause.TIMEOUT;
+    }
+    if (r.skErr() == ConnRecord.ETIMEDOUT) {
+      return CloseCause.TIMEOUT;
+    }
+    if (r.has(ConnRecord.FLAG_RST_RECEIVED) || r.skErr() == ConnRecord.ECONNRESET) {
+      return CloseCause.RST_RECEIVED;
+    }
+    if (r.has(ConnRecord.FLAG_RST_SENT)) {
+      return CloseCause.RST_SENT;
+    }
+    if (r.has(ConnRecord.FLAG_FIN_LOCAL_FIRST)) {
+      return CloseCause.FIN_LOCAL;
+    }
+    if (r.has(ConnRecord.FLAG_FIN_PEER_FIRST)) {
+      return CloseCause.FIN_PEER;
+    }
+    return switch (r.prevState()) {
+      case FIN_WAIT1, FIN_WAIT2, CLOSING -> CloseCause.FIN_LOCAL;
+      case CLOSE_WAIT, LAST_ACK -> CloseCause.FIN_PEER;
+      default -> null;
+    };
   }
 
   /** The bare address text (getHostAddress never resolves names and has no leading slash). */

@@ -1,0 +1,320 @@
+package dev.wmscope.agent.probe;
+
+import dev.wmscope.agent.selection.InodeOwners;
+import dev.wmscope.agent.selection.ProcessDirectory;
+import dev.wmscope.loader.ConnRecord;
+import dev.wmscope.loader.DropReason;
+import dev.wmscope.loader.ListenerState;
+import dev.wmscope.loader.LiveConn;
+import dev.wmscope.loader.LiveSnapshot;
+import dev.wmscope.otel.ConnectionEvent;
+import dev.wmscope.otel.ConnectionTelemetry;
+import dev.wmscope.otel.HostTelemetry;
+import dev.wmscope.otel.WorkerIdentity;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.Supplier;
+
+/**
+ * The agent's view of open connections, listeners and workers, kept from the kernel's records
+ * (open/close) and the iterator's live reads, and the one place that reports byte and
+ * retransmit counters: each live read adds only what moved since the last report, and a close
+ * adds only what no live read reported, so nothing is counted twice.
+ *
+ * <p>Stalls: a connection whose receive queue holds unread bytes while the application's read
+ * position (copied_seq) does not move is stuck since the first read that saw it so; its worker
+ * is stalled once a connection has been stuck for the threshold.
+ *
+ * <p>Threading: every mutating method runs on the poll thread. Readers on other threads (HTTP
+ * API, metric collection) use {@link #view()}, an immutable snapshot published after each change.
+ */
+public final class LiveState implements HostTelemetry.View {
+  private static final System.Logger LOG = System.getLogger(LiveState.class.getName());
+
+  /** An open connection: what opened it and what has been reported of it. */
+  public record OpenConn(ConnectionEvent event, long cookie, long receivedReported, long sentReported,
+      long retransReported, long srttMicros, long rcvQueue, long sndQueue, long copiedSeq, long stuckSinceNanos) {}
+
+  /** A listening socket with the processes holding it. */
+  public record Listener(ListenerState state, long pid, WorkerIdentity worker, Set<Long> holders) {}
+
+  /** An immutable snapshot for readers. */
+  public record View(long monoNanos, List<OpenConn> connections, List<Listener> listeners,
+      List<HostTelemetry.WorkerGauge> workers, List<HostTelemetry.ShareGauge> shares,
+      Map<String, Long> dropped) {}
+
+  private final ConnectionTelemetry telemetry;
+  private final ProcessDirectory directory;
+  private final InodeOwners owners;
+  private final Supplier<Collection<Long>> candidatePids;
+  private final long stallThresholdNanos;
+
+  private final Map<Long, OpenConn> open = new HashMap<>();
+  private final Map<Long, Long> listenerDropsSeen = new HashMap<>();
+  private final Map<Long, Set<Long>> inodeHolders = new HashMap<>();
+  private final Map<Integer, Map<Long, Long>> acceptedByPortAndPid = new HashMap<>();
+  private final Map<String, Long> droppedSeen = new HashMap<>();
+  private final Set<Long> stalledPids = new HashSet<>();
+  private HostTelemetry host;
+  private List<Listener> listeners = List.of();
+  private volatile View view = new View(0, List.of(), List.of(), List.of(), List.of(), Map.of());
+
+  public LiveState(ConnectionTelemetry telemetry, ProcessDirectory directory, InodeOwners owners,
+      Supplier<Collection<Long>> candidatePids, long stallThresholdNanos) {
+    this.telemetry = telemetry;
+    this.directory = directory;
+    this.owners = owners;
+    this.candidatePids = candidatePids;
+    this.stallThresholdNanos = stallThresholdNanos;
+  }
+
+  /** Connects the host-level counters (created after this, since its gauges read this). */
+  public void setHostTelemetry(HostTelemetry host) {
+    this.host = host;
+  }
+
+  public View view() {
+    return view;
+  }
+
+  /**
+   * Adds what only /proc can tell to a batch's open records of adopted connections: the owner
+   * of each socket inode. Returns the events with owners filled in.
+   */
+  public ConnectionEvent resolveOwner(ConnRecord r, ConnectionEvent e) {
+    if (!r.preexisting() || r.sockInode() == 0 || e.pid() > 0) {
+      return e;
+    }
+    Set<Long> holders = inodeHolders.computeIfAbsent(r.sockInode(),
+        inode -> owners.resolve(List.of(inode), candidatePids.get()).getOrDefault(inode, Set.of()));
+    if (holders.isEmpty()) {
+      return e;
+    }
+    long pid = holders.iterator().next();
+    return withOwner(e, pid, owners.comm(pid), directory.lookup(pid));
+  }
+
+  /** Prefetches owners of many adopted connections with one scan of the candidates' fds. */
+  public void prefetchOwners(List<ConnRecord> batch) {
+    List<Long> inodes = new ArrayList<>();
+    for (ConnRecord r : batch) {
+      if (r.preexisting() && r.sockInode() != 0 && !inodeHolders.containsKey(r.sockInode())) {
+        inodes.add(r.sockInode());
+      }
+    }
+    if (!inodes.isEmpty()) {
+      Map<Long, Set<Long>> found = owners.resolve(inodes, candidatePids.get());
+      inodes.forEach(i -> inodeHolders.put(i, found.getOrDefault(i, Set.of())));
+    }
+  }
+
+  static ConnectionEvent withOwner(ConnectionEvent e, long pid, String comm, WorkerIdentity worker) {
+    return new ConnectionEvent(e.side(), e.ipv6(), e.localAddress(), e.localPort(), e.peerAddress(), e.peerPort(),
+        e.startEpochNanos(), e.endEpochNanos(), e.bytesReceived(), e.bytesSent(), e.segmentsIn(), e.segmentsOut(),
+        e.srttMicros(), e.retransmits(), pid, comm, worker, e.internal(), e.closeCause(), e.preexisting());
+  }
+
+  public void opened(long cookie, ConnectionEvent e) {
+    OpenConn before = open.get(cookie);
+    if (before != null) {
+      // a second open for one socket (adoption raced with sock_ops): keep what was reported
+      open.put(cookie, new OpenConn(e, cookie, before.receivedReported(), before.sentReported(),
+          before.retransReported(), before.srttMicros(), 0, 0, -1, 0));
+      return;
+    }
+    open.put(cookie, new OpenConn(e, cookie, 0, 0, 0, e.srttMicros(), 0, 0, -1, 0));
+    telemetry.opened(e);
+    if (e.side() == ConnectionEvent.Side.SERVER && e.pid() > 0) {
+      acceptedByPortAndPid.computeIfAbsent(e.localPort(), p -> new HashMap<>()).merge(e.pid(), 1L, Long::sum);
+    }
+  }
+
+  /** Returns the event with the identity that opened it when the close record lacks one. */
+  public ConnectionEvent closed(long cookie, ConnectionEvent e) {
+    OpenConn o = open.remove(cookie);
+    if (o == null) {
+      telemetry.opened(e); // its open record was lost: keep opened/active consistent
+      telemetry.closed(e);
+      return e;
+    }
+    ConnectionEvent full = e.pid() == 0 && o.event().pid() > 0
+        ? withOwner(e, o.event().pid(), o.event().processName(), o.event().worker())
+        : e;
+    telemetry.closed(full,
+        Math.max(0, full.bytesReceived() - o.receivedReported()),
+        Math.max(0, full.bytesSent() - o.sentReported()),
+        Math.max(0, full.retransmits() - o.retransReported()));
+    return full;
+  }
+
+  /** Applies one iterator pass: live deltas, stalls, listeners; then publishes a new view. */
+  public void live(LiveSnapshot s, Map<DropReason, Long> drops, long decodeErrors) {
+    for (LiveConn c : s.connections()) {
+      OpenConn o = open.get(c.cookie());
+      if (o == null) {
+        continue; // its open record is still pending (not yet attributed): reported later
+      }
+      long dRx = Math.max(0, c.bytesReceived() - o.receivedReported());
+      long dTx = Math.max(0, c.bytesAcked() - o.sentReported());
+      long dRe = Math.max(0, c.totalRetrans() - o.retransReported());
+      telemetry.transferred(o.event(), dRx, dTx);
+      telemetry.retransmitted(o.event(), dRe);
+      telemetry.rttSample(o.event(), c.srttMicros());
+      long stuckSince;
+      if (c.rcvQueue() == 0) {
+        stuckSince = 0;
+      } else if (c.copiedSeq() != o.copiedSeq() || o.stuckSinceNanos() == 0) {
+        stuckSince = s.monoNanos(); // unread bytes, but the reader moved (or first seen): restart
+      } else {
+        stuckSince = o.stuckSinceNanos();
+      }
+      open.put(c.cookie(), new OpenConn(o.event(), c.cookie(), o.receivedReported() + dRx, o.sentReported() + dTx,
+          o.retransReported() + dRe, c.srttMicros(), c.rcvQueue(), c.sndQueue(), c.copiedSeq(), stuckSince));
+    }
+    updateListeners(s.listeners());
+    reportDrops(drops, decodeErrors);
+    publish(s.monoNanos());
+  }
+
+  private void updateListeners(List<ListenerState> states) {
+    List<Long> unknown = states.stream().map(ListenerState::sockInode).filter(i -> !inodeHolders.containsKey(i)).toList();
+    if (!unknown.isEmpty()) {
+      Map<Long, Set<Long>> found = owners.resolve(unknown, candidatePids.get());
+      unknown.forEach(i -> inodeHolders.put(i, found.getOrDefault(i, Set.of())));
+    }
+    List<Listener> out = new ArrayList<>();
+    Set<Long> present = new HashSet<>();
+    for (ListenerState l : states) {
+      present.add(l.sockInode());
+      Set<Long> holders = inodeHolders.getOrDefault(l.sockInode(), Set.of());
+      long pid = chooseOwner(holders);
+      out.add(new Listener(l, pid, pid > 0 ? directory.lookup(pid) : null, holders));
+      Long seen = listenerDropsSeen.put(l.sockInode(), l.drops());
+      if (host != null && seen != null && l.drops() > seen) {
+        host.listenOverflows(l.port(), l.drops() - seen);
+      }
+    }
+    listenerDropsSeen.keySet().retainAll(present);
+    listeners = List.copyOf(out);
+  }
+
+  /** A shared listener is held by master and workers: report it under the master. */
+  private long chooseOwner(Set<Long> holders) {
+    for (long pid : holders) {
+      WorkerIdentity w = directory.lookup(pid);
+      if (w != null && w.role().equals("master")) {
+        return pid;
+      }
+    }
+    return holders.isEmpty() ? 0 : new TreeSet<>(holders).first();
+  }
+
+  private void reportDrops(Map<DropReason, Long> drops, long decodeErrors) {
+    Map<String, Long> now = new HashMap<>();
+    drops.forEach((r, n) -> now.put(r.label(), n));
+    now.put("decode_error", decodeErrors);
+    now.forEach((reason, total) -> {
+      long before = droppedSeen.getOrDefault(reason, 0L);
+      if (host != null && total > before) {
+        host.dropped(reason, total - before);
+      }
+      droppedSeen.put(reason, total);
+    });
+  }
+
+  /** Publishes after a batch of records, at most every 250 ms (a rebuild walks every open connection). */
+  public void publishIfStale(long monoNanos) {
+    if (monoNanos - view.monoNanos() >= 250_000_000L) {
+      publish(monoNanos);
+    }
+  }
+
+  /** Rebuilds the readers' snapshot: per-worker stall state and shares. */
+  public void publish(long monoNanos) {
+    Map<Long, long[]> perPid = new HashMap<>(); // pid -> {queued bytes, stalled 0/1}
+    Map<Integer, Map<Long, Long>> activeByPortAndPid = new HashMap<>();
+    for (OpenConn o : open.values()) {
+      long pid = o.event().pid();
+      if (pid <= 0) {
+        continue;
+      }
+      long[] agg = perPid.computeIfAbsent(pid, p -> new long[2]);
+      agg[0] += o.rcvQueue();
+      if (o.stuckSinceNanos() != 0 && monoNanos - o.stuckSinceNanos() >= stallThresholdNanos) {
+        agg[1] = 1;
+      }
+      if (o.event().side() == ConnectionEvent.Side.SERVER) {
+        activeByPortAndPid.computeIfAbsent(o.event().localPort(), p -> new HashMap<>()).merge(pid, 1L, Long::sum);
+      }
+    }
+    List<HostTelemetry.WorkerGauge> workers = new ArrayList<>();
+    Map<Long, WorkerIdentity> known = directory.live();
+    Set<Long> pids = new TreeSet<>(known.keySet());
+    pids.addAll(perPid.keySet());
+    for (long pid : pids) {
+      WorkerIdentity w = directory.lookup(pid);
+      if (w != null && w.role().equals("master")) {
+        continue; // masters never read client sockets
+      }
+      long[] agg = perPid.getOrDefault(pid, new long[2]);
+      boolean stalled = agg[1] == 1;
+      workers.add(new HostTelemetry.WorkerGauge(pid, w, stalled, agg[0]));
+      logStallChange(pid, w, stalled, agg[0]);
+    }
+    List<HostTelemetry.ShareGauge> shares = new ArrayList<>();
+    Set<Integer> ports = new TreeSet<>(acceptedByPortAndPid.keySet());
+    ports.addAll(activeByPortAndPid.keySet());
+    for (int port : ports) {
+      Map<Long, Long> accepted = acceptedByPortAndPid.getOrDefault(port, Map.of());
+      Map<Long, Long> active = activeByPortAndPid.getOrDefault(port, Map.of());
+      long acceptedTotal = accepted.values().stream().mapToLong(Long::longValue).sum();
+      long activeTotal = active.values().stream().mapToLong(Long::longValue).sum();
+      Set<Long> sharePids = new TreeSet<>(accepted.keySet());
+      sharePids.addAll(active.keySet());
+      for (long pid : sharePids) {
+        if (!known.containsKey(pid) && !active.containsKey(pid)) {
+          continue; // a worker that is gone and holds nothing: its share is history
+        }
+        shares.add(new HostTelemetry.ShareGauge(port, pid, directory.lookup(pid),
+            acceptedTotal == 0 ? 0 : (double) accepted.getOrDefault(pid, 0L) / acceptedTotal,
+            activeTotal == 0 ? 0 : (double) active.getOrDefault(pid, 0L) / activeTotal));
+      }
+    }
+    view = new View(monoNanos, List.copyOf(open.values()), listeners, List.copyOf(workers), List.copyOf(shares),
+        Map.copyOf(droppedSeen));
+  }
+
+  private void logStallChange(long pid, WorkerIdentity w, boolean stalled, long queued) {
+    String who = w == null ? "process " + pid : "worker " + pid + " (" + w.workerName() + ")";
+    if (stalled && stalledPids.add(pid)) {
+      LOG.log(System.Logger.Level.WARNING, "{0} stalled: {1} received bytes unread for more than {2} ms",
+          who, queued, stallThresholdNanos / 1_000_000);
+    } else if (!stalled && stalledPids.remove(pid)) {
+      LOG.log(System.Logger.Level.INFO, "{0} recovered: reading again", who);
+    }
+  }
+
+  @Override
+  public List<HostTelemetry.ListenerGauge> listeners() {
+    return view.listeners().stream()
+        .map(l -> new HostTelemetry.ListenerGauge(l.state().port(), l.pid(), l.worker(), l.state().acceptQueue(),
+            l.state().acceptLimit()))
+        .toList();
+  }
+
+  @Override
+  public List<HostTelemetry.WorkerGauge> workers() {
+    return view.workers();
+  }
+
+  @Override
+  public List<HostTelemetry.ShareGauge> shares() {
+    return view.shares();
+  }
+}
