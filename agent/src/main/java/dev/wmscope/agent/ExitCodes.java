@@ -12,4 +12,8 @@ public final class ExitCodes {
   public static final int USAGE = 2;
   /** This host cannot run wmscope: privileges, BTF, cgroup v2, libbpf or kernel support. */
   public static final int HOST_UNSUPPORTED = 3;
+  /** Another agent already runs on this host (its lock file is held). */
+  public static final int ALREADY_RUNNING = 4;
+  /** {@code wmscope status}/{@code connections}: no agent answered and no kernel sample could be taken. */
+  public static final int NO_DATA = 5;
 }

@@ -1,6 +1,7 @@
 package dev.wmscope.agent.cli;
 
 import dev.wmscope.agent.Agent;
+import dev.wmscope.agent.AgentLock;
 import dev.wmscope.agent.AgentConfig;
 import dev.wmscope.agent.ExitCodes;
 import dev.wmscope.agent.ExportConfig;
@@ -36,6 +37,15 @@ public final class RunCommand implements Callable<Integer> {
   private static final System.Logger LOG = System.getLogger(RunCommand.class.getName());
 
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @CommandLine.Mixin ConfigOption configOption;
+
+  @CommandLine.Mixin LogOptions logOptions;
+
+  @Option(names = "--lock-file", paramLabel = "PATH",
+      description = "Held while the agent runs, so a second agent on this host is detected and refused (exit 4);"
+          + " none turns the check off (default: /run/wmscope/wmscope.lock).")
+  String lockFile = AgentLock.DEFAULT_PATH.toString();
 
   @Option(names = "--port", split = ",", paramLabel = "PORT",
       description = "Local port whose accepted connections are watched (repeatable, or comma-separated).")
@@ -130,21 +140,28 @@ public final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    logOptions.apply(java.util.logging.Level.INFO);
     AgentConfig config = config();
+    ExportConfig export = export();
     CountDownLatch stop = new CountDownLatch(1);
     // Handle the signals ourselves so a requested stop is an orderly one with exit code 0.
     Signal.handle(new Signal("TERM"), s -> stop.countDown());
     Signal.handle(new Signal("INT"), s -> stop.countDown());
-    ExportConfig export = export();
-    Agent running;
+    Optional<AgentLock> lock = lockFile.equalsIgnoreCase("none") ? Optional.empty()
+        : AgentLock.acquire(Path.of(lockFile), export.http().map(HttpAddress::toString).orElse("none"));
     try {
-      running = Agent.start(config, export, System.out);
-    } catch (ConfigurationException e) {
-      throw usage("configure OpenTelemetry: " + e.getMessage());
-    }
-    try (Agent agent = running) {
-      stop.await();
-      LOG.log(System.Logger.Level.INFO, "stopping");
+      Agent running;
+      try {
+        running = Agent.start(config, export, System.out);
+      } catch (ConfigurationException e) {
+        throw usage("configure OpenTelemetry: " + e.getMessage());
+      }
+      try (Agent agent = running) {
+        stop.await();
+        LOG.log(System.Logger.Level.INFO, "stopping");
+      }
+    } finally {
+      lock.ifPresent(AgentLock::close);
     }
     return ExitCodes.OK;
   }
@@ -152,21 +169,28 @@ public final class RunCommand implements Callable<Integer> {
   AgentConfig config() {
     for (int p : ports) {
       if (p < 1 || p > 65535) {
-        throw usage("--port " + p + ": not a TCP port (1-65535)");
+        throw Sources.bad(spec, "--port", String.valueOf(p), "not a TCP port (1-65535)");
       }
     }
     for (int p : pids) {
       if (p < 1) {
-        throw usage("--pid " + p + ": not a process id");
+        throw Sources.bad(spec, "--pid", String.valueOf(p), "not a process id");
       }
     }
-    Path dir = cgroup != null ? cgroup : CgroupV2.requireMount();
-    if (!Files.isDirectory(dir)) {
-      throw usage("--cgroup " + dir + ": no such directory");
+    if (cgroup != null && !Files.isDirectory(cgroup)) {
+      throw Sources.bad(spec, "--cgroup", cgroup.toString(), "no such directory");
     }
-    Duration interval = Durations.parse("--discovery-interval", discoveryInterval, this::usage);
-    Duration poll = Durations.parse("--poll-interval", pollInterval, this::usage);
-    Duration stall = Durations.parse("--stall-threshold", stallThreshold, this::usage);
+    Duration interval = duration("--discovery-interval", discoveryInterval);
+    Duration poll = duration("--poll-interval", pollInterval);
+    Duration stall = duration("--stall-threshold", stallThreshold);
+    if (maxConnections <= 0) {
+      throw Sources.bad(spec, "--max-connections", String.valueOf(maxConnections), "must be positive");
+    }
+    if (ringBufferBytes < 4096 || Integer.bitCount(ringBufferBytes) != 1) {
+      throw Sources.bad(spec, "--ring-buffer-bytes", String.valueOf(ringBufferBytes),
+          "must be a power of two of at least 4096");
+    }
+    Path dir = cgroup != null ? cgroup : CgroupV2.requireMount();
     ConnectionProbe.Options probe;
     try {
       probe = new ConnectionProbe.Options(dir, maxConnections, ringBufferBytes);
@@ -186,13 +210,13 @@ public final class RunCommand implements Callable<Integer> {
       try {
         http = Optional.of(HttpAddress.parse(httpAddress));
       } catch (IllegalArgumentException e) {
-        throw usage("--http-address " + e.getMessage());
+        throw Sources.bad(spec, "--http-address", httpAddress, HttpAddress.reason(httpAddress, e));
       }
     }
     Map<String, String> otel = new LinkedHashMap<>();
     if (serviceName != null) {
       if (serviceName.isBlank()) {
-        throw usage("--service-name: empty");
+        throw Sources.bad(spec, "--service-name", serviceName, "empty");
       }
       otel.put(ExportNames.PROP_SERVICE_NAME, serviceName);
     }
@@ -201,7 +225,7 @@ public final class RunCommand implements Callable<Integer> {
     }
     if (otlpProtocol != null) {
       if (!otlpProtocol.equals("grpc") && !otlpProtocol.equals("http/protobuf")) {
-        throw usage("--otlp-protocol " + otlpProtocol + ": use grpc or http/protobuf");
+        throw Sources.bad(spec, "--otlp-protocol", otlpProtocol, "use grpc or http/protobuf");
       }
       otel.put("otel.exporter.otlp.protocol", otlpProtocol);
     }
@@ -212,25 +236,32 @@ public final class RunCommand implements Callable<Integer> {
       otel.put("otel.metrics.exporter", metricsExporter);
     }
     if (metricExportInterval != null) {
-      otel.put("otel.metric.export.interval",
-          OtelSetup.millis(Durations.parse("--metric-export-interval", metricExportInterval, this::usage)));
+      otel.put("otel.metric.export.interval", OtelSetup.millis(duration("--metric-export-interval", metricExportInterval)));
     }
     if (spanExportDelay != null) {
-      otel.put("otel.bsp.schedule.delay",
-          OtelSetup.millis(Durations.parse("--span-export-delay", spanExportDelay, this::usage)));
+      otel.put("otel.bsp.schedule.delay", OtelSetup.millis(duration("--span-export-delay", spanExportDelay)));
     }
     if (traceSampleRatio != null) {
       if (!(traceSampleRatio >= 0 && traceSampleRatio <= 1)) {
-        throw usage("--trace-sample-ratio " + traceSampleRatio + ": must be between 0 and 1");
+        throw Sources.bad(spec, "--trace-sample-ratio", String.valueOf(traceSampleRatio), "must be between 0 and 1");
       }
       otel.put("otel.traces.sampler", "parentbased_traceidratio");
       otel.put("otel.traces.sampler.arg", Double.toString(traceSampleRatio));
     }
     if (traceSlowThreshold != null) {
       otel.put(ExportNames.PROP_SLOW_THRESHOLD, traceSlowThreshold.strip().equals("0") ? "0"
-          : OtelSetup.millis(Durations.parse("--trace-slow-threshold", traceSlowThreshold, this::usage)));
+          : OtelSetup.millis(duration("--trace-slow-threshold", traceSlowThreshold)));
     }
     return new ExportConfig(otel, http);
+  }
+
+  /** A duration flag between 100ms and 24h; errors name where the value came from. */
+  private Duration duration(String flag, String text) {
+    try {
+      return Durations.parse(text, Duration.ofMillis(100), Duration.ofHours(24));
+    } catch (IllegalArgumentException e) {
+      throw Sources.bad(spec, flag, text, e.getMessage());
+    }
   }
 
   private CommandLine.ParameterException usage(String message) {

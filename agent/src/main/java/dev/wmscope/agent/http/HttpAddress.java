@@ -53,6 +53,13 @@ public record HttpAddress(String host, int port) {
     return new HttpAddress(host, p);
   }
 
+  /** The reason in a {@link #parse} error without the repeated text ("expected host:port, ..."). */
+  public static String reason(String text, IllegalArgumentException e) {
+    String m = e.getMessage() == null ? "invalid" : e.getMessage();
+    String prefix = text.trim() + ": ";
+    return m.startsWith(prefix) ? m.substring(prefix.length()) : m;
+  }
+
   /** {@code host:port} with IPv6 literals in brackets, as in a URL. */
   @Override
   public String toString() {

@@ -11,7 +11,8 @@ import java.util.regex.Pattern;
  *
  * @param ports       local ports: connections accepted on them
  * @param pids        processes: connections they accept (on their listening ports) or initiate
- * @param processName processes whose name (comm) or command line matches, like pids
+ * @param processName processes whose name (comm) or command line (as ps shows it: arguments
+ *                    separated by spaces) matches, like pids
  * @param cgroup      a cgroup v2 directory: everything inside it (as a container would be)
  */
 public record Selection(Set<Integer> ports, Set<Integer> pids, Optional<Pattern> processName, Optional<Path> cgroup) {

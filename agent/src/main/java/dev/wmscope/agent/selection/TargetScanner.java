@@ -61,7 +61,8 @@ public final class TargetScanner {
       selection.processName().ifPresent(pattern -> {
         try {
           for (ProcEntry p : procs.processes()) {
-            if (p.pid() != self && (pattern.matcher(p.comm()).find() || pattern.matcher(p.cmdline()).find())) {
+            // the command line as ps shows it: arguments separated by spaces, no NUL padding
+            if (p.pid() != self && (pattern.matcher(p.comm()).find() || pattern.matcher(p.displayCmdline()).find())) {
               chosen.add(p.pid());
             }
           }

@@ -21,6 +21,8 @@ final class AgentProcess implements AutoCloseable {
   private final Process process;
   private final List<String> stdout = new CopyOnWriteArrayList<>();
   private final List<String> stderr = new CopyOnWriteArrayList<>();
+  private final Path lockFile = Path.of(System.getProperty("java.io.tmpdir"),
+      "wmscope-test-" + java.util.UUID.randomUUID() + ".lock");
 
   AgentProcess(List<String> args, Map<String, String> env) throws IOException {
     Path jar = Path.of(System.getProperty("wmscope.agent.jar", "target/wmscope.jar"));
@@ -34,6 +36,10 @@ final class AgentProcess implements AutoCloseable {
     if (!args.contains("--http-address") && args.contains("run")) {
       // a free port per agent, never the fixed default: tests and a running agent may coexist
       cmd.addAll(List.of("--http-address", "127.0.0.1:0"));
+    }
+    if (!args.contains("--lock-file") && args.contains("run")) {
+      // its own lock, not the host's: test suites may run side by side on one machine
+      cmd.addAll(List.of("--lock-file", lockFile.toString()));
     }
     ProcessBuilder pb = new ProcessBuilder(cmd);
     pb.environment().keySet().removeIf(k -> k.startsWith("OTEL_"));
@@ -106,6 +112,11 @@ final class AgentProcess implements AutoCloseable {
   public void close() throws InterruptedException {
     if (process.isAlive()) {
       kill();
+    }
+    try {
+      Files.deleteIfExists(lockFile);
+    } catch (IOException e) {
+      // a temporary file; nothing depends on it
     }
   }
 }
