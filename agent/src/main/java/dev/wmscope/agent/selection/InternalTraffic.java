@@ -11,7 +11,9 @@ import java.util.concurrent.ConcurrentHashMap;
  *
  * <ul>
  *   <li>A client-side connection is internal when its peer is a local address and the peer
- *       port is one wmscope watches (a watched server on this host).
+ *       port is one wmscope watches (a watched server on this host). Decided at open and kept
+ *       by cookie until it closes, so a port unwatched meanwhile cannot flip it (open and
+ *       close must agree, or the active-connection gauge drifts).
  *   <li>A server-side connection is internal when its peer is a local address and the peer
  *       endpoint is the local end of an open client-side connection of a watched process. The
  *       client's open record precedes the server's in the ring buffer (the client reaches
@@ -24,7 +26,7 @@ public final class InternalTraffic {
   private final LocalAddresses local;
   private volatile Set<Integer> watchedPorts = Set.of();
   private final Set<InetSocketAddress> openClientEnds = ConcurrentHashMap.newKeySet();
-  private final ConcurrentHashMap<Long, Boolean> serverDecisions = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Long, Boolean> decisions = new ConcurrentHashMap<>();
 
   public InternalTraffic(LocalAddresses local) {
     this.local = local;
@@ -37,23 +39,26 @@ public final class InternalTraffic {
   /** Classifies at open and remembers what a later close needs. */
   public boolean opened(long cookie, boolean serverSide, InetAddress localAddr, int localPort,
       InetAddress peerAddr, int peerPort) {
-    if (!serverSide) {
+    boolean internal;
+    if (serverSide) {
+      internal = local.isLocal(peerAddr) && openClientEnds.contains(new InetSocketAddress(peerAddr, peerPort));
+    } else {
       openClientEnds.add(new InetSocketAddress(localAddr, localPort));
-      return clientInternal(peerAddr, peerPort);
+      internal = clientInternal(peerAddr, peerPort);
     }
-    boolean internal = local.isLocal(peerAddr) && openClientEnds.contains(new InetSocketAddress(peerAddr, peerPort));
-    serverDecisions.put(cookie, internal);
+    decisions.put(cookie, internal);
     return internal;
   }
 
   /** The decision for a closing connection; forgets it. */
   public boolean closed(long cookie, boolean serverSide, InetAddress localAddr, int localPort,
       InetAddress peerAddr, int peerPort) {
+    Boolean decided = decisions.remove(cookie);
     if (!serverSide) {
       openClientEnds.remove(new InetSocketAddress(localAddr, localPort));
-      return clientInternal(peerAddr, peerPort);
+      // a client connection that never opened (refused, timed out) is decided now
+      return decided != null ? decided : clientInternal(peerAddr, peerPort);
     }
-    Boolean decided = serverDecisions.remove(cookie);
     return decided != null && decided;
   }
 
