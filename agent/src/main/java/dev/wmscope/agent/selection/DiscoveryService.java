@@ -56,16 +56,43 @@ public final class DiscoveryService {
       Set<Integer> before = knownApps.get(app.key());
       if (before == null) {
         LOG.log(System.Logger.Level.INFO, "found Workerman app {0} (master {1}): {2} workers, ports {3}",
-            app.startFile(), app.masterPid(), app.workers().size(), app.tcpListenPorts());
+            app.startFile(), pid(app.masterPid()), app.workers().size(), app.tcpListenPorts());
       } else if (!before.equals(app.workerPids())) {
-        long kept = app.workerPids().stream().filter(before::contains).count();
         LOG.log(System.Logger.Level.INFO, "Workerman app {0} (master {1}): workers now {2} ({3})",
-            app.startFile(), app.masterPid(), app.workerPids(),
-            kept == 0 ? "reloaded" : (app.workerPids().size() - kept) + " re-forked or added");
+            app.startFile(), pid(app.masterPid()), app.workerPids(), change(before, app.workerPids()));
       }
     }
     knownApps.keySet().stream().filter(k -> !now.containsKey(k)).forEach(k ->
-        LOG.log(System.Logger.Level.INFO, "Workerman app {0} (master {1}) stopped", k.startFile(), k.masterPid()));
+        LOG.log(System.Logger.Level.INFO, "Workerman app {0} (master {1}) stopped", k.startFile(), pid(k.masterPid())));
     knownApps = now;
+  }
+
+  /**
+   * How a worker set changed: all replaced is a reload; a master that had none has forked;
+   * otherwise how many are new (re-forked after a crash, or added) and how many exited (a crash
+   * not yet re-forked, or a stop in progress).
+   */
+  static String change(Set<Integer> before, Set<Integer> now) {
+    long added = now.stream().filter(p -> !before.contains(p)).count();
+    long gone = before.stream().filter(p -> !now.contains(p)).count();
+    if (before.isEmpty()) {
+      return "forked";
+    }
+    if (added > 0 && gone == before.size()) {
+      return "reloaded";
+    }
+    List<String> parts = new java.util.ArrayList<>();
+    if (added > 0) {
+      parts.add(added + " re-forked or added");
+    }
+    if (gone > 0) {
+      parts.add(gone + " exited");
+    }
+    return String.join(", ", parts);
+  }
+
+  /** A pid as text: a number argument would be formatted with grouping ("master 13,144"). */
+  private static String pid(int pid) {
+    return Integer.toString(pid);
   }
 }
