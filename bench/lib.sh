@@ -1,0 +1,324 @@
+# Shared by bench/*.sh: tools, the three monitor conditions, process and BPF cleanup, statistics.
+# Sourced, not run. Every function that starts something registers it for cleanup_all, which
+# the scripts run from an EXIT/INT/TERM trap: no process, BPF program or pin survives a run,
+# also when it fails or is interrupted.
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO_DIR=$(cd "$BENCH_DIR/.." && pwd)
+RESULTS_DIR=$BENCH_DIR/results
+STANDIN_PHP=$REPO_DIR/agent/src/main/resources/dev/wmscope/agent/standin/workerman-standin.php
+. "$REPO_DIR/scripts/lib.sh" # die, find_jdk25
+
+BENCH_PIDS=()          # our processes, stopped in reverse order by cleanup_all
+COUNTER_PIN=""         # pinned minimal sock_ops counter while attached
+AGENT_PID=""
+WORK=""
+CLK_TCK=$(getconf CLK_TCK)
+PAGE_KB=$(( $(getconf PAGESIZE) / 1024 ))
+
+log() { printf '%s %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# Debian packages the benchmarks need (wrk only for keepalive.sh).
+bench_packages() {
+  local want=(gcc clang libbpf-dev bpftool php-cli curl jq "$@") missing=() p
+  for p in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ "$(id -u)" -eq 0 ] || die "missing packages: ${missing[*]}; run as root or install them"
+  log "installing ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null ||
+    die "apt-get install ${missing[*]} failed"
+}
+
+# Creates the scratch directory, installs the cleanup trap and a watchdog that ends the run
+# after $1 seconds whatever happens.
+bench_init() {
+  local max_seconds=$1
+  [ "$(id -u)" -eq 0 ] || die "benchmarks load BPF programs: run as root"
+  WORK=$(mktemp -d /tmp/wmscope-bench.XXXXXX)
+  trap cleanup_all EXIT
+  trap 'log "interrupted"; exit 130' INT TERM
+  # the watchdog signals this shell, whose trap then cleans up
+  # (one-second sleeps, so stopping the watchdog leaves no sleeper behind for long)
+  local main=$$
+  (
+    end=$((SECONDS + max_seconds))
+    while [ $SECONDS -lt $end ]; do sleep 1; done
+    log "watchdog: run exceeded ${max_seconds}s, stopping"
+    kill -TERM "$main"
+  ) 2>/dev/null &
+  BENCH_PIDS+=($!)
+  CGROUP_ROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
+  [ -n "$CGROUP_ROOT" ] || die "no cgroup2 mount in /proc/mounts"
+}
+
+# Stops our processes (SIGTERM, then SIGKILL after 10 s), detaches and unpins the counter.
+cleanup_all() {
+  local rc=$? pid i
+  trap - EXIT INT TERM
+  [ -n "$AGENT_PID" ] && agent_stop
+  for ((i = ${#BENCH_PIDS[@]} - 1; i >= 0; i--)); do
+    pid=${BENCH_PIDS[i]}
+    kill -TERM "$pid" 2>/dev/null
+  done
+  for ((i = ${#BENCH_PIDS[@]} - 1; i >= 0; i--)); do
+    pid=${BENCH_PIDS[i]}
+    wait_gone "$pid" 10 || kill -KILL "$pid" 2>/dev/null
+  done
+  BENCH_PIDS=()
+  counter_stop
+  if [ -n "$WORK" ] && [ -d "$WORK" ]; then
+    if [ "$rc" -ne 0 ]; then
+      log "logs kept in $WORK"
+    else
+      rm -rf "$WORK"
+    fi
+  fi
+  if bpftool prog show 2>/dev/null | grep -q bench_conncount; then
+    log "WARNING: a bench_conncount program is still loaded (another run?)"
+  fi
+  exit "$rc"
+}
+
+# wait_gone PID SECONDS: true once PID has exited (reaped if it is our child).
+wait_gone() {
+  local pid=$1 deadline=$((SECONDS + $2))
+  while kill -0 "$pid" 2>/dev/null; do
+    # a zombie child counts as gone; wait reaps it
+    if [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ]; then
+      wait "$pid" 2>/dev/null
+      return 0
+    fi
+    [ $SECONDS -ge $deadline ] && return 1
+    sleep 0.1
+  done
+  wait "$pid" 2>/dev/null
+  return 0
+}
+
+# stop_pid PID: SIGTERM, wait up to 10 s, SIGKILL; forgets it.
+stop_pid() {
+  local pid=$1 keep=() p
+  kill -TERM "$pid" 2>/dev/null
+  wait_gone "$pid" 10 || { kill -KILL "$pid" 2>/dev/null; wait_gone "$pid" 5; }
+  for p in "${BENCH_PIDS[@]}"; do [ "$p" != "$pid" ] && keep+=("$p"); done
+  BENCH_PIDS=("${keep[@]}")
+}
+
+# Compiles the C server, the load generator and the minimal counter into $WORK.
+build_tools() {
+  gcc -O2 -Wall -Wextra -Werror -pthread -o "$WORK/echo_server" "$BENCH_DIR/c/echo_server.c" ||
+    die "compile echo_server.c"
+  gcc -O2 -Wall -Wextra -Werror -o "$WORK/loadgen" "$BENCH_DIR/c/loadgen.c" || die "compile loadgen.c"
+  local arch_inc
+  arch_inc=/usr/include/$(gcc -print-multiarch)
+  clang -g -O2 -target bpf -Wall -Werror -I"$arch_inc" \
+    -c "$BENCH_DIR/bpf/conn_counter.bpf.c" -o "$WORK/conn_counter.bpf.o" || die "compile conn_counter.bpf.c"
+}
+
+# Copies the agent jar into $WORK (a rebuild in the tree cannot swap it mid-run). WMSCOPE_JAR
+# picks a jar; else agent/target/wmscope.jar, built with Maven if it is missing.
+prepare_agent() {
+  find_jdk25
+  local jar=${WMSCOPE_JAR:-$REPO_DIR/agent/target/wmscope.jar}
+  if [ ! -f "$jar" ]; then
+    log "building $jar"
+    (cd "$REPO_DIR" && mvn -q -B -ntp -DskipTests package) || die "mvn package failed"
+  fi
+  cp "$jar" "$WORK/wmscope.jar"
+  AGENT_JAR_INFO="$(sha256sum "$jar" | cut -c1-12) built $(date -u -r "$jar" +%FT%TZ) from $(git -C "$REPO_DIR" rev-parse --short HEAD)$(git -C "$REPO_DIR" diff --quiet HEAD -- agent loader otel-bridge bpf || echo '+uncommitted')"
+}
+
+# A free loopback TCP port (kernel-chosen).
+free_port() {
+  php -r '$s = stream_socket_server("tcp://127.0.0.1:0"); echo explode(":", stream_socket_get_name($s, false))[1];'
+}
+
+## Servers ------------------------------------------------------------------------------------
+
+# server_c PORT [THREADS]: starts the epoll echo server; sets SERVER_PIDS.
+server_c() {
+  local port=$1 threads=${2:-1} out=$WORK/server-$1.out
+  "$WORK/echo_server" -p "$port" -t "$threads" -T 1800 >"$out" 2>&1 &
+  BENCH_PIDS+=($!)
+  SERVER_MAIN=$!
+  local i
+  for i in $(seq 1 50); do grep -q ready "$out" && break; sleep 0.1; done
+  grep -q ready "$out" || die "echo_server did not start: $(cat "$out")"
+  SERVER_PIDS=("$SERVER_MAIN")
+}
+
+# server_standin PORT PROTOCOL COUNT: starts the Workerman stand-in (foreground master, COUNT
+# workers with reusePort); sets SERVER_MAIN (master) and SERVER_PIDS (workers).
+server_standin() {
+  local port=$1 proto=$2 count=$3 dir=$WORK/standin-$1
+  mkdir -p "$dir"
+  local config
+  config=$(jq -cn --arg sf "$dir/start.php" --arg pf "$dir/standin.pid" --arg sd "$dir/stats" \
+    --arg proto "$proto" --argjson port "$port" --argjson count "$count" \
+    '{start_file: $sf, pid_file: $pf, stats_dir: $sd, stop_timeout: 2,
+      workers: [{name: "bench", protocol: $proto, host: "127.0.0.1", port: $port,
+                 count: $count, reusePort: true}]}')
+  WMSCOPE_STANDIN_CONFIG=$config php "$STANDIN_PHP" start >"$dir/out.log" 2>&1 &
+  BENCH_PIDS+=($!)
+  SERVER_MAIN=$!
+  local i n
+  for i in $(seq 1 100); do
+    n=$(jq '[.workers[]?] | length' "$dir/stats/master.json" 2>/dev/null || echo 0)
+    [ "$n" -ge "$count" ] && [ "$(ls "$dir"/stats/[0-9]*.json 2>/dev/null | wc -l)" -ge "$count" ] && break
+    sleep 0.1
+  done
+  [ "${n:-0}" -ge "$count" ] || die "stand-in did not start: $(cat "$dir/out.log")"
+  mapfile -t SERVER_PIDS < <(jq -r '.workers[].pid' "$dir/stats/master.json")
+  STANDIN_STATS=$dir/stats
+}
+
+# Connections the stand-in's workers accepted so far (their stats files).
+standin_accepted() {
+  cat "$STANDIN_STATS"/[0-9]*.json 2>/dev/null | jq -s '[.[].accepted] | add // 0'
+}
+
+## Monitor conditions --------------------------------------------------------------------------
+
+# Loads and attaches the minimal sock_ops counter (bench/bpf/conn_counter.bpf.c) on the cgroup
+# v2 root with bpftool; cleanup_all detaches and unpins it.
+counter_start() {
+  COUNTER_PIN=/sys/fs/bpf/bench_conncount_$$
+  bpftool prog load "$WORK/conn_counter.bpf.o" "$COUNTER_PIN" type sockops ||
+    { COUNTER_PIN=""; die "bpftool prog load conn_counter"; }
+  bpftool cgroup attach "$CGROUP_ROOT" sock_ops pinned "$COUNTER_PIN" multi ||
+    die "bpftool cgroup attach $CGROUP_ROOT sock_ops"
+}
+
+# Passive (accepted) connections the counter saw since it was loaded.
+counter_read() {
+  local map
+  map=$(bpftool prog show pinned "$COUNTER_PIN" -j | jq '.map_ids[0]')
+  bpftool map dump id "$map" -j | jq '[.[] | select(.formatted.key == 0) | .formatted.values[].value] | add'
+}
+
+counter_stop() {
+  [ -n "$COUNTER_PIN" ] || return 0
+  bpftool cgroup detach "$CGROUP_ROOT" sock_ops pinned "$COUNTER_PIN" 2>/dev/null ||
+    log "WARNING: bpftool cgroup detach failed (already detached?)"
+  rm -f "$COUNTER_PIN"
+  COUNTER_PIN=""
+}
+
+# agent_start PORT OUT [ARGS...]: runs the wmscope agent watching PORT with JSON lines to OUT;
+# returns once it logged "attached sock_ops". Sets AGENT_PID and AGENT_HTTP (its /metrics).
+agent_start() {
+  local port=$1 out=$2
+  shift 2
+  AGENT_HTTP=127.0.0.1:$(free_port)
+  AGENT_LOG=$WORK/agent-$(date +%s%N).log
+  "$JAVA_HOME/bin/java" ${AGENT_JAVA_OPTS:-} --enable-native-access=ALL-UNNAMED -jar "$WORK/wmscope.jar" run \
+    --port "$port" --format json --http-address "$AGENT_HTTP" "$@" >"$out" 2>"$AGENT_LOG" &
+  AGENT_PID=$!
+  local i
+  for i in $(seq 1 300); do
+    grep -q "attached sock_ops" "$AGENT_LOG" && return 0
+    kill -0 "$AGENT_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  cat "$AGENT_LOG" >&2
+  die "agent did not attach"
+}
+
+# wmscope_events_dropped_total summed over reasons, from the agent's /metrics.
+agent_drops() {
+  curl -s --max-time 5 "http://$AGENT_HTTP/metrics" |
+    awk '/^wmscope_events_dropped_total/ { s += $NF } END { printf "%d\n", s }'
+}
+
+# SIGTERM, wait for the clean exit (programs detached, writers flushed), SIGKILL after 20 s.
+agent_stop() {
+  [ -n "$AGENT_PID" ] || return 0
+  kill -TERM "$AGENT_PID" 2>/dev/null
+  if ! wait_gone "$AGENT_PID" 20; then
+    log "WARNING: agent did not stop in 20 s, killing it"
+    kill -KILL "$AGENT_PID" 2>/dev/null
+    wait_gone "$AGENT_PID" 5
+  fi
+  AGENT_PID=""
+}
+
+## Measurements --------------------------------------------------------------------------------
+
+# utime+stime of a process in clock ticks (fields 14 and 15 of /proc/PID/stat, after the comm).
+cpu_ticks() {
+  local s
+  s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo 0; return; }
+  s=${s##*) }
+  awk '{ print $12 + $13 }' <<<"$s"
+}
+
+# Sum of cpu_ticks over PIDs.
+cpu_ticks_sum() {
+  local t=0 p
+  for p in "$@"; do t=$((t + $(cpu_ticks "$p"))); done
+  echo "$t"
+}
+
+# rss_kb PID [VmRSS|VmHWM]
+rss_kb() {
+  awk -v k="${2:-VmRSS}:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null
+}
+
+# Busy and total jiffies of the whole machine (/proc/stat "cpu" line).
+machine_jiffies() {
+  awk '/^cpu / { busy = $2 + $3 + $4 + $7 + $8 + $9; total = busy + $5 + $6; print busy, total }' /proc/stat
+}
+
+# Programs that are not ours but run on every connection or packet: other wmscope agents or
+# tests. A round that had some is marked, because it measured their cost too. Ours are the
+# counter and the programs our agent holds (prog_id in /proc/AGENT_PID/fdinfo).
+foreign_programs() {
+  local ours=""
+  if [ -n "$AGENT_PID" ]; then
+    ours=$(cat /proc/"$AGENT_PID"/fdinfo/* 2>/dev/null | awk '$1 == "prog_id:" { printf " %s ", $2 }')
+  fi
+  bpftool prog show 2>/dev/null |
+    awk -v ours="$ours" '$2 ~ /sock_ops|tracing|cgroup_skb|sched_cls/ && $4 !~ /bench_conncount/ {
+      id = $1; sub(":", "", id); if (index(ours, " " id " ") == 0) print $4 }' |
+    sort | uniq -c | awk '{ printf "%s%s", sep, $2 (($1 > 1) ? "x" $1 : ""); sep = "," }'
+}
+
+# Waits (at most $1 s) until no foreign connection programs are loaded and the machine is
+# mostly idle over one second, so a round does not start inside someone else's test run.
+wait_quiet() {
+  local limit=${1:-30} deadline=$((SECONDS + ${1:-30})) a b busy
+  while [ $SECONDS -lt $deadline ]; do
+    read -r b1 t1 < <(machine_jiffies)
+    sleep 1
+    read -r b2 t2 < <(machine_jiffies)
+    busy=$(( (b2 - b1) * 100 / (t2 - t1 > 0 ? t2 - t1 : 1) ))
+    [ -z "$(foreign_programs)" ] && [ "$busy" -lt 15 ] && return 0
+  done
+  log "machine not quiet after ${limit}s (busy ${busy}%, foreign programs: $(foreign_programs)); measuring anyway"
+}
+
+# median / min / max / spread of numbers on stdin (spread = (max-min)/median, in %).
+stats() {
+  sort -g | awk '{ v[NR] = $1 } END {
+    if (NR == 0) { print "n=0"; exit }
+    m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+    printf "median=%.1f min=%.1f max=%.1f spread=%.1f%%\n", m, v[1], v[NR], m ? (v[NR] - v[1]) * 100 / m : 0
+  }'
+}
+
+median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) { print 0; exit } print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# kv KEY LINE: the value of KEY=... in a key=value line
+kv() { tr ' ' '\n' <<<"$2" | awk -F= -v k="$1" '$1 == k { print $2 }'; }
+
+machine_header() {
+  cat <<EOF
+- date: $(date -u +%FT%TZ)
+- host: $(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r)
+- agent jar: ${AGENT_JAR_INFO:-n/a}, JDK $("$JAVA_HOME/bin/java" -version 2>&1 | awk -F'"' 'NR == 1 { print $2 }')
+- repository: $(git -C "$REPO_DIR" rev-parse --short HEAD)
+EOF
+}
