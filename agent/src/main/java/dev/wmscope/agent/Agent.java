@@ -19,6 +19,10 @@ import dev.wmscope.agent.http.HttpAddress;
 import dev.wmscope.agent.http.HttpRoutes;
 import dev.wmscope.agent.http.HttpServerVerticle;
 import dev.wmscope.agent.http.PrometheusRoutes;
+import dev.wmscope.agent.api.StatusSource;
+import dev.wmscope.agent.http.ApiRoutes;
+import dev.wmscope.agent.http.PageRoutes;
+import dev.wmscope.agent.telemetry.SelfTelemetry;
 import dev.wmscope.agent.selection.Selection;
 import dev.wmscope.agent.telemetry.ServiceNames;
 import dev.wmscope.agent.telemetry.Telemetry;
@@ -52,18 +56,29 @@ import java.util.concurrent.atomic.AtomicReference;
  * <p>{@link #close()} stops in dependency order: the probe (poll loop ends, programs detach),
  * then Vert.x, then the SDK is flushed and shut down, so the last connections are exported.
  */
-public final class Agent implements AutoCloseable {
+public final class Agent implements AutoCloseable, StatusSource {
   private static final System.Logger LOG = System.getLogger(Agent.class.getName());
   private static final long STOP_TIMEOUT_SECONDS = 5;
+  private static final LiveState.View EMPTY_VIEW = new LiveState.View(0, List.of(), List.of(), List.of(), List.of(),
+      Map.of(), dev.wmscope.agent.probe.TrafficStats.Snapshot.EMPTY);
 
   private final OpenTelemetrySdk sdk;
   private final Vertx vertx;
+  private final Telemetry telemetry;
+  private final long pollIntervalMillis;
+  private final boolean watchesAllWorkers;
   private HttpServerVerticle http;
-  private LiveState live;
+  private volatile LiveState live;
+  private volatile boolean attached;
+  private volatile boolean discovered;
+  private volatile boolean stopping;
 
-  private Agent(OpenTelemetrySdk sdk, Vertx vertx) {
-    this.sdk = sdk;
+  private Agent(Telemetry telemetry, Vertx vertx, AgentConfig config) {
+    this.watchesAllWorkers = config.selection().workermanAuto();
+    this.sdk = telemetry.sdk();
+    this.telemetry = telemetry;
     this.vertx = vertx;
+    this.pollIntervalMillis = config.pollInterval().toMillis();
   }
 
   /**
@@ -85,11 +100,12 @@ public final class Agent implements AutoCloseable {
         export.http().isPresent());
     OpenTelemetrySdk sdk = telemetry.sdk();
     Vertx vertx = Vertx.vertx();
-    Agent agent = new Agent(sdk, vertx);
+    Agent agent = new Agent(telemetry, vertx, config);
     try {
       if (export.http().isPresent()) {
-        // first, so a taken port fails the start before any program is attached
-        agent.http = new HttpServerVerticle(export.http().get(), httpRoutes(telemetry));
+        // first, so a taken port fails the start before any program is attached; /readyz says
+        // 503 until the programs are attached and discovery has run once
+        agent.http = new HttpServerVerticle(export.http().get(), httpRoutes(telemetry, agent));
         vertx.deployVerticle(agent.http).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       }
       List<ConnectionListener> listeners = new ArrayList<>();
@@ -105,6 +121,7 @@ public final class Agent implements AutoCloseable {
           () -> ownerCandidates(directory, config, procs), config.stallThreshold().toNanos());
       live.setHostTelemetry(new HostTelemetry(sdk, live));
       agent.live = live;
+      SelfTelemetry.register(sdk.getMeterProvider(), agent::view);
       // adoption of existing connections is only sound on the root: the iterator sees all cgroups
       boolean onRoot = CgroupV2.findMount().map(root -> root.equals(config.probe().cgroup())).orElse(false);
       TargetScanner scanner = new TargetScanner(config.selection(), procs, new ListeningPorts(Path.of("/proc")));
@@ -113,12 +130,15 @@ public final class Agent implements AutoCloseable {
       var probe = new ProbeVerticle(config.probe(), directory, internal, attached -> {
         discovery.set(new DiscoveryService(scanner, new WatchReconciler(maps(attached)), directory, internal));
         discovery.get().pass();
+        agent.discovered = discovery.get().firstPassDone();
       }, listeners, live, config.pollInterval(), onRoot);
       vertx.deployVerticle(probe, new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))
           .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      agent.attached = true;
       vertx.setPeriodic(config.discoveryInterval().toMillis(), id ->
           vertx.executeBlocking(() -> {
             discovery.get().pass();
+            agent.discovered |= discovery.get().firstPassDone();
             return null;
           }));
       return agent;
@@ -146,14 +166,53 @@ public final class Agent implements AutoCloseable {
   }
 
   /** Open connections, listeners and workers as the agent sees them now. */
+  @Override
   public LiveState.View view() {
-    return live.view();
+    LiveState l = live;
+    return l == null ? EMPTY_VIEW : l.view();
   }
 
-  /** What the agent's HTTP server serves. */
-  private static List<HttpRoutes> httpRoutes(Telemetry telemetry) {
+  @Override
+  public List<String> notReady() {
+    List<String> why = new ArrayList<>();
+    if (stopping) {
+      why.add("stopping");
+    }
+    if (!attached) {
+      why.add("BPF programs not attached yet");
+    }
+    if (!discovered) {
+      why.add("first discovery pass not done");
+    }
+    return why;
+  }
+
+  @Override
+  public Map<String, Long> exportFailures() {
+    return telemetry.exportHealth().failuresByExporter();
+  }
+
+  @Override
+  public long spansDropped() {
+    return telemetry.exportHealth().spansDropped();
+  }
+
+  @Override
+  public long pollIntervalMillis() {
+    return pollIntervalMillis;
+  }
+
+  @Override
+  public boolean watchesAllWorkers() {
+    return watchesAllWorkers;
+  }
+
+  /** What the agent's HTTP server serves: /metrics, the JSON API and health checks, the page. */
+  private static List<HttpRoutes> httpRoutes(Telemetry telemetry, StatusSource status) {
     List<HttpRoutes> routes = new ArrayList<>();
     telemetry.prometheus().ifPresent(reader -> routes.add(new PrometheusRoutes(reader)));
+    routes.add(new ApiRoutes(status));
+    routes.add(new PageRoutes());
     return routes;
   }
 
@@ -212,6 +271,7 @@ public final class Agent implements AutoCloseable {
 
   @Override
   public void close() {
+    stopping = true;
     try {
       vertx.close().toCompletionStage().toCompletableFuture().get(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
     } catch (InterruptedException e) {

@@ -44,10 +44,15 @@ public final class LiveState implements HostTelemetry.View {
   /** A listening socket with the processes holding it. */
   public record Listener(ListenerState state, long pid, WorkerIdentity worker, Set<Long> holders) {}
 
-  /** An immutable snapshot for readers. */
+  /**
+   * An immutable snapshot for readers.
+   *
+   * @param stats rolling aggregates: per-owner and per-peer counters, rates, RTT percentiles,
+   *              host history and the agent's own work ({@link TrafficStats})
+   */
   public record View(long monoNanos, List<OpenConn> connections, List<Listener> listeners,
       List<HostTelemetry.WorkerGauge> workers, List<HostTelemetry.ShareGauge> shares,
-      Map<String, Long> dropped) {}
+      Map<String, Long> dropped, TrafficStats.Snapshot stats) {}
 
   private final ConnectionTelemetry telemetry;
   private final ProcessDirectory directory;
@@ -63,7 +68,9 @@ public final class LiveState implements HostTelemetry.View {
   private final Set<Long> stalledPids = new HashSet<>();
   private HostTelemetry host;
   private List<Listener> listeners = List.of();
-  private volatile View view = new View(0, List.of(), List.of(), List.of(), List.of(), Map.of());
+  private final TrafficStats stats = new TrafficStats(System.nanoTime(), System.currentTimeMillis());
+  private volatile View view = new View(0, List.of(), List.of(), List.of(), List.of(), Map.of(),
+      TrafficStats.Snapshot.EMPTY);
 
   public LiveState(ConnectionTelemetry telemetry, ProcessDirectory directory, InodeOwners owners,
       Supplier<Collection<Long>> candidatePids, long stallThresholdNanos) {
@@ -130,6 +137,7 @@ public final class LiveState implements HostTelemetry.View {
     }
     open.put(cookie, new OpenConn(e, cookie, 0, 0, 0, e.srttMicros(), 0, 0, -1, 0));
     telemetry.opened(e);
+    stats.opened(e, System.nanoTime());
     if (e.side() == ConnectionEvent.Side.SERVER && e.pid() > 0) {
       acceptedByPortAndPid.computeIfAbsent(e.localPort(), p -> new HashMap<>()).merge(e.pid(), 1L, Long::sum);
     }
@@ -141,20 +149,25 @@ public final class LiveState implements HostTelemetry.View {
     if (o == null) {
       telemetry.opened(e); // its open record was lost: keep opened/active consistent
       telemetry.closed(e);
+      stats.closed(e, false, e.bytesReceived(), e.bytesSent(), e.retransmits(), System.nanoTime());
       return e;
     }
     ConnectionEvent full = e.pid() == 0 && o.event().pid() > 0
         ? withOwner(e, o.event().pid(), o.event().processName(), o.event().worker())
         : e;
-    telemetry.closed(full,
-        Math.max(0, full.bytesReceived() - o.receivedReported()),
-        Math.max(0, full.bytesSent() - o.sentReported()),
-        Math.max(0, full.retransmits() - o.retransReported()));
+    long rx = Math.max(0, full.bytesReceived() - o.receivedReported());
+    long tx = Math.max(0, full.bytesSent() - o.sentReported());
+    long re = Math.max(0, full.retransmits() - o.retransReported());
+    telemetry.closed(full, rx, tx, re);
+    // the stats are keyed by the identity the connection opened with, like its live reads
+    stats.closed(full.pid() == o.event().pid() ? full : withOwner(full, o.event().pid(), o.event().processName(),
+        o.event().worker()), true, rx, tx, re, System.nanoTime());
     return full;
   }
 
   /** Applies one iterator pass: live deltas, stalls, listeners; then publishes a new view. */
   public void live(LiveSnapshot s, Map<DropReason, Long> drops, long decodeErrors) {
+    long now = System.nanoTime();
     for (LiveConn c : s.connections()) {
       OpenConn o = open.get(c.cookie());
       if (o == null) {
@@ -166,6 +179,7 @@ public final class LiveState implements HostTelemetry.View {
       telemetry.transferred(o.event(), dRx, dTx);
       telemetry.retransmitted(o.event(), dRe);
       telemetry.rttSample(o.event(), c.srttMicros());
+      stats.live(o.event(), dRx, dTx, dRe, c.srttMicros(), now);
       long stuckSince;
       if (c.rcvQueue() == 0) {
         stuckSince = 0;
@@ -179,7 +193,24 @@ public final class LiveState implements HostTelemetry.View {
     }
     updateListeners(s.listeners());
     reportDrops(drops, decodeErrors);
+    long queued = 0;
+    long limit = 0;
+    for (Listener l : listeners) {
+      queued += l.state().acceptQueue();
+      limit += l.state().acceptLimit();
+    }
+    stats.tick(now, System.currentTimeMillis(), queued, limit);
     publish(s.monoNanos());
+  }
+
+  /** Kernel records the poll thread handled in one slice (self-telemetry). */
+  public void eventsHandled(int n) {
+    stats.events(n);
+  }
+
+  /** How late a live read started behind its schedule (self-telemetry). */
+  public void pollLag(long lagNanos) {
+    stats.pollLag(lagNanos, System.nanoTime());
   }
 
   private void updateListeners(List<ListenerState> states) {
@@ -287,7 +318,7 @@ public final class LiveState implements HostTelemetry.View {
       }
     }
     view = new View(monoNanos, List.copyOf(open.values()), listeners, List.copyOf(workers), List.copyOf(shares),
-        Map.copyOf(droppedSeen));
+        Map.copyOf(droppedSeen), stats.snapshot(System.nanoTime()));
   }
 
   private void logStallChange(long pid, WorkerIdentity w, boolean stalled, long queued) {

@@ -94,8 +94,10 @@ public final class ProbeVerticle extends VerticleBase {
         LOG.log(System.Logger.Level.ERROR, "poll ring buffer: " + e.getMessage());
       }
       deliver(mapper);
-      if (System.nanoTime() - nextLive >= 0) {
-        nextLive = System.nanoTime() + liveIntervalNanos;
+      long now = System.nanoTime();
+      if (now - nextLive >= 0) {
+        live.pollLag(now - nextLive);
+        nextLive = now + liveIntervalNanos;
         readLive();
         deliver(mapper); // open records of connections the iterator just adopted
       }
@@ -115,6 +117,7 @@ public final class ProbeVerticle extends VerticleBase {
       return;
     }
     live.prefetchOwners(batch);
+    live.eventsHandled(batch.size());
     for (ConnRecord r : batch) {
       ConnectionEvent e = mapper.toEvent(r);
       boolean open = r.type() == ConnEventType.OPEN;

@@ -180,6 +180,18 @@ public final class ExportHealth {
     return s == null ? 0 : s.failures.sum();
   }
 
+  /** Failed batches so far by {@code signal/exporter}, e.g. {@code traces/otlp} (status views). */
+  public Map<String, Long> failuresByExporter() {
+    Map<String, Long> out = new java.util.TreeMap<>();
+    states.forEach((k, s) -> out.put(k.signal() + "/" + k.exporter(), s.failures.sum()));
+    return out;
+  }
+
+  /** Spans lost in failed batches so far, all exporters. */
+  public long spansDropped() {
+    return states.values().stream().mapToLong(s -> s.dropped.sum()).sum();
+  }
+
   private State state(String signal, String name, String endpoint) {
     return states.computeIfAbsent(new Key(signal, name), k -> new State(k, endpoint));
   }
