@@ -1,7 +1,10 @@
 package dev.wmscope.agent;
 
+import dev.wmscope.agent.cli.CheckCommand;
+import dev.wmscope.agent.cli.ConnectionsCommand;
 import dev.wmscope.agent.cli.DemoCommand;
 import dev.wmscope.agent.cli.RunCommand;
+import dev.wmscope.agent.cli.StatusCommand;
 import dev.wmscope.agent.cli.VersionProvider;
 import dev.wmscope.agent.config.ConfigException;
 import dev.wmscope.agent.config.ConfigLayers;
@@ -16,7 +19,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "eBPF network observability for Workerman, exported through OpenTelemetry.",
-    subcommands = {RunCommand.class,
+    subcommands = {RunCommand.class, StatusCommand.class, ConnectionsCommand.class, CheckCommand.class,
         DemoCommand.class, CommandLine.HelpCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {

@@ -199,6 +199,19 @@ class ConfigPrecedenceTest {
   }
 
   @Test
+  void otherCommandsTakeOnlyTheSharedSettings() throws IOException {
+    Map<String, String> env = Map.of("WMSCOPE_HTTP_ADDRESS", "127.0.0.1:9999", "WMSCOPE_PORT", "8080");
+    ConnectionsCommand c = (ConnectionsCommand) command(env, "connections");
+    assertThat(c.httpAddress).isEqualTo("127.0.0.1:9999");
+    assertThat(c.port).as("connections --port is a filter, not the agent's setting").isNull();
+    Path f = file("http-address: 127.0.0.1:9998\nlock-file: /tmp/x.lock\nlog-format: json\n");
+    StatusCommand s = (StatusCommand) command(Map.of(), args(f, "status"));
+    assertThat(s.httpAddress).isEqualTo("127.0.0.1:9998");
+    assertThat(s.lockFile).isEqualTo(Path.of("/tmp/x.lock"));
+    assertThat(s.logOptions.logFormat).isEqualTo(dev.wmscope.agent.Logging.Format.JSON);
+  }
+
+  @Test
   void envNamesFollowTheFlags() {
     assertThat(ConfigLayers.envName("poll-interval")).isEqualTo("WMSCOPE_POLL_INTERVAL");
     assertThat(ConfigLayers.envName("http-address")).isEqualTo("WMSCOPE_HTTP_ADDRESS");

@@ -1,0 +1,142 @@
+package dev.wmscope.agent.cli;
+
+import dev.wmscope.agent.AgentLock;
+import dev.wmscope.agent.ExitCodes;
+import dev.wmscope.agent.http.HttpAddress;
+import dev.wmscope.loader.BpfException;
+import io.vertx.core.json.JsonObject;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import sun.misc.Signal;
+
+/**
+ * {@code wmscope status}: a per-worker table like {@code php start.php status}, from the kernel.
+ * Reads a running agent's API, or samples the kernel itself for {@code --sample} when no agent
+ * answers. {@code --live} refreshes until Ctrl-C (or {@code --count} refreshes).
+ */
+@Command(name = "status", mixinStandardHelpOptions = true, versionProvider = VersionProvider.class,
+    description = {"Show each Workerman worker's connections, traffic, RTT, retransmits, resets and accept queue.",
+        "Reads the agent at --http-address (or the one holding --lock-file); with no agent running,"
+            + " samples the kernel for --sample (needs root, like `wmscope run`)."})
+public final class StatusCommand implements Callable<Integer> {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @CommandLine.Mixin ConfigOption configOption;
+
+  @CommandLine.Mixin LogOptions logOptions;
+
+  @Option(names = "--http-address", paramLabel = "HOST:PORT",
+      description = "Where the agent's HTTP server listens (default: 127.0.0.1:9464; WMSCOPE_HTTP_ADDRESS).")
+  String httpAddress = HttpAddress.DEFAULT.toString();
+
+  @Option(names = "--lock-file", paramLabel = "PATH",
+      description = "The running agent's lock file, which names its HTTP address (default: /run/wmscope/wmscope.lock).")
+  Path lockFile = AgentLock.DEFAULT_PATH;
+
+  @Option(names = "--sample", paramLabel = "DURATION",
+      description = "Without a running agent: how long to sample the kernel (default: 2s).")
+  String sample = "2s";
+
+  @Option(names = "--live", description = "Refresh every --interval until Ctrl-C.")
+  boolean live;
+
+  @Option(names = "--interval", paramLabel = "DURATION", description = "Refresh interval of --live (default: 1s).")
+  String interval = "1s";
+
+  @Option(names = "--count", paramLabel = "N", description = "With --live: stop after N refreshes (default: until Ctrl-C).")
+  int count;
+
+  @Option(names = "--json", description = "Print the /api/status JSON document instead of the table.")
+  boolean json;
+
+  @Override
+  public Integer call() throws Exception {
+    logOptions.apply(Level.WARNING);
+    Duration sampleFor = duration("--sample", sample, Duration.ofMillis(500), Duration.ofMinutes(10));
+    Duration every = duration("--interval", interval, Duration.ofMillis(200), Duration.ofHours(1));
+    if (count < 0) {
+      throw Sources.bad(spec, "--count", Integer.toString(count), "must be 0 (no limit) or more");
+    }
+    Optional<HttpAddress> address = address(spec, httpAddress);
+    PrintWriter out = spec.commandLine().getOut();
+    PrintWriter err = spec.commandLine().getErr();
+    CountDownLatch stop = new CountDownLatch(1);
+    if (live) {
+      Signal.handle(new Signal("INT"), s -> stop.countDown());
+      Signal.handle(new Signal("TERM"), s -> stop.countDown());
+    }
+    StatusTarget target;
+    try {
+      target = StatusTarget.open(address, lockFile, Duration.ofMillis(500), note -> {
+        err.println("wmscope: " + note + " for " + Durations.text(sampleFor) + " (start `wmscope run` to keep history)");
+        err.flush();
+      });
+    } catch (BpfException e) {
+      return noData(err, e);
+    }
+    try (target) {
+      if (target.embedded() && stop.await(sampleFor.toMillis(), TimeUnit.MILLISECONDS)) {
+        return ExitCodes.OK;
+      }
+      boolean clear = live && System.console() != null && System.console().isTerminal();
+      for (int n = 1; ; n++) {
+        JsonObject status = target.status();
+        if (clear) {
+          out.print("\033[H\033[2J");
+        }
+        if (json) {
+          out.println(status.encode());
+        } else {
+          out.print(StatusText.render(status, target.description(), Instant.now()));
+          if (live) {
+            out.println(count > 0 ? "refresh " + n + " of " + count + " every " + Durations.text(every)
+                : "refreshing every " + Durations.text(every) + "; Ctrl-C to quit");
+          }
+        }
+        out.flush();
+        if (!live || (count > 0 && n >= count) || stop.await(every.toMillis(), TimeUnit.MILLISECONDS)) {
+          return ExitCodes.OK;
+        }
+      }
+    }
+  }
+
+  private Duration duration(String flag, String text, Duration min, Duration max) {
+    try {
+      return Durations.parse(text, min, max);
+    } catch (IllegalArgumentException e) {
+      throw Sources.bad(spec, flag, text, e.getMessage());
+    }
+  }
+
+  /** The agent address to try first, or empty for none. */
+  static Optional<HttpAddress> address(CommandLine.Model.CommandSpec spec, String text) {
+    if (text.equalsIgnoreCase("none")) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(HttpAddress.parse(text));
+    } catch (IllegalArgumentException e) {
+      throw Sources.bad(spec, "--http-address", text, HttpAddress.reason(text, e));
+    }
+  }
+
+  /** No agent and no privileges to sample: say both, exit 5. */
+  static int noData(PrintWriter err, BpfException e) {
+    err.println("wmscope: no agent answered and sampling the kernel failed: " + e.getMessage());
+    err.println("hint: start the agent (`wmscope run`, as root or with CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN) and"
+        + " ask it, or run this command as root" + (e.hint().isEmpty() ? "" : "; " + e.hint()));
+    err.flush();
+    return ExitCodes.NO_DATA;
+  }
+}

@@ -1,0 +1,97 @@
+package dev.wmscope.agent.cli;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+
+/**
+ * Renders the {@code /api/status} document as the text of {@code wmscope status}: in the shape of
+ * Workerman's own {@code php start.php status} (a global section, then one line per process),
+ * with what only the kernel knows.
+ */
+final class StatusText {
+  private static final DateTimeFormatter TIME =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss").withZone(ZoneId.systemDefault());
+  private static final int RULE = 100;
+
+  private StatusText() {}
+
+  static String render(JsonObject status, String source, Instant now) {
+    JsonObject t = status.getJsonObject("totals");
+    JsonObject a = status.getJsonObject("agent");
+    StringBuilder out = new StringBuilder();
+    out.append(rule(" WMSCOPE STATUS "));
+    out.append("wmscope ").append(a.getString("version")).append("   source: ").append(source)
+        .append("   ").append(TIME.format(now)).append('\n');
+    out.append("rates and RTT over the last ").append(Human.number(Math.round(status.getDouble("window_s", 0.0))))
+        .append(" s").append(a.getBoolean("ready", true) ? "" : "   (agent not ready: "
+            + String.join(", ", a.getJsonArray("not_ready").stream().map(Object::toString).toList()) + ")")
+        .append('\n');
+    out.append("connections: ").append(t.getLong("active")).append(" active, ")
+        .append(Human.number(t.getDouble("opened_per_s"))).append(" opened/s, ")
+        .append(t.getLong("opened")).append(" opened and ").append(t.getLong("closed")).append(" closed since start\n");
+    out.append("traffic: in ").append(Human.rate(t.getDouble("bytes_in_per_s"))).append(", out ")
+        .append(Human.rate(t.getDouble("bytes_out_per_s"))).append("   rtt p50/p99: ")
+        .append(Human.micros(t.getLong("rtt_p50_us"))).append(" / ").append(Human.micros(t.getLong("rtt_p99_us")))
+        .append("   retransmits: ").append(t.getLong("retransmits")).append("   resets: ").append(t.getLong("resets"))
+        .append('\n');
+    out.append("accept queues: ").append(t.getLong("accept_queue")).append(" waiting, ")
+        .append(t.getLong("listen_drops")).append(" dropped   workers: ").append(t.getLong("workers"))
+        .append(t.getLong("stalled_workers") > 0 ? " (" + t.getLong("stalled_workers") + " stalled)" : "")
+        .append("   kernel events lost: ").append(t.getLong("events_dropped")).append('\n');
+
+    out.append(rule(" PROCESS STATUS "));
+    JsonArray workers = status.getJsonArray("workers");
+    Table table = new Table("pid", "worker", "listen", ">active", ">opened/s", ">in/s", ">out/s", ">rtt p50",
+        ">rtt p99", ">retrans", ">resets", ">accept queue", "state");
+    for (int i = 0; i < workers.size(); i++) {
+      JsonObject w = workers.getJsonObject(i);
+      long pid = w.getLong("pid");
+      String name = w.getString("name");
+      if (name == null) {
+        name = pid == 0 ? "(no process)" : "(" + w.getString("process_name", "?") + ")";
+      }
+      long limit = w.getLong("accept_queue_limit", 0L);
+      table.row(pid == 0 ? "-" : Long.toString(pid), Table.clip(name, 24), Table.clip(w.getString("listen", "-"), 34),
+          Long.toString(w.getLong("active")), Human.number(w.getDouble("opened_per_s")),
+          Human.rate(w.getDouble("bytes_in_per_s")), Human.rate(w.getDouble("bytes_out_per_s")),
+          Human.micros(w.getLong("rtt_p50_us")), Human.micros(w.getLong("rtt_p99_us")),
+          Long.toString(w.getLong("retransmits")), Long.toString(w.getLong("resets")),
+          limit == 0 ? "-" : w.getLong("accept_queue") + "/" + limit,
+          w.getBoolean("stalled", false) ? "stalled (" + Human.bytes(w.getLong("queued_bytes")) + " unread)" : "ok");
+    }
+    if (table.isEmpty()) {
+      out.append("no Workerman workers found (is the app running? `wmscope run --port PORT` watches other servers)\n");
+    } else {
+      out.append(table.render());
+    }
+
+    JsonArray listeners = status.getJsonArray("listeners");
+    if (!listeners.isEmpty()) {
+      out.append(rule(" LISTENERS "));
+      Table l = new Table("listen", ">queue", ">limit", ">dropped", "held by");
+      for (int i = 0; i < listeners.size(); i++) {
+        JsonObject x = listeners.getJsonObject(i);
+        int holders = x.getJsonArray("holders").size();
+        String name = "master".equals(x.getString("role")) ? "master" : x.getString("name");
+        String by = name != null && !name.isEmpty() ? name + " (pid " + x.getLong("pid") + ")"
+            : x.getLong("pid") > 0 ? "pid " + x.getLong("pid") : "-";
+        if (holders > 1) {
+          by += ", shared by " + holders + " processes";
+        }
+        l.row(Human.hostPort(x.getString("address"), x.getLong("port")), Long.toString(x.getLong("accept_queue")),
+            Long.toString(x.getLong("accept_queue_limit")), Long.toString(x.getLong("drops")), by);
+      }
+      out.append(l.render());
+    }
+    out.append("-".repeat(RULE)).append('\n');
+    return out.toString();
+  }
+
+  private static String rule(String title) {
+    int left = (RULE - title.length()) / 2;
+    return "-".repeat(left) + title + "-".repeat(RULE - left - title.length()) + "\n";
+  }
+}
