@@ -51,8 +51,9 @@ public class BpfException extends RuntimeException {
           + " CONFIG_DEBUG_INFO_BTF=y (Linux >= 5.8; most distribution kernels have it)";
     }
     return switch (errno) {
-      case 1, 13 -> "run as root, or grant CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN and CAP_SYS_ADMIN;"
-          + " in a container use --privileged or --cap-add SYS_ADMIN,BPF,PERFMON,NET_ADMIN"
+      case 1, 13 -> "run as root, or grant CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN and CAP_SYS_PTRACE"
+          + " (CAP_SYS_ADMIN on kernels before 5.8); in a container use --privileged or"
+          + " --cap-add BPF,PERFMON,NET_ADMIN,SYS_PTRACE --security-opt seccomp=unconfined"
           + " (on kernels before 5.11 also raise the memlock limit: ulimit -l unlimited)";
       case 12 -> "the kernel refused memory for maps: lower the map sizes, or raise the memlock limit"
           + " (ulimit -l unlimited) on kernels before 5.11";
