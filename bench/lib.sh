@@ -45,10 +45,13 @@ bench_init() {
   local main=$$
   (
     end=$((SECONDS + max_seconds))
-    while [ $SECONDS -lt $end ]; do sleep 1; done
+    while [ $SECONDS -lt $end ]; do
+      sleep 1
+      kill -0 "$main" 2>/dev/null || exit 0 # the run is over
+    done
     log "watchdog: run exceeded ${max_seconds}s, stopping"
     kill -TERM "$main"
-  ) 2>/dev/null &
+  ) >/dev/null &
   BENCH_PIDS+=($!)
   CGROUP_ROOT=$(awk '$3 == "cgroup2" { print $2; exit }' /proc/mounts)
   [ -n "$CGROUP_ROOT" ] || die "no cgroup2 mount in /proc/mounts"
@@ -58,6 +61,7 @@ bench_init() {
 cleanup_all() {
   local rc=$? pid i
   trap - EXIT INT TERM
+  set +e # clean up everything, whatever fails
   [ -n "$AGENT_PID" ] && agent_stop
   for ((i = ${#BENCH_PIDS[@]} - 1; i >= 0; i--)); do
     pid=${BENCH_PIDS[i]}
@@ -88,21 +92,21 @@ wait_gone() {
   while kill -0 "$pid" 2>/dev/null; do
     # a zombie child counts as gone; wait reaps it
     if [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" = Z ]; then
-      wait "$pid" 2>/dev/null
+      wait "$pid" 2>/dev/null || true
       return 0
     fi
     [ $SECONDS -ge $deadline ] && return 1
     sleep 0.1
   done
-  wait "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null || true
   return 0
 }
 
 # stop_pid PID: SIGTERM, wait up to 10 s, SIGKILL; forgets it.
 stop_pid() {
   local pid=$1 keep=() p
-  kill -TERM "$pid" 2>/dev/null
-  wait_gone "$pid" 10 || { kill -KILL "$pid" 2>/dev/null; wait_gone "$pid" 5; }
+  kill -TERM "$pid" 2>/dev/null || true
+  wait_gone "$pid" 10 || { kill -KILL "$pid" 2>/dev/null; wait_gone "$pid" 5 || true; }
   for p in "${BENCH_PIDS[@]}"; do [ "$p" != "$pid" ] && keep+=("$p"); done
   BENCH_PIDS=("${keep[@]}")
 }
@@ -236,11 +240,11 @@ agent_drops() {
 # SIGTERM, wait for the clean exit (programs detached, writers flushed), SIGKILL after 20 s.
 agent_stop() {
   [ -n "$AGENT_PID" ] || return 0
-  kill -TERM "$AGENT_PID" 2>/dev/null
+  kill -TERM "$AGENT_PID" 2>/dev/null || true
   if ! wait_gone "$AGENT_PID" 20; then
     log "WARNING: agent did not stop in 20 s, killing it"
-    kill -KILL "$AGENT_PID" 2>/dev/null
-    wait_gone "$AGENT_PID" 5
+    kill -KILL "$AGENT_PID" 2>/dev/null || true
+    wait_gone "$AGENT_PID" 5 || true
   fi
   AGENT_PID=""
 }
