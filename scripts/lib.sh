@@ -3,8 +3,11 @@
 
 # Debian packages: clang and libbpf-dev build the BPF object; libbpf1 is the run-time library;
 # php-cli runs the Workerman stand-in; prometheus is the real scraper in the end-to-end tests;
-# bpftool and curl are for diagnostics and scripts.
-WMSCOPE_APT_PACKAGES=(clang libbpf-dev libbpf1 bpftool php-cli prometheus maven curl ca-certificates)
+# chromium (driven by npm's playwright-core, which the page test installs into agent/target)
+# loads the agent's page in its browser test; bpftool and curl are for diagnostics and scripts.
+WMSCOPE_APT_PACKAGES=(clang libbpf-dev libbpf1 bpftool php-cli prometheus chromium maven curl ca-certificates)
+# npm for playwright-core: Debian's when no Node.js is installed (machines with NodeSource's have one)
+command -v npm >/dev/null 2>&1 || WMSCOPE_APT_PACKAGES+=(nodejs npm)
 
 die() { echo "wmscope: $*" >&2; exit 1; }
 

@@ -149,6 +149,13 @@ public final class AgentLock implements AutoCloseable {
     }
   }
 
+  /** Records the HTTP address the server actually bound (port 0 asks the kernel for one). */
+  public void update(String httpAddress) {
+    if (channel != null) {
+      write(httpAddress);
+    }
+  }
+
   private void write(String httpAddress) {
     String text = "pid=" + ProcessHandle.current().pid() + "\nhttp=" + httpAddress + "\nstarted=" + Instant.now() + "\n";
     try {

@@ -157,6 +157,9 @@ public final class RunCommand implements Callable<Integer> {
         throw usage("configure OpenTelemetry: " + e.getMessage());
       }
       try (Agent agent = running) {
+        if (agent.httpPort() > 0) {
+          lock.ifPresent(l -> l.update(new HttpAddress(export.http().orElseThrow().host(), agent.httpPort()).toString()));
+        }
         stop.await();
         LOG.log(System.Logger.Level.INFO, "stopping");
       }

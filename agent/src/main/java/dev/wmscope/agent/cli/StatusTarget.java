@@ -93,7 +93,9 @@ final class StatusTarget implements AutoCloseable {
       }
     }
     notes.accept("no agent answered" + (tried.isEmpty() ? "" : " at " + tried)
-        + (holder.isPresent() ? " (an agent, pid " + holder.get().pid() + ", holds " + lockFile + " without an HTTP server)" : "")
+        + holder.map(h -> " (the agent holding " + lockFile + ", pid " + h.pid() + ", "
+            + (h.http().isEmpty() || h.http().equals("none") ? "serves no HTTP" : "did not answer at " + h.http()) + ")")
+            .orElse("")
         + "; sampling the kernel here");
     AgentConfig config = new AgentConfig(
         new ConnectionProbe.Options(CgroupV2.requireMount(), 65_536, 1 << 22),

@@ -45,12 +45,21 @@ final class AgentProcess implements AutoCloseable {
     pb.environment().keySet().removeIf(k -> k.startsWith("OTEL_"));
     pb.environment().putAll(env);
     process = pb.start();
-    pump(process.inputReader(StandardCharsets.UTF_8), stdout);
-    pump(new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8)), stderr);
+    pumps.add(pump(process.inputReader(StandardCharsets.UTF_8), stdout));
+    pumps.add(pump(new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8)), stderr));
   }
 
-  private static void pump(BufferedReader reader, List<String> sink) {
-    Thread.ofPlatform().daemon().start(() -> {
+  private final List<Thread> pumps = new ArrayList<>();
+
+  /** After the process ended: waits (bounded) until its last output lines are collected. */
+  private void drain() throws InterruptedException {
+    for (Thread t : pumps) {
+      t.join(2_000);
+    }
+  }
+
+  private static Thread pump(BufferedReader reader, List<String> sink) {
+    return Thread.ofPlatform().daemon().start(() -> {
       try (reader) {
         for (String line; (line = reader.readLine()) != null; ) {
           sink.add(line);
@@ -73,11 +82,34 @@ final class AgentProcess implements AutoCloseable {
     return process.pid();
   }
 
+  /** The lock file this agent was given (its own, unless the test passed --lock-file). */
+  Path lockFile() {
+    return lockFile;
+  }
+
+  boolean isAlive() {
+    return process.isAlive();
+  }
+
+  /** Waits for the process to end by itself; the exit code, or -1 if it did not end in time. */
+  int awaitExit(long timeoutMillis) throws InterruptedException {
+    if (!process.waitFor(timeoutMillis, TimeUnit.MILLISECONDS)) {
+      return -1;
+    }
+    drain();
+    return process.exitValue();
+  }
+
   /** The port of the agent's HTTP server, from its "serving HTTP on host:port" line. */
   int httpPort(long timeoutMillis) throws InterruptedException {
     awaitStderr(l -> l.contains("serving HTTP on "), timeoutMillis);
     String line = stderr.stream().filter(l -> l.contains("serving HTTP on ")).findFirst().orElseThrow();
-    return Integer.parseInt(line.substring(line.lastIndexOf(':') + 1).strip());
+    // text or --log-format json: the port follows the address's last colon
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("serving HTTP on \\S*:(\\d+)").matcher(line);
+    if (!m.find()) {
+      throw new AssertionError("no port in: " + line);
+    }
+    return Integer.parseInt(m.group(1));
   }
 
   /** Waits until a line of standard error matches, or fails with what the agent printed. */
@@ -98,8 +130,14 @@ final class AgentProcess implements AutoCloseable {
 
   /** Sends SIGTERM and returns the exit code, or -1 if it did not exit in time. */
   int terminate(long timeoutMillis) throws InterruptedException {
-    process.destroy(); // SIGTERM
-    return process.waitFor(timeoutMillis, TimeUnit.MILLISECONDS) ? process.exitValue() : -1;
+    // SIGTERM through the handle: Process.destroy() would also close our ends of its pipes,
+    // losing what the agent prints while it stops
+    process.toHandle().destroy();
+    if (!process.waitFor(timeoutMillis, TimeUnit.MILLISECONDS)) {
+      return -1;
+    }
+    drain();
+    return process.exitValue();
   }
 
   /** Sends SIGKILL and waits. */

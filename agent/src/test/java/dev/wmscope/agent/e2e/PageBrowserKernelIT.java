@@ -1,0 +1,140 @@
+package dev.wmscope.agent.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.wmscope.agent.discovery.WorkermanStandin;
+import dev.wmscope.loader.testing.KernelTest;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The live page in headless Chromium (Debian's /usr/bin/chromium driven by npm's
+ * playwright-core, which downloads no browser): it loads without console errors or failed
+ * requests, updates by itself, and shows the numbers /api gives for a known traffic pattern.
+ * playwright-core is installed from the lock file in src/test/browser into target/ on first use.
+ */
+@KernelTest
+class PageBrowserKernelIT {
+  private static final Duration WAIT = Duration.ofSeconds(20);
+  static final Path CHROMIUM = Path.of(System.getenv().getOrDefault("CHROMIUM", "/usr/bin/chromium"));
+
+  private static Path browserDir;
+
+  @BeforeAll
+  static void browserTools() throws Exception {
+    assertThat(WorkermanStandin.phpExecutable()).as("php-cli (apt-get install php-cli)").isPresent();
+    assertThat(Files.isExecutable(CHROMIUM)).as("%s (apt-get install chromium; scripts/lib.sh installs it)", CHROMIUM).isTrue();
+    Path source = Path.of(System.getProperty("basedir", ".")).resolve("src/test/browser");
+    browserDir = Path.of(System.getProperty("basedir", ".")).resolve("target/browser-test");
+    Files.createDirectories(browserDir);
+    for (String f : List.of("package.json", "package-lock.json", "page-check.js")) {
+      Files.copy(source.resolve(f), browserDir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+    }
+    if (!Files.exists(browserDir.resolve("node_modules/playwright-core/package.json"))) {
+      Process npm = new ProcessBuilder("npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
+          .directory(browserDir.toFile()).redirectErrorStream(true)
+          .redirectOutput(browserDir.resolve("npm.log").toFile()).start();
+      assertThat(npm.waitFor(5, TimeUnit.MINUTES)).as("npm ci finished").isTrue();
+      assertThat(npm.exitValue()).as("npm ci (log: %s)", Files.readString(browserDir.resolve("npm.log"))).isZero();
+    }
+  }
+
+  /** Runs page-check.js against the page; its JSON result. */
+  private static JsonObject check(int http) throws IOException, InterruptedException {
+    Process node = new ProcessBuilder("node", "page-check.js", "http://127.0.0.1:" + http + "/",
+        browserDir.resolve("page.png").toString()).directory(browserDir.toFile())
+        .redirectError(browserDir.resolve("page-check.err").toFile()).start();
+    node.getOutputStream().close();
+    byte[] out = node.getInputStream().readAllBytes();
+    assertThat(node.waitFor(2, TimeUnit.MINUTES)).as("page check finished").isTrue();
+    String err = Files.readString(browserDir.resolve("page-check.err"));
+    assertThat(node.exitValue()).as("page check: %s", err).isZero();
+    return new JsonObject(new String(out, StandardCharsets.UTF_8).strip());
+  }
+
+  private static JsonObject row(JsonArray rows, String key) {
+    return rows.stream().map(JsonObject.class::cast).filter(r -> key.equals(r.getString("key"))).findFirst()
+        .orElseThrow(() -> new AssertionError("no row " + key + " in " + rows.encodePrettily()));
+  }
+
+  @Test
+  void thePageShowsWhatTheApiSaysWithoutErrors(@TempDir Path dir) throws Exception {
+    int port = WorkermanStandin.freePort();
+    try (var app = WorkermanStandin.create(dir, List.of(WorkermanStandin.worker("Web", "text://127.0.0.1:" + port, 2, true)));
+        var agent = new AgentProcess(List.of("run", "--port", String.valueOf(port), "--poll-interval", "250ms",
+            "--discovery-interval", "250ms"), Map.of())) {
+      app.start(false);
+      List<Integer> workers = app.awaitWorkers(2, Set.of(), WAIT);
+      int http = agent.httpPort(30_000);
+      agent.awaitStderr(l -> l.contains("attached sock_ops"), 30_000);
+      Thread.sleep(600); // discovery names the workers
+      try (TextClients clients = new TextClients().open(port, InetAddress.getByName("127.0.0.5"), 100, 200, 300, 400, 500)) {
+        Await.until(WAIT, "bytes of the five clients", () -> CliRun.json(http, "/api/status").getJsonObject("totals")
+            .getLong("bytes_in"), clients.totalBytes());
+        Map<Integer, JsonObject> truth = CliKernelIT.own(app, workers, clients.totalBytes());
+
+        JsonObject result = check(http);
+        JsonObject status = CliRun.json(http, "/api/status");
+        JsonObject top = CliRun.json(http, "/api/top");
+
+        assertThat(result.getJsonArray("problems")).as("console errors, page errors, failed requests").isEmpty();
+        JsonObject shown = result.getJsonObject("shown");
+        assertThat(shown.getString("state")).isEqualTo("ready");
+        assertThat(shown.getString("banner")).isEmpty();
+
+        JsonObject totals = status.getJsonObject("totals");
+        assertThat(totals.getLong("active")).isEqualTo(5);
+        assertThat(shown.getJsonObject("totals").getString("active")).isEqualTo("5");
+        assertThat(shown.getJsonObject("totals").getString("workers")).isEqualTo(totals.getLong("workers") + "/0");
+        assertThat(shown.getJsonObject("totals").getString("errors"))
+            .isEqualTo(totals.getLong("retransmits") + "/" + totals.getLong("resets"));
+
+        JsonArray pageWorkers = shown.getJsonArray("workers");
+        for (int pid : workers) {
+          JsonObject onPage = row(pageWorkers, String.valueOf(pid));
+          JsonObject api = status.getJsonArray("workers").stream().map(JsonObject.class::cast)
+              .filter(w -> w.getLong("pid") == pid).findFirst().orElseThrow();
+          assertThat(onPage.getString("name")).isEqualTo("Web");
+          assertThat(onPage.getString("listen")).isEqualTo("text://127.0.0.1:" + port);
+          assertThat(onPage.getString("active")).isEqualTo(String.valueOf(api.getLong("active")))
+              .isEqualTo(String.valueOf(truth.get(pid).getLong("active")));
+          assertThat(onPage.getString("accept_queue")).isEqualTo(String.valueOf(api.getLong("accept_queue")));
+          assertThat(onPage.getString("state")).isEqualTo("ok");
+        }
+
+        JsonObject peer = row(shown.getJsonArray("peers"), "127.0.0.5");
+        JsonObject apiPeer = top.getJsonArray("peers").stream().map(JsonObject.class::cast)
+            .filter(p -> p.getString("peer_address").equals("127.0.0.5")).findFirst().orElseThrow();
+        assertThat(peer.getString("bytes")).isEqualTo(String.valueOf(apiPeer.getLong("bytes")))
+            .isEqualTo(String.valueOf(2 * clients.totalBytes()));
+        assertThat(peer.getString("active")).isEqualTo("5");
+
+        assertThat(shown.getJsonArray("listeners")).allSatisfy(l -> assertThat(((JsonObject) l).getString("key"))
+            .isEqualTo(String.valueOf(port)));
+        assertThat(shown.getJsonArray("listeners")).hasSize(2); // reusePort: one socket per worker
+
+        JsonObject charts = shown.getJsonObject("charts");
+        assertThat(charts.getLong("active")).as("pixels drawn in the active-connections chart").isPositive();
+        assertThat(charts.getLong("bytes")).isPositive();
+        assertThat(charts.getLong("rtt")).isPositive();
+        assertThat(shown.getJsonObject("self").fieldNames()).contains("events", "poll_lag", "events_dropped",
+            "export_failures", "heap");
+        assertThat(Long.parseLong(shown.getJsonObject("self").getString("heap"))).isPositive();
+      }
+    }
+  }
+}
