@@ -56,6 +56,7 @@ import static dev.wmscope.otel.TelemetryNames.WORKERMAN_WORKER_NAME;
 
 import dev.wmscope.otel.ConnectionEvent.Side;
 import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.common.AttributesBuilder;
 import io.opentelemetry.api.metrics.DoubleHistogram;
@@ -63,6 +64,7 @@ import io.opentelemetry.api.metrics.LongCounter;
 import io.opentelemetry.api.metrics.LongUpDownCounter;
 import io.opentelemetry.api.metrics.Meter;
 import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanBuilder;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
@@ -208,15 +210,22 @@ public final class ConnectionTelemetry {
     long start = e.startEpochNanos();
     // start + duration equals endEpochNanos for a well-formed event and never precedes start.
     long end = start + e.durationNanos();
-    Span span =
+    SpanBuilder builder =
         tracer
             .spanBuilder(spanName(e))
             .setSpanKind(e.side() == Side.SERVER ? SpanKind.SERVER : SpanKind.CLIENT)
             .setNoParent()
-            .setStartTimestamp(start, TimeUnit.NANOSECONDS)
-            // attributes before start, so a sampler can keep errors and slow connections
-            .setAllAttributes(spanAttributes(e))
-            .startSpan();
+            .setStartTimestamp(start, TimeUnit.NANOSECONDS);
+    // Attributes before start, so a sampler can keep errors and slow connections. Written
+    // straight into the span builder: building an Attributes first (spanAttributes) sorted and
+    // copied ~20 keys per span, the largest cost of the bridge (bench/README.md).
+    writeSpanAttributes(e, new AttributeSink() {
+      @Override
+      public <T> void put(AttributeKey<T> key, T value) {
+        builder.setAttribute(key, value);
+      }
+    });
+    Span span = builder.startSpan();
     CloseCause cause = e.closeCause();
     if (cause != null && cause.abnormal()) {
       span.setStatus(StatusCode.ERROR, "close cause: " + cause.value());
@@ -237,29 +246,44 @@ public final class ConnectionTelemetry {
    * writes these as JSON lines, which must use exactly the same keys and values.
    */
   public static Attributes spanAttributes(ConnectionEvent e) {
+    AttributesBuilder b = Attributes.builder();
+    writeSpanAttributes(e, new AttributeSink() {
+      @Override
+      public <T> void put(AttributeKey<T> key, T value) {
+        b.put(key, value);
+      }
+    });
+    return b.build();
+  }
+
+  /** Where a connection's span attributes go: a span builder, or an Attributes builder. */
+  private interface AttributeSink {
+    <T> void put(AttributeKey<T> key, T value);
+  }
+
+  /** The one list of span attributes, for the span and for {@link #spanAttributes}. */
+  private static void writeSpanAttributes(ConnectionEvent e, AttributeSink b) {
     boolean server = e.side() == Side.SERVER;
-    AttributesBuilder b =
-        Attributes.builder()
-            .put(NETWORK_TRANSPORT, NetworkTransportValues.TCP)
-            .put(NETWORK_TYPE, networkType(e))
-            .put(NETWORK_PEER_ADDRESS, e.peerAddress())
-            .put(NETWORK_PEER_PORT, e.peerPort())
-            .put(NETWORK_LOCAL_ADDRESS, e.localAddress())
-            .put(NETWORK_LOCAL_PORT, e.localPort())
-            .put(SERVER_ADDRESS, e.serverAddress())
-            .put(SERVER_PORT, e.serverPort())
-            // The client is the peer of an accepted connection and this host for an initiated one.
-            .put(CLIENT_ADDRESS, server ? e.peerAddress() : e.localAddress())
-            .put(CLIENT_PORT, server ? e.peerPort() : e.localPort())
-            .put(CONNECTION_SIDE, server ? SIDE_SERVER : SIDE_CLIENT)
-            .put(CONNECTION_INTERNAL, e.internal())
-            .put(TCP_BYTES_RECEIVED, e.bytesReceived())
-            .put(TCP_BYTES_SENT, e.bytesSent())
-            .put(TCP_SEGS_IN, e.segmentsIn())
-            .put(TCP_SEGS_OUT, e.segmentsOut())
-            .put(TCP_RTT_US, e.srttMicros())
-            .put(TCP_RETRANSMITS, e.retransmits())
-            .put(CONNECTION_DURATION_MS, e.durationNanos() / 1e6);
+    b.put(NETWORK_TRANSPORT, NetworkTransportValues.TCP);
+    b.put(NETWORK_TYPE, networkType(e));
+    b.put(NETWORK_PEER_ADDRESS, e.peerAddress());
+    b.put(NETWORK_PEER_PORT, (long) e.peerPort());
+    b.put(NETWORK_LOCAL_ADDRESS, e.localAddress());
+    b.put(NETWORK_LOCAL_PORT, (long) e.localPort());
+    b.put(SERVER_ADDRESS, e.serverAddress());
+    b.put(SERVER_PORT, (long) e.serverPort());
+    // The client is the peer of an accepted connection and this host for an initiated one.
+    b.put(CLIENT_ADDRESS, server ? e.peerAddress() : e.localAddress());
+    b.put(CLIENT_PORT, (long) (server ? e.peerPort() : e.localPort()));
+    b.put(CONNECTION_SIDE, server ? SIDE_SERVER : SIDE_CLIENT);
+    b.put(CONNECTION_INTERNAL, e.internal());
+    b.put(TCP_BYTES_RECEIVED, e.bytesReceived());
+    b.put(TCP_BYTES_SENT, e.bytesSent());
+    b.put(TCP_SEGS_IN, e.segmentsIn());
+    b.put(TCP_SEGS_OUT, e.segmentsOut());
+    b.put(TCP_RTT_US, e.srttMicros());
+    b.put(TCP_RETRANSMITS, e.retransmits());
+    b.put(CONNECTION_DURATION_MS, e.durationNanos() / 1e6);
     if (e.pid() > 0) {
       b.put(PROCESS_PID, e.pid());
     }
@@ -278,13 +302,12 @@ public final class ConnectionTelemetry {
     }
     WorkerIdentity w = e.worker();
     if (w != null) {
-      b.put(WORKERMAN_WORKER_NAME, w.workerName())
-          .put(WORKERMAN_WORKER_LISTEN, w.listen())
-          .put(WORKERMAN_MASTER_PID, w.masterPid())
-          .put(WORKERMAN_START_FILE, w.startFile())
-          .put(WORKERMAN_ROLE, w.role());
+      b.put(WORKERMAN_WORKER_NAME, w.workerName());
+      b.put(WORKERMAN_WORKER_LISTEN, w.listen());
+      b.put(WORKERMAN_MASTER_PID, w.masterPid());
+      b.put(WORKERMAN_START_FILE, w.startFile());
+      b.put(WORKERMAN_ROLE, w.role());
     }
-    return b.build();
   }
 
   /** "tcp host:port" of the server end, IPv6 hosts in brackets as in a URI authority. */
