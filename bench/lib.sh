@@ -223,7 +223,7 @@ agent_start() {
   AGENT_PID=$!
   local i
   for i in $(seq 1 300); do
-    grep -q "attached sock_ops" "$AGENT_LOG" && return 0
+    grep -q "attached sock_ops" "$AGENT_LOG" 2>/dev/null && return 0
     kill -0 "$AGENT_PID" 2>/dev/null || break
     sleep 0.1
   done
