@@ -67,6 +67,22 @@ class WorkermanKernelIT {
     });
   }
 
+  /**
+   * Waits until a discovery pass has seen every one of {@code workers}: its worker set is logged
+   * as exactly them, or (for the first workers of an app, not after a reload) the app is found
+   * with that many. The stand-in forks (and on reload replaces) workers one at a time, so an
+   * earlier line may list only some, and a worker the agent has not seen yet serves
+   * connections without a Workerman identity.
+   */
+  private static void awaitAllWorkersKnown(AgentProcess agent, WorkermanStandin app, List<Integer> workers,
+      boolean firstWorkers) throws InterruptedException {
+    String found = "found Workerman app " + app.startFile() + " (master " + app.masterPid() + "): "
+        + workers.size() + " workers";
+    String now = "Workerman app " + app.startFile() + " (master " + app.masterPid() + "): workers now "
+        + new java.util.TreeSet<>(workers);
+    agent.awaitStderr(l -> (firstWorkers && l.contains(found)) || l.contains(now), 10_000);
+  }
+
   private static Predicate<JsonObject> serverPort(int port) {
     return j -> j.getLong("server.port") == port && "server".equals(j.getString("wmscope.connection.side"));
   }
@@ -78,7 +94,7 @@ class WorkermanKernelIT {
         var app = WorkermanStandin.create(dir, List.of(WorkermanStandin.worker("Chat Worker", "text://127.0.0.1:" + port, 4, true)))) {
       app.start(false); // after the agent: discovery must pick it up
       List<Integer> workers = app.awaitWorkers(4, Set.of(), WAIT);
-      agent.awaitStderr(l -> l.contains("found Workerman app " + app.startFile()), 10_000);
+      awaitAllWorkersKnown(agent, app, workers, true);
       agent.awaitStderr(l -> l.contains("watched ports now") && l.contains(String.valueOf(port)), 10_000);
 
       int n = 80;
@@ -123,7 +139,7 @@ class WorkermanKernelIT {
 
       assertThat(app.run(WAIT, "reload")).isZero();
       List<Integer> after = app.awaitWorkers(3, new HashSet<>(before), WAIT);
-      agent.awaitStderr(l -> l.contains("reloaded") || l.contains("re-forked"), 10_000);
+      awaitAllWorkersKnown(agent, app, after, false);
       for (int i = 0; i < 30; i++) {
         textRequest(port, "b" + i);
       }
