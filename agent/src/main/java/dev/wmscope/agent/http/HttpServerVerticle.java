@@ -32,7 +32,10 @@ public final class HttpServerVerticle extends VerticleBase {
   public Future<?> start() {
     Router router = Router.router(vertx);
     routes.forEach(r -> r.mount(router));
-    return vertx.createHttpServer(new HttpServerOptions().setCompressionSupported(true))
+    // HTTP/1.1 only: scrapers and browsers use it, and the cleartext HTTP/2 upgrade (h2c) that
+    // clients such as java.net.http ask for by default only adds a fragile extra handshake
+    HttpServerOptions options = new HttpServerOptions().setCompressionSupported(true).setHttp2ClearTextEnabled(false);
+    return vertx.createHttpServer(options)
         .requestHandler(router)
         .listen(address.port(), address.host())
         .recover(e -> Future.failedFuture(new IllegalStateException(

@@ -5,12 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.wmscope.agent.discovery.WorkermanStandin;
 import dev.wmscope.loader.testing.KernelTest;
 import dev.wmscope.loader.testing.LoopbackTraffic;
-import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -77,18 +73,9 @@ class AgentExportOutageKernelIT {
 
   /** Sum of the agent's /metrics samples of a series name whose labels contain {@code label}. */
   private static long scrape(int httpPort, String seriesPrefix, String label) {
-    try {
-      HttpResponse<String> r = HttpClient.newHttpClient().send(
-          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/metrics"))
-              .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-      return r.body().lines().filter(l -> l.startsWith(seriesPrefix) && l.contains(label))
-          .mapToLong(l -> Math.round(Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))))
-          .sum();
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    return Http.get(URI.create("http://127.0.0.1:" + httpPort + "/metrics")).body().lines()
+        .filter(l -> l.startsWith(seriesPrefix) && l.contains(label))
+        .mapToLong(l -> Math.round(Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))))
+        .sum();
   }
 }

@@ -3,8 +3,6 @@ package dev.wmscope.agent.e2e;
 import io.vertx.core.json.JsonArray;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,7 +19,6 @@ final class ZipkinServer implements AutoCloseable {
   private final Process process;
   private final int port;
   private final Path log;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   static Path jar() {
     Path jar = Path.of(System.getProperty("wmscope.zipkin.jar", "target/test-servers/zipkin-server.jar"));
@@ -57,15 +54,7 @@ final class ZipkinServer implements AutoCloseable {
   }
 
   private HttpResponse<String> get(String pathAndQuery) {
-    try {
-      return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + pathAndQuery))
-          .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.ofString());
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException(e);
-    }
+    return Http.get(URI.create("http://127.0.0.1:" + port + pathAndQuery));
   }
 
   String logText() {

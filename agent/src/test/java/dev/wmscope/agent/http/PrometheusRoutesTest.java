@@ -46,7 +46,10 @@ class PrometheusRoutesTest {
     if (accept != null) {
       req.header("Accept", accept);
     }
-    return client.send(req.build(), HttpResponse.BodyHandlers.ofString());
+    // the JDK client asks for an h2c upgrade by default; the server must answer plain HTTP/1.1
+    HttpResponse<String> r = client.sendAsync(req.build(), HttpResponse.BodyHandlers.ofString()).get(10, TimeUnit.SECONDS);
+    assertThat(r.version()).isEqualTo(HttpClient.Version.HTTP_1_1);
+    return r;
   }
 
   @Test
