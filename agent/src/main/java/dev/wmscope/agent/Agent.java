@@ -114,7 +114,10 @@ public final class Agent implements AutoCloseable, StatusSource {
         case TEXT -> listeners.add(new ConsoleWriter(stdout));
         case NONE -> {}
       }
-      ProcessDirectory directory = new ProcessDirectory();
+      ProcScanner resolverProcs = new ProcScanner();
+      ProcessDirectory[] self = new ProcessDirectory[1];
+      ProcessDirectory directory = new ProcessDirectory(pid -> resolveWorker(resolverProcs, self[0], pid));
+      self[0] = directory;
       InternalTraffic internal = new InternalTraffic(new LocalAddresses());
       ProcScanner procs = new ProcScanner();
       LiveState live = new LiveState(new ConnectionTelemetry(sdk), directory, new InodeOwners(Path.of("/proc")),
@@ -149,6 +152,28 @@ public final class Agent implements AutoCloseable, StatusSource {
       agent.close();
       throw e;
     }
+  }
+
+  /**
+   * A worker the last discovery pass did not see yet (just forked or reloaded), from its own
+   * title and its parent's: the same identity the next pass will give it.
+   */
+  private static java.util.Optional<dev.wmscope.otel.WorkerIdentity> resolveWorker(ProcScanner procs,
+      ProcessDirectory directory, long pid) {
+    return procs.process((int) pid).flatMap(entry -> entry.title()
+        .filter(t -> t instanceof dev.wmscope.agent.discovery.WorkermanTitle.Worker)
+        .map(t -> (dev.wmscope.agent.discovery.WorkermanTitle.Worker) t)
+        .map(w -> {
+          var master = directory.lookup(entry.ppid());
+          String startFile = master != null ? master.startFile() : procs.process(entry.ppid())
+              .flatMap(dev.wmscope.agent.discovery.ProcEntry::title)
+              .filter(t -> t instanceof dev.wmscope.agent.discovery.WorkermanTitle.Master)
+              .map(t -> ((dev.wmscope.agent.discovery.WorkermanTitle.Master) t).startFile())
+              .orElse("");
+          return new dev.wmscope.otel.WorkerIdentity(w.name(), w.listen().isEmpty() ? "none" : w.listen(),
+              entry.ppid(), startFile,
+              dev.wmscope.agent.discovery.WorkermanRole.ofWorker(w.name(), w.listenUri()).attributeValue());
+        }));
   }
 
   /** Processes whose fds may hold a socket the kernel reported by inode. */

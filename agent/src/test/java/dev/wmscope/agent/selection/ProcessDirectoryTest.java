@@ -106,4 +106,22 @@ class ProcessDirectoryTest {
     directory.update(Map.of(), near + SECOND / 2 + ProcessDirectory.GRACE_NANOS);
     assertThat(directory.lookup(1002)).isNull();
   }
+
+  @Test
+  void unknownPidsAreResolvedOnDemandAndMissesAreNotRetriedAtOnce() {
+    java.util.concurrent.atomic.AtomicInteger calls = new java.util.concurrent.atomic.AtomicInteger();
+    WorkerIdentity fresh = new WorkerIdentity("Chat", "text://0.0.0.0:2347", 10, "/srv/chat/start.php", "worker");
+    ProcessDirectory resolving = new ProcessDirectory(pid -> {
+      calls.incrementAndGet();
+      return pid == 42 ? java.util.Optional.of(fresh) : java.util.Optional.empty();
+    });
+    assertThat(resolving.lookup(42)).isEqualTo(fresh);
+    assertThat(resolving.lookup(42)).isEqualTo(fresh);
+    assertThat(calls).hasValue(1); // cached after the first resolution
+    assertThat(resolving.live()).containsEntry(42L, fresh);
+
+    assertThat(resolving.lookup(7)).isNull();
+    assertThat(resolving.lookup(7)).isNull();
+    assertThat(calls).hasValue(2); // a miss is not retried within a second
+  }
 }
