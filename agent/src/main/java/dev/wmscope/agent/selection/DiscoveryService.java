@@ -38,7 +38,12 @@ public final class DiscoveryService {
       LOG.log(System.Logger.Level.WARNING, "scan /proc: " + e.getMessage());
       return;
     }
-    reconciler.apply(pass.targets());
+    try {
+      reconciler.apply(pass.targets());
+    } catch (RuntimeException e) {
+      // e.g. the watched-pid map is full under a broad --process-name: say so, keep going
+      LOG.log(System.Logger.Level.WARNING, "update watched ports and pids: " + e.getMessage());
+    }
     directory.update(pass.targets().workers(), System.nanoTime());
     internal.setWatchedPorts(pass.targets().ports());
     logAppChanges(pass.apps());
