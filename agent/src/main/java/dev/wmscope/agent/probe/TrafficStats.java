@@ -214,18 +214,17 @@ public final class TrafficStats {
     return r;
   }
 
-  /** Removes up to {@code n} aggregates without open connections, least recently active first. */
+  /**
+   * Removes {@code n} aggregates, least recently active first: those without open connections
+   * before any other, so the map stays bounded even if every entry looks active.
+   */
   private static <K> int evictIdle(Map<K, Rolling> map, int n) {
-    List<Map.Entry<K, Rolling>> idle = new ArrayList<>();
-    for (Map.Entry<K, Rolling> e : map.entrySet()) {
-      if (e.getValue().active <= 0) {
-        idle.add(e);
-      }
-    }
-    idle.sort(Comparator.comparingLong(e -> e.getValue().lastActivityNanos));
+    List<Map.Entry<K, Rolling>> all = new ArrayList<>(map.entrySet());
+    all.sort(Comparator.comparing((Map.Entry<K, Rolling> e) -> e.getValue().active > 0)
+        .thenComparingLong(e -> e.getValue().lastActivityNanos));
     int removed = 0;
-    for (int i = 0; i < idle.size() && removed < n; i++, removed++) {
-      map.remove(idle.get(i).getKey());
+    for (int i = 0; i < all.size() && removed < n; i++, removed++) {
+      map.remove(all.get(i).getKey());
     }
     return removed;
   }

@@ -114,6 +114,16 @@ class TrafficStatsTest {
   }
 
   @Test
+  void peersStayBoundedEvenWhenEveryOneLooksActive() {
+    TrafficStats s = new TrafficStats(T0, 0);
+    for (int i = 0; i < TrafficStats.MAX_PEERS * 2; i++) {
+      s.opened(event(10, "10.1." + (i / 250) + "." + (i % 250), 1, false, null, 0), T0 + i);
+    }
+    assertThat(s.snapshot(T0 + S).agent().peersTracked()).isLessThanOrEqualTo(TrafficStats.MAX_PEERS);
+    assertThat(s.snapshot(T0 + S).total().active()).isEqualTo(TrafficStats.MAX_PEERS * 2);
+  }
+
+  @Test
   void selfTelemetryCountsEventsAndLag() {
     TrafficStats s = new TrafficStats(T0, 123);
     s.events(50);
