@@ -75,10 +75,13 @@ class SystemdUnitTest {
   void restartsOnFailureButNotOnConfigurationErrors() {
     assertThat(one("Service", "Restart")).isEqualTo("on-failure");
     assertThat(one("Service", "RestartSec")).isNotBlank();
-    // ExitCodes.USAGE and ExitCodes.HOST_UNSUPPORTED: restarting cannot fix these
+    // USAGE, HOST_UNSUPPORTED and ALREADY_RUNNING: restarting cannot fix these
     assertThat(one("Service", "RestartPreventExitStatus").split("\\s+"))
         .containsExactlyInAnyOrder(String.valueOf(dev.wmscope.agent.ExitCodes.USAGE),
-            String.valueOf(dev.wmscope.agent.ExitCodes.HOST_UNSUPPORTED));
+            String.valueOf(dev.wmscope.agent.ExitCodes.HOST_UNSUPPORTED),
+            String.valueOf(dev.wmscope.agent.ExitCodes.ALREADY_RUNNING));
+    // the one-agent-per-host lock lives in /run/wmscope, which a dynamic user cannot create
+    assertThat(one("Service", "RuntimeDirectory")).isEqualTo("wmscope");
     assertThat(unit.get("Unit")).containsKeys("StartLimitIntervalSec", "StartLimitBurst");
   }
 
