@@ -10,8 +10,10 @@
 # an untimed warm-up (default 3 s) and then S seconds (default 10) of measured loadgen churn
 # (connect, 16-byte line, echo, close; C in flight, default 64). Before each run the script waits
 # (at most 20 s) for the machine to be quiet; runs that saw other BPF programs are marked. Then, wmscope
-# only, against the C server: paced runs at 1,000 and 20,000 new connections/s (the CPU and the
-# no-loss targets). Writes bench/results/churn-DATE.md. Needs root (BPF), about 6 minutes.
+# only, against the C server: paced runs at 1,000 new connections/s (the CPU target; first, once
+# TIME_WAIT sockets of earlier runs have expired, after a 30 s warm-up at that rate) and 20,000
+# (the no-loss target; after the rounds, 10 s warm-up). --rounds 0 runs only the paced runs. When netfilter conntrack is loaded,
+# the servers' ports are exempted from it for the run (lib.sh notrack_port). Writes bench/results/churn-DATE.md. Needs root (BPF), about 6 minutes.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -28,14 +30,14 @@ while [ $# -gt 0 ]; do
     *) die "usage: $0 [--rounds N] [--seconds S] [--warmup S] [--concurrency C] [--servers c,standin] [--standin-workers N] [--no-rate-tests]" ;;
   esac
 done
-[ "$ROUNDS" -ge 1 ] && [ "$SECS" -ge 1 ] && [ "$SECS" -le 60 ] || die "--rounds >= 1, --seconds 1..60"
+[ "$ROUNDS" -ge 0 ] && [ "$SECS" -ge 1 ] && [ "$SECS" -le 60 ] || die "--rounds >= 0 (0: the paced runs only), --seconds 1..60"
 
 bench_packages
 bench_init 900
 build_tools
 prepare_agent
 mkdir -p "$RESULTS_DIR"
-RESULT=$RESULTS_DIR/churn-$(date -u +%F).md
+RESULT=$(result_file churn)
 ROWS=$WORK/rows.tsv # server round cond rate established records expected drops agent_cpu_pct agent_ms_per_1k rss_mb hwm_mb server_cpu_pct busy_pct foreign
 : >"$ROWS"
 
@@ -46,7 +48,7 @@ run_one() {
   local kind=$1 port=$2 round=$3 cond=$4
   shift 4
   local out=$WORK/$kind-$round-$cond.json
-  wait_quiet 20
+  wait_quiet 10
   case $cond in
     counter) counter_start ;;
     wmscope) agent_start "$port" "$out" ;;
@@ -54,21 +56,24 @@ run_one() {
   local counter0=0 accepted0=0 warm
   [ "$cond" = counter ] && counter0=$(counter_read)
   [ "$kind" = standin ] && accepted0=$(standin_accepted)
-  warm=$("$WORK/loadgen" churn -p "$port" -c "$CONC" -d "$WARM" "$@")
-  local foreign a0=0 s0 b0 t0 line
+  warm=$("$WORK/loadgen" churn -p "$port" -c "$CONC" -d "${WARMUP_OVERRIDE:-$WARM}" "$@")
+  local foreign a0=0 s0 b0 t0 line ct0 tw
   foreign=$(foreign_programs)
-  [ -n "$AGENT_PID" ] && a0=$(cpu_ticks "$AGENT_PID")
+  ct0=$(conntrack_drops)
+  tw=$(ss -tan state time-wait | tail -n +2 | wc -l)
+  [ -n "$AGENT_PID" ] && { a0=$(cpu_ticks "$AGENT_PID"); thread_ticks "$AGENT_PID" >"$WORK/threads0"; }
   s0=$(cpu_ticks_sum "${SERVER_PIDS[@]}")
   read -r b0 t0 < <(machine_jiffies)
   line=$("$WORK/loadgen" churn -p "$port" -c "$CONC" -d "$SECS" "$@")
   local a1=0 s1 b1 t1
-  [ -n "$AGENT_PID" ] && a1=$(cpu_ticks "$AGENT_PID")
+  [ -n "$AGENT_PID" ] && { a1=$(cpu_ticks "$AGENT_PID"); thread_ticks "$AGENT_PID" >"$WORK/threads1"; }
   s1=$(cpu_ticks_sum "${SERVER_PIDS[@]}")
   read -r b1 t1 < <(machine_jiffies)
+  local ctd=$(( $(conntrack_drops) - ct0 ))
   foreign=$( (echo "$foreign"; foreign_programs) | tr ',' '\n' | { grep . || true; } | sort -u | paste -sd, -)
   local rate est elapsed
   rate=$(kv rate "$line") est=$(kv established "$line") elapsed=$(kv elapsed_s "$line")
-  local records=- drops=- acpu=- ams=- rss=- hwm=- expected
+  local records=- drops=- acpu=- ams=- rss=- hwm=- nojit=- expected
   expected=$(( est + $(kv established "$warm") ))
   if [ "$kind" = standin ]; then
     sleep 0.5 # the stand-in rewrites its stats file after each close
@@ -92,6 +97,7 @@ run_one() {
       drops=$(agent_drops)
       rss=$(( $(rss_kb "$AGENT_PID") / 1024 )) hwm=$(( $(rss_kb "$AGENT_PID" VmHWM) / 1024 ))
       acpu=$(awk -v t=$((a1 - a0)) -v hz="$CLK_TCK" -v e="$elapsed" 'BEGIN { printf "%.1f", t / hz / e * 100 }')
+      nojit=$(cpu_without_jit "$WORK/threads0" "$WORK/threads1" "$elapsed")
       ams=$(awk -v t=$((a2 - a0)) -v hz="$CLK_TCK" -v n="$est" 'BEGIN { printf "%.1f", n ? t / hz * 1000 / (n / 1000) : 0 }')
       agent_stop
       records=$(wc -l <"$out")
@@ -100,10 +106,11 @@ run_one() {
   local scpu busy
   scpu=$(awk -v t=$((s1 - s0)) -v hz="$CLK_TCK" -v e="$elapsed" 'BEGIN { printf "%.1f", t / hz / e * 100 }')
   busy=$(( (b1 - b0) * 100 / (t1 - t0) ))
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$round" "$cond" "$rate" "$est" \
-    "$records" "$expected" "$drops" "$acpu" "$ams" "$rss" "$hwm" "$scpu" "$busy" "${foreign:--}" >>"$ROWS"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$kind" "$round" "$cond" "$rate" "$est" \
+    "$records" "$expected" "$drops" "$acpu" "$ams" "$rss" "$hwm" "$scpu" "$busy" "${foreign:--}" "$ctd" "$tw" "$nojit" >>"$ROWS"
   log "$kind round $round $cond: $rate conn/s, established $est, records $records/$expected, drops $drops, agent cpu $acpu%, ${ams} ms/1k, rss ${rss} MiB, foreign: ${foreign:--}"
   [ "$(awk -v e="$est" 'BEGIN { print (e > 0) }')" = 1 ] || log "WARNING: no connection established: $line"
+  [ "$ctd" -eq 0 ] || log "WARNING: conntrack dropped $ctd packets during this run"
 }
 
 CONDS=(none counter wmscope)
@@ -116,15 +123,18 @@ for kind in "${KINDS[@]}"; do
     *) die "unknown server $kind (c, standin)" ;;
   esac
   log "server $kind on 127.0.0.1:$port (pids ${SERVER_PIDS[*]})"
+  if [ "$kind" = c ] && [ "$RATE_TESTS" = 1 ]; then
+    # first, while the host holds few TIME_WAIT sockets (the live read walks them all)
+    wait_timewait 10000 65
+    WARMUP_OVERRIDE=30 run_one c "$port" rate1000 wmscope -r 1000 -c 256
+  fi
   for ((r = 1; r <= ROUNDS; r++)); do
     for ((k = 0; k < 3; k++)); do
       run_one "$kind" "$port" "$r" "${CONDS[(k + r - 1) % 3]}"
     done
   done
   if [ "$kind" = c ] && [ "$RATE_TESTS" = 1 ]; then
-    for target in 1000 20000; do
-      run_one c "$port" "rate$target" wmscope -r "$target" -c 256
-    done
+    WARMUP_OVERRIDE=10 run_one c "$port" rate20000 wmscope -r 20000 -c 256
   fi
   stop_pid "$SERVER_MAIN"
 done
@@ -157,6 +167,7 @@ summary() { # summary KIND: one table row per condition
   echo
   machine_header
   echo "- load: loadgen churn, $CONC connections in flight, ${WARM} s warm-up then ${SECS} s measured per run, 16-byte line echoed, client closes first; $ROUNDS rounds, conditions rotating (ABC, BCA, CAB); stand-in: $STANDIN_WORKERS worker(s), text protocol"
+  echo "- paced runs: 30 s (1,000/s) or 10 s (20,000/s) warm-up at the target rate, then ${SECS} s; conntrack: $([ -n "$NOTRACK_TABLE" ] && echo "on, the servers' ports exempted (notrack) for the run" || echo off)"
   echo "- conditions: none; counter = bench/bpf/conn_counter.bpf.c (sock_ops, counts established connections); wmscope = agent jar, \`run --port P --format json\` to a file"
   echo
   echo "## Summary (medians over rounds)"
@@ -168,15 +179,15 @@ summary() { # summary KIND: one table row per condition
     echo
     echo "## Paced runs, wmscope, C server"
     echo
-    echo "| target conn/s | achieved conn/s | records / connections | drops | agent CPU % of a core | agent CPU ms per 1k conns | agent RSS MiB (peak) |"
-    echo "|---|---|---|---|---|---|---|"
-    awk -F'\t' '$2 ~ /^rate/ { sub("rate", "", $2); printf "| %s | %.0f | %.3f%% (%d/%d) | %s | %s | %s | %s (%s) |\n", $2, $4, $7 ? $6 * 100 / $7 : 0, $6, $7, $8, $9, $10, $11, $12 }' "$ROWS"
+    echo "| target conn/s | achieved conn/s | records / connections | drops | agent CPU % of a core | same without JIT compiler threads | agent CPU ms per 1k conns | agent RSS MiB (peak) | TIME_WAIT sockets on the host |"
+    echo "|---|---|---|---|---|---|---|---|---|"
+    awk -F'\t' '$2 ~ /^rate/ { sub("rate", "", $2); printf "| %s | %.0f | %.3f%% (%d/%d) | %s | %s | %s | %s | %s (%s) | %s |\n", $2, $4, $7 ? $6 * 100 / $7 : 0, $6, $7, $8, $9, $18, $10, $11, $12, $17 }' "$ROWS"
   fi
   echo
   echo "## Every run"
   echo
-  echo "| server | round | condition | conn/s | established | records | expected | drops | agent CPU % | agent ms/1k | RSS MiB | peak RSS MiB | server CPU % | machine busy % | foreign BPF programs |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| server | round | condition | conn/s | established | records | expected | drops | agent CPU % | agent ms/1k | RSS MiB | peak RSS MiB | server CPU % | machine busy % | foreign BPF programs | conntrack drops | TIME_WAIT sockets at start | agent CPU % without JIT threads |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   awk -F'\t' '{ $1 = $1; out = "|"; for (i = 1; i <= NF; i++) out = out " " $i " |"; print out }' OFS='\t' "$ROWS"
   echo
   echo "records: JSON lines the agent wrote (wmscope), connections the counter counted (counter). expected: connections the load generator established (C server) or the stand-in's workers accepted (stand-in). Machine busy % is over both CPUs (100 = both saturated)."

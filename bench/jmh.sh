@@ -31,7 +31,7 @@ if bpftool prog show 2>/dev/null | grep -q bench_rbfeeder; then
   log "WARNING: the ring-buffer feeder program is still loaded"
 fi
 
-RESULT=$RESULTS_DIR/jmh-$(date -u +%F).md
+RESULT=$(result_file jmh)
 {
   echo "# JMH: decode, bridge, ring-buffer upcall — $(date -u +%F)"
   echo

@@ -33,7 +33,7 @@ bench_init 600
 build_tools
 prepare_agent
 mkdir -p "$RESULTS_DIR"
-RESULT=$RESULTS_DIR/keepalive-$(date -u +%F).md
+RESULT=$(result_file keepalive)
 ROWS=$WORK/rows.tsv # round cond rps p50 p99 records expected drops agent_cpu_pct rss hwm server_cpu busy foreign errors
 : >"$ROWS"
 
@@ -46,7 +46,7 @@ wrk_pct() {
 run_one() {
   local port=$1 round=$2 cond=$3
   local out=$WORK/$round-$cond.json url=http://127.0.0.1:$1/
-  wait_quiet 20
+  wait_quiet 10
   case $cond in
     counter) counter_start ;;
     wmscope) agent_start "$port" "$out" ;;

@@ -11,6 +11,7 @@ STANDIN_PHP=$REPO_DIR/agent/src/main/resources/dev/wmscope/agent/standin/workerm
 
 BENCH_PIDS=()          # our processes, stopped in reverse order by cleanup_all
 COUNTER_PIN=""         # pinned minimal sock_ops counter while attached
+NOTRACK_TABLE=""       # nftables table exempting our loopback ports from conntrack
 AGENT_PID=""
 WORK=""
 CLK_TCK=$(getconf CLK_TCK)
@@ -73,6 +74,7 @@ cleanup_all() {
   done
   BENCH_PIDS=()
   counter_stop
+  notrack_stop
   if [ -n "$WORK" ] && [ -d "$WORK" ]; then
     if [ "$rc" -ne 0 ]; then
       log "logs kept in $WORK"
@@ -145,6 +147,7 @@ free_port() {
 # server_c PORT [THREADS]: starts the epoll echo server; sets SERVER_PIDS.
 server_c() {
   local port=$1 threads=${2:-1} out=$WORK/server-$1.out
+  notrack_port "$port"
   "$WORK/echo_server" -p "$port" -t "$threads" -T 1800 >"$out" 2>&1 &
   BENCH_PIDS+=($!)
   SERVER_MAIN=$!
@@ -158,6 +161,7 @@ server_c() {
 # workers with reusePort); sets SERVER_MAIN (master) and SERVER_PIDS (workers).
 server_standin() {
   local port=$1 proto=$2 count=$3 dir=$WORK/standin-$1
+  notrack_port "$port"
   mkdir -p "$dir"
   local config
   config=$(jq -cn --arg sf "$dir/start.php" --arg pf "$dir/standin.pid" --arg sd "$dir/stats" \
@@ -182,6 +186,56 @@ server_standin() {
 # Connections the stand-in's workers accepted so far (their stats files).
 standin_accepted() {
   cat "$STANDIN_STATS"/[0-9]*.json 2>/dev/null | jq -s '[.[].accepted] | add // 0'
+}
+
+## Connection tracking ---------------------------------------------------------------------------
+
+# When netfilter connection tracking is loaded (container networking loads it), every loopback
+# connection of a churn run takes a conntrack entry for 120 s after it closes (TIME_WAIT);
+# at 25,000 connections/s both ends' entries fill nf_conntrack_max within seconds and the
+# kernel then drops SYNs: a run would measure the conntrack table, not the server or wmscope.
+# notrack_port PORT exempts loopback packets to and from PORT (only those) in a table of our
+# own, deleted at exit.
+notrack_port() {
+  [ -e /proc/sys/net/netfilter/nf_conntrack_count ] || return 0
+  command -v nft >/dev/null || { log "WARNING: conntrack is on and nft is missing: churn may hit nf_conntrack_max"; return 0; }
+  if [ -z "$NOTRACK_TABLE" ]; then
+    NOTRACK_TABLE=bench_notrack_$$
+    nft -f - <<NFT || { NOTRACK_TABLE=""; die "nft: could not create table inet bench_notrack_$$"; }
+table inet $NOTRACK_TABLE {
+  set ports { type inet_service; }
+  chain pre {
+    type filter hook prerouting priority raw; policy accept;
+    iifname "lo" tcp dport @ports notrack
+    iifname "lo" tcp sport @ports notrack
+  }
+  chain out {
+    type filter hook output priority raw; policy accept;
+    oifname "lo" tcp dport @ports notrack
+    oifname "lo" tcp sport @ports notrack
+  }
+}
+NFT
+  fi
+  nft add element inet "$NOTRACK_TABLE" ports "{ $1 }"
+}
+
+notrack_stop() {
+  [ -n "$NOTRACK_TABLE" ] || return 0
+  nft delete table inet "$NOTRACK_TABLE" 2>/dev/null || log "WARNING: nft delete table inet $NOTRACK_TABLE failed"
+  NOTRACK_TABLE=""
+}
+
+# Packets conntrack dropped so far (sum of the per-CPU "drop" column), 0 without conntrack.
+conntrack_drops() {
+  [ -r /proc/net/stat/nf_conntrack ] || { echo 0; return; }
+  local col sum=0 hex
+  col=$(awk 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "drop") print i }' /proc/net/stat/nf_conntrack)
+  [ -n "$col" ] || { echo 0; return; }
+  for hex in $(awk -v c="$col" 'NR > 1 { print $c }' /proc/net/stat/nf_conntrack); do
+    sum=$((sum + 16#$hex))
+  done
+  echo "$sum"
 }
 
 ## Monitor conditions --------------------------------------------------------------------------
@@ -266,6 +320,23 @@ cpu_ticks_sum() {
   echo "$t"
 }
 
+# thread_ticks PID: "name utime stime" per thread name, pools merged ("GC Thread#1" -> "GC_Thread")
+thread_ticks() {
+  local t s n
+  for t in /proc/"$1"/task/*; do
+    s=$(cat "$t/stat" 2>/dev/null) || continue
+    n=$(tr ' ' '_' <"$t/comm" | sed 's/#[0-9]*$//; s/-[0-9]*$//')
+    s=${s##*) }
+    echo "$n $(awk '{ print $12, $13 }' <<<"$s")"
+  done | awk '{ u[$1] += $2; s[$1] += $3 } END { for (k in u) print k, u[k], s[k] }' | sort
+}
+
+# cpu_without_jit BEFORE AFTER SECONDS: % of a core used by all threads but the JIT compilers
+# (which keep compiling for a minute or more after the agent starts) between two thread_ticks
+cpu_without_jit() {
+  join "$1" "$2" | awk -v hz="$CLK_TCK" -v w="$3" '$1 !~ /Compiler/ { t += $4 - $2 + $5 - $3 } END { printf "%.1f", t / hz / w * 100 }'
+}
+
 # rss_kb PID [VmRSS|VmHWM]
 rss_kb() {
   awk -v k="${2:-VmRSS}:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null
@@ -304,6 +375,19 @@ wait_quiet() {
   log "machine not quiet after ${limit}s (busy ${busy}%, foreign programs: $(foreign_programs)); measuring anyway"
 }
 
+# wait_timewait MAX SECONDS: waits (bounded) until the host holds fewer than MAX TIME_WAIT sockets.
+# wmscope's live read walks every TCP socket of the host once per poll, TIME_WAIT included, so
+# the TIME_WAIT left by an earlier run would be charged to the next one (Linux keeps them 60 s).
+wait_timewait() {
+  local i tw
+  for i in $(seq 1 "$2"); do
+    tw=$(ss -tan state time-wait | tail -n +2 | wc -l)
+    [ "$tw" -lt "$1" ] && return 0
+    sleep 1
+  done
+  log "still $tw TIME_WAIT sockets after $2 s; measuring anyway"
+}
+
 # median / min / max / spread of numbers on stdin (spread = (max-min)/median, in %).
 stats() {
   sort -g | awk '{ v[NR] = $1 } END {
@@ -318,11 +402,17 @@ median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) { print 0; exit } pr
 # kv KEY LINE: the value of KEY=... in a key=value line
 kv() { tr ' ' '\n' <<<"$2" | awk -F= -v k="$1" '$1 == k { print $2 }'; }
 
+# result_file NAME: bench/results/NAME-DATE.md, or NAME-DATE-TAG.md with RESULT_TAG=TAG (e.g. a
+# run with other JVM options that should not replace the day's main result)
+result_file() {
+  echo "$RESULTS_DIR/$1-$(date -u +%F)${RESULT_TAG:+-$RESULT_TAG}.md"
+}
+
 machine_header() {
   cat <<EOF
 - date: $(date -u +%FT%TZ)
 - host: $(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r)
-- agent jar: ${AGENT_JAR_INFO:-n/a}, JDK $("$JAVA_HOME/bin/java" -version 2>&1 | awk -F'"' 'NR == 1 { print $2 }')
+- agent jar: ${AGENT_JAR_INFO:-n/a}${AGENT_JAVA_OPTS:+, JVM options: $AGENT_JAVA_OPTS}, JDK $("$JAVA_HOME/bin/java" -version 2>&1 | awk -F'"' 'NR == 1 { print $2 }')
 - repository: $(git -C "$REPO_DIR" rev-parse --short HEAD)
 EOF
 }

@@ -18,7 +18,9 @@
 #     read = bpf(BPF_ITER_CREATE) .. close of that iterator fd (the kernel walk and the copy out,
 #     not the parse); strace slows the thread a little, so this window is not the CPU window;
 #   - VmRSS/VmHWM, and the JVM's own breakdown (-XX:NativeMemoryTracking=summary, jcmd).
-# After the close, completeness: N close records expected. Writes bench/results/longlived-DATE.md.
+# After the close, completeness: N close records expected. Each run first lets TIME_WAIT sockets
+# of earlier runs expire (at most 70 s): the live read walks every TCP socket of the host.
+# Writes bench/results/longlived-DATE.md.
 # Root; raises ulimit -n; about 3 minutes.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -45,21 +47,11 @@ ulimit -n $((CONNS * 2 + 4096)) 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 build_tools
 prepare_agent
 mkdir -p "$RESULTS_DIR"
-RESULT=$RESULTS_DIR/longlived-$(date -u +%F).md
+RESULT=$(result_file longlived)
 ROWS=$WORK/rows.tsv
 : >"$ROWS"
 DETAILS=$WORK/details.md
 : >"$DETAILS"
-
-thread_ticks() { # name utime stime per thread name (pool threads merged: "GC Thread#1" -> "GC Thread")
-  local t s n
-  for t in /proc/"$1"/task/*; do
-    s=$(cat "$t/stat" 2>/dev/null) || continue
-    n=$(tr ' ' '_' <"$t/comm" | sed 's/#[0-9]*$//; s/-[0-9]*$//')
-    s=${s##*) }
-    echo "$n $(awk '{ print $12, $13 }' <<<"$s")"
-  done | awk '{ u[$1] += $2; s[$1] += $3 } END { for (k in u) print k, u[k], s[k] }' | sort
-}
 
 # snapshot_times STRACE_OUT: one line per iterator pass: its duration in ms
 snapshot_times() {
@@ -75,6 +67,10 @@ run_one() {
   port=$(free_port)
   server_c "$port" 1
   local out=$WORK/$cond.json hold=$WORK/$cond-hold.out
+  # TIME_WAIT sockets of earlier churn sit in the TCP hash the live read walks: let them expire
+  # (60 s on Linux) so the read measures the 10,000 connections, not what came before
+  local i tw
+  wait_timewait 2000 70
   wait_quiet 20
   [ "$cond" = wmscope ] && agent_start "$port" "$out" --poll-interval "$POLL"
   "$WORK/loadgen" hold -p "$port" -n "$CONNS" -d "$SECS" -i "$INTERVAL" -R 5000 >"$hold" 2>&1 &
@@ -91,8 +87,11 @@ run_one() {
     adopt_s=$((SECONDS - t0))
   fi
   sleep 3 # first polls: adoption, JIT
-  local foreign a0=0 a1=0 b0 t0 b1 t1 rss=- hwm=- acpu=- perpoll=- snaps=- nmt="" threads=""
+  local foreign a0=0 a1=0 b0 t0 b1 t1 rss=- hwm=- acpu=- perpoll=- snaps=- nmt="" threads="" nojit=- nojitpoll=-
   foreign=$(foreign_programs)
+  tw=$(ss -tan state time-wait | tail -n +2 | wc -l)
+  local all_tcp
+  all_tcp=$(ss -tan | tail -n +2 | wc -l)
   read -r b0 t0 < <(machine_jiffies)
   if [ -n "$AGENT_PID" ]; then
     thread_ticks "$AGENT_PID" >"$WORK/t0"
@@ -105,6 +104,10 @@ run_one() {
     thread_ticks "$AGENT_PID" >"$WORK/t1"
     acpu=$(awk -v t=$((a1 - a0)) -v hz="$CLK_TCK" -v w="$CPU_WINDOW" 'BEGIN { printf "%.1f", t / hz / w * 100 }')
     perpoll=$(awk -v t=$((a1 - a0)) -v hz="$CLK_TCK" -v w="$CPU_WINDOW" -v p="$POLL_S" 'BEGIN { printf "%.1f", t / hz * 1000 / (w / p) }')
+    # JIT compiler threads still work for a minute or more after start; without them, the
+    # steady state
+    nojit=$(cpu_without_jit "$WORK/t0" "$WORK/t1" "$CPU_WINDOW")
+    nojitpoll=$(awk -v p="$nojit" -v s="$POLL_S" 'BEGIN { printf "%.1f", p / 100 * s * 1000 }')
     threads=$(join "$WORK/t0" "$WORK/t1" | awk -v hz="$CLK_TCK" -v w="$CPU_WINDOW" '{ u = ($4 - $2) / hz / w * 100; s = ($5 - $3) / hz / w * 100; if (u + s >= 0.05) printf "%s: %.1f%% (user %.1f, sys %.1f); ", $1, u + s, u, s }')
     rss=$(( $(rss_kb "$AGENT_PID") / 1024 )) hwm=$(( $(rss_kb "$AGENT_PID" VmHWM) / 1024 ))
     nmt=$("$JAVA_HOME/bin/jcmd" "$AGENT_PID" VM.native_memory summary 2>/dev/null |
@@ -130,12 +133,13 @@ run_one() {
   stop_pid "$SERVER_MAIN"
   local est echoed sent maxwait
   est=$(kv established "$summary") echoed=$(kv echoed "$summary") sent=$(kv sent "$summary") maxwait=$(kv max_echo_wait_ms "$summary")
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$cond" "$est" "$sent" "$echoed" "$maxwait" \
-    "$acpu" "$perpoll" "$rss" "$hwm" "$records" "$drops" "$busy" "${foreign:--}" >>"$ROWS"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$cond" "$est" "$sent" "$echoed" "$maxwait" \
+    "$acpu" "$perpoll" "$nojit" "$nojitpoll" "$rss" "$hwm" "$records" "$drops" "$busy" "${foreign:--}" >>"$ROWS"
   {
     echo "### $cond"
     echo
     echo "- loadgen: $summary"
+    echo "- TCP sockets on the host during the window: $all_tcp (TIME_WAIT: $tw); the live read walks all of them"
     [ "$cond" = adopt ] && echo "- agent start to attached, with $est connections already open: ${adopt_s} s"
     if [ -n "$threads" ]; then
       echo "- agent CPU by thread over ${CPU_WINDOW} s: $threads"
@@ -162,8 +166,8 @@ done
   machine_header
   echo "- load: loadgen hold, $CONNS connections to the epoll C server (1 thread), one 16-byte line per connection every ${INTERVAL} ms, ${SECS} s; agent \`run --port P --format json --poll-interval $POLL\`, JVM defaults plus -XX:NativeMemoryTracking=summary"
   echo
-  echo "| condition | established | echoes sent | echoed | max echo wait ms | agent CPU % of a core | agent CPU ms per poll | RSS MiB | peak RSS MiB | close records | drops | machine busy % | foreign BPF programs |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| condition | established | echoes sent | echoed | max echo wait ms | agent CPU % of a core | agent CPU ms per poll | same without JIT compiler threads: % | ms per poll | RSS MiB | peak RSS MiB | close records | drops | machine busy % | foreign BPF programs |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   awk -F'\t' '{ out = "|"; for (i = 1; i <= NF; i++) out = out " " $i " |"; print out }' "$ROWS"
   echo
   echo "## Details"
