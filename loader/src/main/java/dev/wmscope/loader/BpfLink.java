@@ -21,6 +21,18 @@ public final class BpfLink implements AutoCloseable {
     return description;
   }
 
+  /** The link's file descriptor (an iterator is created from it). */
+  synchronized int fd() {
+    if (link == null) {
+      throw new IllegalStateException("link " + description + " is closed");
+    }
+    try {
+      return (int) Libbpf.LINK_FD.invokeExact(link);
+    } catch (Throwable t) {
+      throw Libbpf.rethrow(t);
+    }
+  }
+
   public synchronized boolean isOpen() {
     return link != null;
   }

@@ -29,50 +29,43 @@ public final class BpfProgram {
    * programs, ours or other tools', on the same cgroup (multi-attach).
    */
   public BpfLink attachCgroup(Path cgroupDir) {
-    String op = "attach " + name + " to cgroup " + cgroupDir;
-    try (Arena arena = Arena.ofConfined(); CgroupFd fd = CgroupFd.open(cgroupDir)) {
-      LibbpfLog.capture();
-      MemorySegment state = Native.captureState(arena);
-      var link = (MemorySegment) Libbpf.PROGRAM_ATTACH_CGROUP_E.invokeExact(state, prog, fd.fd());
-      Native.checkPtr(op, link, state);
-      LibbpfLog.drain();
-      return owner.register(new BpfLink(name + "@" + cgroupDir, link));
+    try (CgroupFd fd = CgroupFd.open(cgroupDir)) {
+      return link("attach " + name + " to cgroup " + cgroupDir, name + "@" + cgroupDir,
+          state -> (MemorySegment) Libbpf.PROGRAM_ATTACH_CGROUP_E.invokeExact(state, prog, fd.fd()));
     } catch (Throwable t) {
-      LibbpfLog.drain();
       throw Libbpf.rethrow(t);
     }
   }
 
   /** Attaches by the program's section (tp_btf/..., raw_tp/..., iter/...). */
   public BpfLink attach() {
-    String op = "attach " + name;
-    try (Arena arena = Arena.ofConfined()) {
-      LibbpfLog.capture();
-      MemorySegment state = Native.captureState(arena);
-      var link = (MemorySegment) Libbpf.PROGRAM_ATTACH_E.invokeExact(state, prog);
-      Native.checkPtr(op, link, state);
-      LibbpfLog.drain();
-      return owner.register(new BpfLink(name, link));
-    } catch (Throwable t) {
-      LibbpfLog.drain();
-      throw Libbpf.rethrow(t);
-    }
+    return link("attach " + name, name, state -> (MemorySegment) Libbpf.PROGRAM_ATTACH_E.invokeExact(state, prog));
   }
 
   /** Attaches an iterator program (iter/...); read it with {@link BpfIterator}. */
   public BpfIterator attachIterator() {
-    String op = "attach iterator " + name;
+    BpfLink link = link("attach iterator " + name, name,
+        state -> (MemorySegment) Libbpf.PROGRAM_ATTACH_ITER_E.invokeExact(state, prog, MemorySegment.NULL));
+    return new BpfIterator(name, link, link.fd());
+  }
+
+  /** One libbpf attach call (errno captured into {@code state}); returns the link or NULL. */
+  @FunctionalInterface
+  private interface AttachCall {
+    MemorySegment call(MemorySegment state) throws Throwable;
+  }
+
+  /** Runs an attach call with libbpf's log captured and registers the link with the object. */
+  private BpfLink link(String op, String description, AttachCall call) {
     try (Arena arena = Arena.ofConfined()) {
       LibbpfLog.capture();
       MemorySegment state = Native.captureState(arena);
-      var link = (MemorySegment) Libbpf.PROGRAM_ATTACH_ITER_E.invokeExact(state, prog, MemorySegment.NULL);
-      Native.checkPtr(op, link, state);
-      LibbpfLog.drain();
-      int fd = (int) Libbpf.LINK_FD.invokeExact(link);
-      return new BpfIterator(name, owner.register(new BpfLink(name, link)), fd);
+      MemorySegment link = Native.checkPtr(op, call.call(state), state);
+      return owner.register(new BpfLink(description, link));
     } catch (Throwable t) {
-      LibbpfLog.drain();
       throw Libbpf.rethrow(t);
+    } finally {
+      LibbpfLog.drain();
     }
   }
 

@@ -19,14 +19,7 @@ class ConnEventLayoutTest {
     try (BpfObject object = BpfObject.openResource(ConnectionProbe.class, ConnectionProbe.OBJECT_RESOURCE)) {
       btf = object.btfStructLayout("wm_conn_event");
     }
-    Map<String, Long> java = new LinkedHashMap<>();
-    for (MemoryLayout member : ConnEventLayout.LAYOUT.memberLayouts()) {
-      String name = member.name().orElseThrow();
-      java.put(name, ConnEventLayout.LAYOUT.byteOffset(MemoryLayout.PathElement.groupElement(name)));
-    }
-    java.put("sizeof", ConnEventLayout.LAYOUT.byteSize());
-
-    assertThat(java).containsExactlyEntriesOf(btf);
+    assertThat(offsets(ConnEventLayout.LAYOUT)).containsExactlyEntriesOf(btf);
   }
 
   @Test
