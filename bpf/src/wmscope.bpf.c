@@ -5,20 +5,27 @@
  * A connection is tracked when its local port is watched (accepted, server side) or when a
  * watched process initiates it (client side). Key 0 in watched_ports / watched_pids means
  * "every port" / "every process" (used with a container's cgroup). On established we store a
- * record keyed by the socket cookie and ask for STATE callbacks; on the transition to CLOSE we
- * emit the record with final counters to the ring buffer and delete the entry.
+ * record keyed by the socket cookie and mark the socket with `tracked` storage; the state
+ * changes of marked sockets (tp_btf/inet_sock_set_state) note who closed first, and on the
+ * transition to CLOSE we emit the record with final counters to the ring buffer and delete
+ * the entry.
+ *
+ * Cost: no sock_ops callbacks are requested. STATE/RTT/RETRANS callbacks would run sock_ops
+ * several more times per connection and once per ACK of new data (bench/profile.sh measured
+ * them as most of the kernel-side cost), while the close is seen by the state tracepoint as
+ * well (it fires in the same tcp_set_state() call, for adopted connections too) and srtt and
+ * retransmits are read from tcp_sock by the iterator every poll and at close.
  *
  * Attribution: sock_ops runs in softirq for accepted sockets, so it cannot tell which process
  * owns them (with a shared listener any worker may accept). The first send or receive on the
- * socket happens in the owner's syscall: tp_btf/sock_send_length and sock_recv_length see it,
- * gated by socket-local storage that only tracked, not yet attributed sockets carry, so the
- * cost is paid once per connection. The open record is emitted then, carrying the pid.
+ * socket happens in the owner's syscall: tp_btf/sock_send_length and sock_recv_length see it
+ * (WM_TRACKED_NEEDS_OWNER in the socket's storage, cleared then). The open record is emitted
+ * then, carrying the pid.
  *
  * Live state: iter/tcp, run by the agent every poll interval, writes the current counters of
  * every tracked connection and the accept queue of every watched listener, and adopts
- * connections on watched ports that predate wmscope (their close is seen by
- * tp_btf/inet_sock_set_state, since sock_ops callbacks cannot be enabled from an iterator).
- * Resets are marked by tp_btf/tcp_send_reset and tcp_receive_reset.
+ * connections on watched ports that predate wmscope. Resets are marked by
+ * tp_btf/tcp_send_reset and tcp_receive_reset.
  */
 #pragma clang diagnostic push
 #pragma clang diagnostic ignored "-Wpadded"
@@ -35,13 +42,17 @@
 #include "maps/live_conns.h"
 #include "maps/events.h"
 #include "maps/drop_counters.h"
-#include "maps/conn_owner.h"
 #include "maps/iter_config.h"
-#include "maps/adopted.h"
+#include "maps/tracked.h"
 
 #define AF_INET 2
 #define AF_INET6 10
 #define SOCK_DONE 1 /* enum sock_flags: set by tcp_fin() when the peer's FIN is processed */
+
+/* Bits of a socket's `tracked` storage value. */
+enum wm_tracked_flags {
+	WM_TRACKED_NEEDS_OWNER = 1, /* accepted, no process has sent or received on it yet */
+};
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
@@ -101,16 +112,16 @@ static __always_inline void fill_tuple(struct wm_conn_event *e, struct bpf_sock_
 /* The same tuple from a kernel socket (iterator and tracepoints). */
 static __always_inline void fill_tuple_sk(struct wm_conn_event *e, struct sock_common *skc)
 {
-	e->family = BPF_CORE_READ(skc, skc_family);
+	e->family = skc->skc_family;
 	if (e->family == AF_INET) {
-		BPF_CORE_READ_INTO((__u32 *)e->local_addr, skc, skc_rcv_saddr);
-		BPF_CORE_READ_INTO((__u32 *)e->remote_addr, skc, skc_daddr);
+		*(__u32 *)e->local_addr = skc->skc_rcv_saddr;
+		*(__u32 *)e->remote_addr = skc->skc_daddr;
 	} else {
-		BPF_CORE_READ_INTO(e->local_addr, skc, skc_v6_rcv_saddr.in6_u.u6_addr8);
-		BPF_CORE_READ_INTO(e->remote_addr, skc, skc_v6_daddr.in6_u.u6_addr8);
+		__builtin_memcpy(e->local_addr, skc->skc_v6_rcv_saddr.in6_u.u6_addr8, WM_ADDR_LEN);
+		__builtin_memcpy(e->remote_addr, skc->skc_v6_daddr.in6_u.u6_addr8, WM_ADDR_LEN);
 	}
-	e->local_port = BPF_CORE_READ(skc, skc_num);
-	e->remote_port = bpf_ntohs(BPF_CORE_READ(skc, skc_dport));
+	e->local_port = skc->skc_num;
+	e->remote_port = bpf_ntohs(skc->skc_dport);
 }
 
 /* Submits a copy of e as an event of the given type; counts the loss when the buffer is full. */
@@ -127,22 +138,19 @@ static __always_inline void emit(const struct wm_conn_event *e, __u32 type)
 	bpf_ringbuf_submit(out, 0);
 }
 
-/* STATE for the close and for who-closed-first; RTT and RETRANS keep the live entry's srtt
- * current (RTT fires per RTT sample, i.e. per ACK of new data: one map lookup and store). */
-static __always_inline void set_callbacks(struct bpf_sock_ops *skops)
+/* Marks a socket whose connection is in live_conns (see tracked.h). Without the mark its close
+ * would go unseen, so the entry is dropped again and counted as not tracked. */
+static __always_inline bool mark_tracked(struct bpf_sock *sk, __u64 cookie, __u32 flags)
 {
-	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG |
-						 BPF_SOCK_OPS_RTT_CB_FLAG | BPF_SOCK_OPS_RETRANS_CB_FLAG);
-}
+	__u32 *t = sk ? bpf_sk_storage_get(&tracked, sk, 0, BPF_SK_STORAGE_GET_F_CREATE) : NULL;
 
-static __always_inline void update_live(struct bpf_sock_ops *skops)
-{
-	__u64 cookie = bpf_get_socket_cookie(skops);
-	struct wm_conn_event *e = bpf_map_lookup_elem(&live_conns, &cookie);
-
-	if (!e)
-		return;
-	e->srtt_us = skops->srtt_us >> 3;
+	if (!t) {
+		bpf_map_delete_elem(&live_conns, &cookie);
+		count_drop(WM_DROP_CONN_MAP_FULL);
+		return false;
+	}
+	*t = flags;
+	return true;
 }
 
 /* Who closed first, from the state transitions (the close cause of a normal close). */
@@ -174,21 +182,15 @@ static __always_inline void track(struct bpf_sock_ops *skops, __u64 cookie, __u8
 	e.data_segs_out = skops->data_segs_out;
 	e.total_retrans = skops->total_retrans;
 
-	if (side == WM_SIDE_SERVER) {
-		/* the owner is unknown until a process touches the socket: mark it for the
-		 * send/recv hooks; without storage the connection is still tracked, unattributed */
-		struct bpf_sock *sk = skops->sk;
-
-		if (sk)
-			bpf_sk_storage_get(&conn_owner, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	} else {
+	if (side == WM_SIDE_CLIENT)
 		e.flags |= WM_CONN_OPEN_SENT;
-	}
 	if (bpf_map_update_elem(&live_conns, &cookie, &e, BPF_ANY)) {
 		count_drop(WM_DROP_CONN_MAP_FULL);
 		return;
 	}
-	set_callbacks(skops);
+	/* an accepted socket's owner is unknown until a process touches it (send/recv hooks) */
+	if (!mark_tracked(skops->sk, cookie, side == WM_SIDE_SERVER ? WM_TRACKED_NEEDS_OWNER : 0))
+		return;
 	if (side == WM_SIDE_CLIENT)
 		emit(&e, WM_EVENT_CONN_OPEN);
 }
@@ -200,15 +202,15 @@ static __always_inline void track(struct bpf_sock_ops *skops, __u64 cookie, __u8
 static __always_inline void payload_since(struct wm_conn_event *e, struct tcp_sock *tp, __u32 state,
 					  __u64 *received, __u64 *acked)
 {
-	__u64 rx = BPF_CORE_READ(tp, bytes_received) - e->bytes_received;
-	__u64 tx = BPF_CORE_READ(tp, bytes_acked) - e->bytes_acked;
+	__u64 rx = tp->bytes_received - e->bytes_received;
+	__u64 tx = tp->bytes_acked - e->bytes_acked;
 
-	if (rx && (BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.__sk_common.skc_flags) & (1UL << SOCK_DONE)))
+	if (rx && (tp->inet_conn.icsk_inet.sk.__sk_common.skc_flags & (1UL << SOCK_DONE)))
 		rx -= 1;
 	if (tx &&
 	    (state == BPF_TCP_FIN_WAIT1 || state == BPF_TCP_FIN_WAIT2 || state == BPF_TCP_CLOSING ||
 	     state == BPF_TCP_LAST_ACK) &&
-	    BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq))
+	    tp->snd_una == tp->write_seq)
 		tx -= 1;
 	*received = rx;
 	*acked = tx;
@@ -222,11 +224,11 @@ static __always_inline void final_counts(struct wm_conn_event *e, struct tcp_soc
 	payload_since(e, tp, prev_state, &received, &acked);
 	e->bytes_received = received;
 	e->bytes_acked = acked;
-	e->data_segs_in = BPF_CORE_READ(tp, data_segs_in) - e->data_segs_in;
-	e->data_segs_out = BPF_CORE_READ(tp, data_segs_out) - e->data_segs_out;
-	e->total_retrans = BPF_CORE_READ(tp, total_retrans) - e->total_retrans;
-	e->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3; /* the kernel keeps srtt scaled by 8 */
-	e->sk_err = BPF_CORE_READ(tp, inet_conn.icsk_inet.sk.sk_err);
+	e->data_segs_in = tp->data_segs_in - e->data_segs_in;
+	e->data_segs_out = tp->data_segs_out - e->data_segs_out;
+	e->total_retrans = tp->total_retrans - e->total_retrans;
+	e->srtt_us = tp->srtt_us >> 3; /* the kernel keeps srtt scaled by 8 */
+	e->sk_err = tp->inet_conn.icsk_inet.sk.sk_err;
 }
 
 /* Emits the close record of a tracked connection and forgets it. */
@@ -242,27 +244,6 @@ static __always_inline void finish(struct wm_conn_event *e, __u64 cookie, struct
 	final_counts(e, tp, prev_state);
 	emit(e, WM_EVENT_CONN_CLOSE);
 	bpf_map_delete_elem(&live_conns, &cookie);
-}
-
-static __always_inline void on_state(struct bpf_sock_ops *skops, __u32 old_state, __u32 new_state)
-{
-	__u64 cookie = bpf_get_socket_cookie(skops);
-	struct wm_conn_event *e = bpf_map_lookup_elem(&live_conns, &cookie);
-	struct bpf_sock *bsk = skops->sk;
-	struct tcp_sock *tp;
-
-	if (!e)
-		return;
-	if (new_state != BPF_TCP_CLOSE) {
-		note_transition(e, new_state);
-		return;
-	}
-	if (!bsk)
-		return;
-	tp = bpf_skc_to_tcp_sock(bsk);
-	if (!tp)
-		return;
-	finish(e, cookie, tp, old_state);
 }
 
 /* connect() runs in the caller's context: the one moment sock_ops knows the owner of a
@@ -288,8 +269,8 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 		count_drop(WM_DROP_CONN_MAP_FULL);
 		return;
 	}
-	/* callbacks from now on, so a refused connect (SYN_SENT -> CLOSE) is seen too */
-	set_callbacks(skops);
+	/* marked from now on, so a refused connect (SYN_SENT -> CLOSE) is seen too */
+	mark_tracked(skops->sk, cookie, 0);
 }
 
 SEC("sockops")
@@ -297,6 +278,7 @@ int wmscope_sockops(struct bpf_sock_ops *skops)
 {
 	__u64 cookie;
 	struct wm_conn_event *pending;
+	struct bpf_sock *sk;
 
 	switch (skops->op) {
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
@@ -308,21 +290,18 @@ int wmscope_sockops(struct bpf_sock_ops *skops)
 		on_connect(skops);
 		break;
 	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
+		/* a connect of a watched pid marked the socket; most clients are not ours */
+		pending = NULL;
 		cookie = bpf_get_socket_cookie(skops);
-		pending = bpf_map_lookup_elem(&live_conns, &cookie);
+		sk = skops->sk;
+		if (sk && bpf_sk_storage_get(&tracked, sk, 0, 0))
+			pending = bpf_map_lookup_elem(&live_conns, &cookie);
 		if (pending) {
 			track(skops, cookie, WM_SIDE_CLIENT, pending);
 		} else if (port_watched((__u16)skops->local_port)) {
 			/* a client bound to a watched port explicitly */
 			track(skops, cookie, WM_SIDE_CLIENT, NULL);
 		}
-		break;
-	case BPF_SOCK_OPS_RTT_CB:
-	case BPF_SOCK_OPS_RETRANS_CB:
-		update_live(skops);
-		break;
-	case BPF_SOCK_OPS_STATE_CB:
-		on_state(skops, skops->args[0], skops->args[1]);
 		break;
 	default:
 		break;
@@ -331,16 +310,17 @@ int wmscope_sockops(struct bpf_sock_ops *skops)
 }
 
 /* First send/receive on a tracked accepted socket, in the owner's syscall: record who it is
- * and emit the open record. Sockets without conn_owner storage return at the first check. */
+ * and emit the open record. Untracked sockets return at the first check, tracked ones at the
+ * second once attributed. */
 static __always_inline void attribute(struct sock *sk)
 {
-	__u32 *pending = bpf_sk_storage_get(&conn_owner, sk, 0, 0);
+	__u32 *t = bpf_sk_storage_get(&tracked, sk, 0, 0);
 	struct wm_conn_event *e;
 	__u64 cookie;
 
-	if (!pending)
+	if (!t || !(*t & WM_TRACKED_NEEDS_OWNER))
 		return;
-	bpf_sk_storage_delete(&conn_owner, sk); /* once per connection */
+	*t &= ~WM_TRACKED_NEEDS_OWNER; /* once per connection */
 	cookie = bpf_get_socket_cookie(sk);
 	e = bpf_map_lookup_elem(&live_conns, &cookie);
 	if (!e || (e->flags & WM_CONN_OPEN_SENT))
@@ -393,8 +373,8 @@ int BPF_PROG(wmscope_tp_recv_reset, struct sock *sk)
 	return 0;
 }
 
-/* Close of an adopted (preexisting) connection: sock_ops never saw it established, so its
- * state callbacks are off; the state-change tracepoint stands in, for those entries only. */
+/* State changes of tracked connections (every socket of the host passes here; untracked ones
+ * return at the storage check): who closed first, and the close record on CLOSE. */
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(wmscope_tp_set_state, struct sock *sk, int old_state, int new_state)
 {
@@ -402,11 +382,11 @@ int BPF_PROG(wmscope_tp_set_state, struct sock *sk, int old_state, int new_state
 	struct wm_conn_event *e;
 	struct tcp_sock *tp;
 
-	if (!bpf_sk_storage_get(&adopted, sk, 0, 0))
+	if (!bpf_sk_storage_get(&tracked, sk, 0, 0))
 		return 0;
 	cookie = bpf_get_socket_cookie(sk);
 	e = bpf_map_lookup_elem(&live_conns, &cookie);
-	if (!e || !(e->flags & WM_CONN_PREEXISTING))
+	if (!e)
 		return 0;
 	if (new_state != BPF_TCP_CLOSE) {
 		note_transition(e, new_state);
@@ -415,13 +395,13 @@ int BPF_PROG(wmscope_tp_set_state, struct sock *sk, int old_state, int new_state
 	tp = bpf_skc_to_tcp_sock(sk);
 	if (tp)
 		finish(e, cookie, tp, old_state);
-	bpf_sk_storage_delete(&adopted, sk);
+	bpf_sk_storage_delete(&tracked, sk);
 	return 0;
 }
 
 static __always_inline __u64 sock_inode(struct sock *sk)
 {
-	return BPF_CORE_READ(sk, sk_socket, file, f_inode, i_ino);
+	return sk->sk_socket->file->f_inode->i_ino;
 }
 
 /* Starts tracking a connection that was open before its port was watched. Counters are taken
@@ -429,23 +409,30 @@ static __always_inline __u64 sock_inode(struct sock *sk)
 static __always_inline void adopt(struct tcp_sock *tp, struct sock *sk, __u64 cookie)
 {
 	struct wm_conn_event e = {};
+	__u32 *t;
 
 	e.cookie = cookie;
 	e.side = WM_SIDE_SERVER;
 	e.flags = WM_CONN_PREEXISTING | WM_CONN_OPEN_SENT;
 	e.start_ns = bpf_ktime_get_ns();
 	fill_tuple_sk(&e, &sk->__sk_common);
-	e.bytes_received = BPF_CORE_READ(tp, bytes_received);
-	e.bytes_acked = BPF_CORE_READ(tp, bytes_acked);
-	e.data_segs_in = BPF_CORE_READ(tp, data_segs_in);
-	e.data_segs_out = BPF_CORE_READ(tp, data_segs_out);
-	e.total_retrans = BPF_CORE_READ(tp, total_retrans);
-	e.srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
+	e.bytes_received = tp->bytes_received;
+	e.bytes_acked = tp->bytes_acked;
+	e.data_segs_in = tp->data_segs_in;
+	e.data_segs_out = tp->data_segs_out;
+	e.total_retrans = tp->total_retrans;
+	e.srtt_us = tp->srtt_us >> 3;
 	e.sock_inode = sock_inode(sk);
 	/* BPF_NOEXIST: if sock_ops tracked it meanwhile, its entry wins */
 	if (bpf_map_update_elem(&live_conns, &cookie, &e, BPF_NOEXIST))
 		return;
-	bpf_sk_storage_get(&adopted, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	t = bpf_sk_storage_get(&tracked, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!t) {
+		bpf_map_delete_elem(&live_conns, &cookie);
+		count_drop(WM_DROP_CONN_MAP_FULL);
+		return;
+	}
+	*t = 0;
 	emit(&e, WM_EVENT_CONN_OPEN);
 }
 
@@ -454,15 +441,15 @@ static __always_inline void write_listener(struct seq_file *seq, struct sock *sk
 	struct wm_listener l = {};
 
 	l.kind = WM_ITER_LISTENER;
-	l.family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	l.family = sk->__sk_common.skc_family;
 	l.port = port;
 	if (l.family == AF_INET)
-		BPF_CORE_READ_INTO((__u32 *)l.addr, sk, __sk_common.skc_rcv_saddr);
+		*(__u32 *)l.addr = sk->__sk_common.skc_rcv_saddr;
 	else
-		BPF_CORE_READ_INTO(l.addr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
-	l.accept_queue = BPF_CORE_READ(sk, sk_ack_backlog);
-	l.accept_limit = BPF_CORE_READ(sk, sk_max_ack_backlog);
-	l.drops = BPF_CORE_READ(sk, sk_drops.counter);
+		__builtin_memcpy(l.addr, sk->__sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8, WM_ADDR_LEN);
+	l.accept_queue = sk->sk_ack_backlog;
+	l.accept_limit = sk->sk_max_ack_backlog;
+	l.drops = sk->sk_drops.counter;
 	l.sock_inode = sock_inode(sk);
 	bpf_seq_write(seq, &l, sizeof(l));
 }
@@ -470,19 +457,19 @@ static __always_inline void write_listener(struct seq_file *seq, struct sock *sk
 static __always_inline void write_live(struct seq_file *seq, struct tcp_sock *tp, struct wm_conn_event *e, __u32 state)
 {
 	struct wm_live_conn c = {};
-	__u32 rcv_nxt = BPF_CORE_READ(tp, rcv_nxt);
-	__u32 copied = BPF_CORE_READ(tp, copied_seq);
+	__u32 rcv_nxt = tp->rcv_nxt;
+	__u32 copied = tp->copied_seq;
 
 	c.kind = WM_ITER_CONN;
 	c.state = state;
 	c.cookie = e->cookie;
 	payload_since(e, tp, state, &c.bytes_received, &c.bytes_acked);
-	c.data_segs_in = BPF_CORE_READ(tp, data_segs_in) - e->data_segs_in;
-	c.data_segs_out = BPF_CORE_READ(tp, data_segs_out) - e->data_segs_out;
-	c.srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
-	c.total_retrans = BPF_CORE_READ(tp, total_retrans) - e->total_retrans;
+	c.data_segs_in = tp->data_segs_in - e->data_segs_in;
+	c.data_segs_out = tp->data_segs_out - e->data_segs_out;
+	c.srtt_us = tp->srtt_us >> 3;
+	c.total_retrans = tp->total_retrans - e->total_retrans;
 	c.rcv_queue = rcv_nxt - copied;
-	c.snd_queue = BPF_CORE_READ(tp, write_seq) - BPF_CORE_READ(tp, snd_una);
+	c.snd_queue = tp->write_seq - tp->snd_una;
 	c.copied_seq = copied;
 	bpf_seq_write(seq, &c, sizeof(c));
 }
@@ -507,8 +494,8 @@ int wmscope_iter_tcp(struct bpf_iter__tcp *ctx)
 	if (!tp)
 		return 0;
 	sk = (struct sock *)tp;
-	state = BPF_CORE_READ(skc, skc_state);
-	port = BPF_CORE_READ(skc, skc_num);
+	state = skc->skc_state;
+	port = skc->skc_num;
 	if (state == BPF_TCP_LISTEN) {
 		if (port_watched(port))
 			write_listener(seq, sk, port);
