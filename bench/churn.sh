@@ -87,7 +87,7 @@ run_one() {
       # drain: wait (at most 15 s) until every record arrived or the count stops growing
       local n prev=-1 i a2
       for i in $(seq 1 30); do
-        n=$(wc -l <"$out")
+        n=$(agent_records "$out")
         [ "$n" -ge "$expected" ] && break
         [ "$n" -eq "$prev" ] && [ "$i" -gt 4 ] && break
         prev=$n
@@ -99,8 +99,9 @@ run_one() {
       acpu=$(awk -v t=$((a1 - a0)) -v hz="$CLK_TCK" -v e="$elapsed" 'BEGIN { printf "%.1f", t / hz / e * 100 }')
       nojit=$(cpu_without_jit "$WORK/threads0" "$WORK/threads1" "$elapsed")
       ams=$(awk -v t=$((a2 - a0)) -v hz="$CLK_TCK" -v n="$est" 'BEGIN { printf "%.1f", n ? t / hz * 1000 / (n / 1000) : 0 }')
+      records=$(agent_records "$out")
       agent_stop
-      records=$(wc -l <"$out")
+      [ "${AGENT_OUTPUT:-metrics}" = json ] && records=$(wc -l <"$out") # flushed at exit
       rm -f "$out" ;;
   esac
   local scpu busy
@@ -168,7 +169,7 @@ summary() { # summary KIND: one table row per condition
   machine_header
   echo "- load: loadgen churn, $CONC connections in flight, ${WARM} s warm-up then ${SECS} s measured per run, 16-byte line echoed, client closes first; $ROUNDS rounds, conditions rotating (ABC, BCA, CAB); stand-in: $STANDIN_WORKERS worker(s), text protocol"
   echo "- paced runs: 30 s (1,000/s) or 10 s (20,000/s) warm-up at the target rate, then ${SECS} s; conntrack: $([ -n "$NOTRACK_TABLE" ] && echo "on, the servers' ports exempted (notrack) for the run" || echo off)"
-  echo "- conditions: none; counter = bench/bpf/conn_counter.bpf.c (sock_ops, counts established connections); wmscope = agent jar, \`run --port P --format json\` to a file"
+  echo "- conditions: none; counter = bench/bpf/conn_counter.bpf.c (sock_ops, counts established connections); wmscope = agent jar, $(agent_output_desc)"
   echo
   echo "## Summary (medians over rounds)"
   echo
@@ -190,7 +191,7 @@ summary() { # summary KIND: one table row per condition
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   awk -F'\t' '{ $1 = $1; out = "|"; for (i = 1; i <= NF; i++) out = out " " $i " |"; print out }' OFS='\t' "$ROWS"
   echo
-  echo "records: JSON lines the agent wrote (wmscope), connections the counter counted (counter). expected: connections the load generator established (C server) or the stand-in's workers accepted (stand-in). Machine busy % is over both CPUs (100 = both saturated)."
+  echo "records: closed connections the agent delivered (wmscope, see conditions), connections the counter counted (counter). expected: connections the load generator established (C server) or the stand-in's workers accepted (stand-in). Machine busy % is over both CPUs (100 = both saturated)."
 } >"$RESULT"
 log "wrote $RESULT"
 cat "$RESULT"

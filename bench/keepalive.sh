@@ -72,12 +72,13 @@ run_one() {
     counter) counter_stop ;;
     wmscope)
       local i
-      for i in $(seq 1 20); do [ "$(wc -l <"$out")" -ge "$expected" ] && break; sleep 0.25; done
+      for i in $(seq 1 20); do [ "$(agent_records "$out")" -ge "$expected" ] && break; sleep 0.25; done
       drops=$(agent_drops)
       rss=$(( $(rss_kb "$AGENT_PID") / 1024 )) hwm=$(( $(rss_kb "$AGENT_PID" VmHWM) / 1024 ))
       acpu=$(awk -v t=$((a1 - a0)) -v hz="$CLK_TCK" -v e="$SECS" 'BEGIN { printf "%.1f", t / hz / e * 100 }')
+      records=$(agent_records "$out")
       agent_stop
-      records=$(wc -l <"$out") ;;
+      [ "${AGENT_OUTPUT:-metrics}" = json ] && records=$(wc -l <"$out") ;;
   esac
   local scpu busy
   scpu=$(awk -v t=$((s1 - s0)) -v hz="$CLK_TCK" -v e="$SECS" 'BEGIN { printf "%.1f", t / hz / e * 100 }')
@@ -128,7 +129,8 @@ base=$(col none 3 | median)
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
   awk -F'\t' '{ out = "|"; for (i = 1; i <= NF; i++) out = out " " $i " |"; print out }' "$ROWS"
   echo
-  echo "records: JSON lines (one per closed connection) the agent wrote; expected: the warm-up's and the measured run's connections. Machine busy % is over both CPUs."
+  echo "- wmscope: $(agent_output_desc)"
+  echo "records: closed connections the agent delivered; expected: the warm-up's and the measured run's connections. Machine busy % is over both CPUs."
 } >"$RESULT"
 log "wrote $RESULT"
 cat "$RESULT"

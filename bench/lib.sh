@@ -265,15 +265,20 @@ counter_stop() {
   COUNTER_PIN=""
 }
 
-# agent_start PORT OUT [ARGS...]: runs the wmscope agent watching PORT with JSON lines to OUT;
-# returns once it logged "attached sock_ops". Sets AGENT_PID and AGENT_HTTP (its /metrics).
+# agent_start PORT OUT [ARGS...]: runs the wmscope agent watching PORT, returns once it logged
+# "attached sock_ops". Sets AGENT_PID and AGENT_HTTP (its /metrics). By default the agent runs as
+# an operator runs it (no output format; records are counted from its own
+# wmscope_connection_closed_total on /metrics); AGENT_OUTPUT=json adds `--format json` with one
+# JSON line per closed connection to OUT, counted by line.
 agent_start() {
   local port=$1 out=$2
   shift 2
   AGENT_HTTP=127.0.0.1:$(free_port)
   AGENT_LOG=$WORK/agent-$(date +%s%N).log
+  local format=()
+  [ "${AGENT_OUTPUT:-metrics}" = json ] && format=(--format json)
   "$JAVA_HOME/bin/java" ${AGENT_JAVA_OPTS:-} --enable-native-access=ALL-UNNAMED -jar "$WORK/wmscope.jar" run \
-    --port "$port" --format json --http-address "$AGENT_HTTP" "$@" >"$out" 2>"$AGENT_LOG" &
+    --port "$port" "${format[@]}" --http-address "$AGENT_HTTP" "$@" >"$out" 2>"$AGENT_LOG" &
   AGENT_PID=$!
   local i
   for i in $(seq 1 300); do
@@ -283,6 +288,25 @@ agent_start() {
   done
   cat "$AGENT_LOG" >&2
   die "agent did not attach"
+}
+
+# agent_records OUT: closed connections the running agent delivered (see agent_start).
+agent_records() {
+  if [ "${AGENT_OUTPUT:-metrics}" = json ]; then
+    wc -l <"$1"
+  else
+    curl -s --max-time 5 "http://$AGENT_HTTP/metrics" |
+      awk '/^wmscope_connection_closed_total/ { s += $NF } END { printf "%d\n", s }'
+  fi
+}
+
+# How the agent's output is described in results files.
+agent_output_desc() {
+  if [ "${AGENT_OUTPUT:-metrics}" = json ]; then
+    echo '`run --port P --format json` (one JSON line per closed connection, to a file)'
+  else
+    echo '`run --port P` (defaults: spans and metrics made in the SDK, Prometheus /metrics, no OTLP endpoint); records = its wmscope_connection_closed_total'
+  fi
 }
 
 # wmscope_events_dropped_total summed over reasons, from the agent's /metrics.

@@ -125,10 +125,11 @@ run_one() {
   summary=$(grep '^mode=hold' "$hold" || echo "loadgen: $(tail -1 "$hold")")
   stop_pid "$lg"
   if [ -n "$AGENT_PID" ]; then
-    for i in $(seq 1 40); do [ "$(wc -l <"$out")" -ge "$CONNS" ] && break; sleep 0.25; done
+    for i in $(seq 1 40); do [ "$(agent_records "$out")" -ge "$CONNS" ] && break; sleep 0.25; done
     drops=$(agent_drops)
+    records=$(agent_records "$out")
     agent_stop
-    records=$(wc -l <"$out")
+    [ "${AGENT_OUTPUT:-metrics}" = json ] && records=$(wc -l <"$out")
   fi
   stop_pid "$SERVER_MAIN"
   local est echoed sent maxwait
@@ -164,7 +165,7 @@ done
   echo "# Long-lived connections — $(date -u +%F)"
   echo
   machine_header
-  echo "- load: loadgen hold, $CONNS connections to the epoll C server (1 thread), one 16-byte line per connection every ${INTERVAL} ms, ${SECS} s; agent \`run --port P --format json --poll-interval $POLL\`, JVM defaults plus -XX:NativeMemoryTracking=summary"
+  echo "- load: loadgen hold, $CONNS connections to the epoll C server (1 thread), one 16-byte line per connection every ${INTERVAL} ms, ${SECS} s; agent $(agent_output_desc) with \`--poll-interval $POLL\`, JVM defaults plus -XX:NativeMemoryTracking=summary"
   echo
   echo "| condition | established | echoes sent | echoed | max echo wait ms | agent CPU % of a core | agent CPU ms per poll | same without JIT compiler threads: % | ms per poll | RSS MiB | peak RSS MiB | close records | drops | machine busy % | foreign BPF programs |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"

@@ -90,7 +90,7 @@ a1=$(cpu_ticks "$AGENT_PID")
 prog_stats "${ids[@]}" >"$WORK/w1"
 est=$(kv established "$line")
 {
-  echo "## wmscope, churn ($(kv rate "$line") conn/s, $est connections; JSON lines to /dev/null)"
+  echo "## wmscope, churn ($(kv rate "$line") conn/s, $est connections; agent: $(agent_output_desc))"
   echo
   stats_table "$WORK/w0" "$WORK/w1" "$est" connection
   echo
