@@ -22,9 +22,13 @@
  * (WM_TRACKED_NEEDS_OWNER in the socket's storage, cleared then). The open record is emitted
  * then, carrying the pid.
  *
- * Live state: iter/tcp, run by the agent every poll interval, writes the current counters of
- * every tracked connection and the accept queue of every watched listener, and adopts
- * connections on watched ports that predate wmscope. Resets are marked by
+ * Live state: every poll interval the agent runs an iterator that writes the current counters
+ * of every tracked connection and the accept queue of every watched listener. iter/tcp walks
+ * every TCP socket of the namespace (TIME_WAIT included: 131,072 of them on a host under
+ * churn), so it runs only when something may be new to it: it marks the listeners of watched
+ * ports and adopts connections on watched ports that predate wmscope. Every other pass walks
+ * only the `tracked` storage map (iter/bpf_sk_storage_map): the connections and listeners
+ * wmscope watches, whichever network namespace they are in. Resets are marked by
  * tp_btf/tcp_send_reset and tcp_receive_reset.
  */
 #pragma clang diagnostic push
@@ -52,6 +56,7 @@
 /* Bits of a socket's `tracked` storage value. */
 enum wm_tracked_flags {
 	WM_TRACKED_NEEDS_OWNER = 1, /* accepted, no process has sent or received on it yet */
+	WM_TRACKED_LISTENER = 2,    /* a listener on a watched port, marked by the tcp iterator */
 };
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -497,8 +502,13 @@ int wmscope_iter_tcp(struct bpf_iter__tcp *ctx)
 	state = skc->skc_state;
 	port = skc->skc_num;
 	if (state == BPF_TCP_LISTEN) {
-		if (port_watched(port))
+		if (port_watched(port)) {
+			__u32 *t = bpf_sk_storage_get(&tracked, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+
+			if (t)
+				*t = WM_TRACKED_LISTENER; /* seen by the tracked-sockets pass from now on */
 			write_listener(seq, sk, port);
+		}
 		return 0;
 	}
 	cookie = bpf_get_socket_cookie(sk);
@@ -511,5 +521,36 @@ int wmscope_iter_tcp(struct bpf_iter__tcp *ctx)
 	if (adopt_existing && *adopt_existing && port_watched(port) &&
 	    (state == BPF_TCP_ESTABLISHED || state == BPF_TCP_CLOSE_WAIT))
 		adopt(tp, sk, cookie);
+	return 0;
+}
+
+/* The marked sockets only (see the top of this file): tracked connections, wherever they live,
+ * and the listeners the last tcp pass marked while their port stays watched. */
+SEC("iter/bpf_sk_storage_map")
+int wmscope_iter_tracked(struct bpf_iter__bpf_sk_storage_map *ctx)
+{
+	struct seq_file *seq = ctx->meta->seq;
+	struct sock *sk = ctx->sk;
+	__u32 *t = ctx->value;
+	struct tcp_sock *tp;
+	struct wm_conn_event *e;
+	__u64 cookie;
+	__u16 port;
+
+	if (!sk || !t)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp)
+		return 0;
+	if (*t & WM_TRACKED_LISTENER) {
+		port = sk->__sk_common.skc_num;
+		if (sk->__sk_common.skc_state == BPF_TCP_LISTEN && port_watched(port))
+			write_listener(seq, (struct sock *)tp, port);
+		return 0;
+	}
+	cookie = bpf_get_socket_cookie(sk);
+	e = bpf_map_lookup_elem(&live_conns, &cookie);
+	if (e)
+		write_live(seq, tp, e, sk->__sk_common.skc_state);
 	return 0;
 }

@@ -3,6 +3,7 @@ package dev.wmscope.loader;
 import dev.wmscope.loader.internal.Libbpf;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 
 /**
@@ -47,6 +48,23 @@ public final class BpfProgram {
     BpfLink link = link("attach iterator " + name, name,
         state -> (MemorySegment) Libbpf.PROGRAM_ATTACH_ITER_E.invokeExact(state, prog, MemorySegment.NULL));
     return new BpfIterator(name, link, link.fd());
+  }
+
+  /** Attaches a map iterator program (iter/bpf_map_elem, iter/bpf_sk_storage_map) to one map. */
+  public BpfIterator attachIterator(BpfMap map) {
+    try (Arena arena = Arena.ofConfined()) {
+      // struct bpf_iter_attach_opts { size_t sz; union bpf_iter_link_info *link_info; __u32 link_info_len; }
+      // with the union's map.map_fd set (the union is 16 bytes); libbpf copies both into the syscall
+      MemorySegment linkInfo = arena.allocate(16, 8);
+      linkInfo.set(ValueLayout.JAVA_INT, 0, map.fd());
+      MemorySegment opts = arena.allocate(24, 8);
+      opts.set(ValueLayout.JAVA_LONG, 0, 24);
+      opts.set(ValueLayout.ADDRESS, 8, linkInfo);
+      opts.set(ValueLayout.JAVA_INT, 16, 16);
+      BpfLink link = link("attach iterator " + name + " to map " + map.name(), name + "@" + map.name(),
+          state -> (MemorySegment) Libbpf.PROGRAM_ATTACH_ITER_E.invokeExact(state, prog, opts));
+      return new BpfIterator(name, link, link.fd());
+    }
   }
 
   /** One libbpf attach call (errno captured into {@code state}); returns the link or NULL. */

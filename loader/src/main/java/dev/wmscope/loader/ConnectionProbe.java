@@ -22,11 +22,18 @@ public final class ConnectionProbe implements AutoCloseable {
   static final String OBJECT_RESOURCE = "wmscope.bpf.o";
   static final String PROGRAM_SOCKOPS = "wmscope_sockops";
   static final String PROGRAM_ITER = "wmscope_iter_tcp";
+  static final String PROGRAM_ITER_TRACKED = "wmscope_iter_tracked";
+  static final String MAP_TRACKED = "tracked";
+  /**
+   * Every this many {@link #snapshot}s the full tcp walk runs even when nothing changed, for
+   * listeners and preexisting connections nobody told the probe about.
+   */
+  static final int FULL_PASS_EVERY = 10;
   static final String MAP_ITER_CONFIG = "iter_config";
   /** Attribution hooks and the tracepoints they need (Linux >= 6.3). */
   static final Map<String, String> ATTRIBUTION_PROGRAMS =
       Map.of("wmscope_tp_recv", "sock_recv_length", "wmscope_tp_send", "sock_send_length");
-  /** Reset marks and the close of adopted connections (Linux >= 5.8 with BTF). */
+  /** Reset marks, and the state changes and close of every tracked connection (Linux >= 5.8 with BTF). */
   static final Map<String, String> STATE_PROGRAMS = Map.of(
       "wmscope_tp_send_reset", "tcp_send_reset",
       "wmscope_tp_recv_reset", "tcp_receive_reset",
@@ -87,6 +94,10 @@ public final class ConnectionProbe implements AutoCloseable {
   private final boolean attribution;
   private final BpfMap iterConfig;
   private BpfIterator iterator;
+  private BpfIterator trackedIterator;
+  private volatile boolean fullPassDue = true;
+  private int sinceFullPass;
+  boolean lastPassFull; // for tests: which walk the latest snapshot took
   private long decodeErrors;
 
   private ConnectionProbe(BpfObject object, Consumer<ConnRecord> sink, Options options, boolean attribution) {
@@ -107,6 +118,7 @@ public final class ConnectionProbe implements AutoCloseable {
       }
       STATE_PROGRAMS.keySet().forEach(p -> object.program(p).attach());
       iterator = object.program(PROGRAM_ITER).attachIterator();
+      trackedIterator = object.program(PROGRAM_ITER_TRACKED).attachIterator(object.map(MAP_TRACKED));
       object.program(PROGRAM_SOCKOPS).attachCgroup(options.cgroup());
     } catch (RuntimeException e) {
       reader.close();
@@ -150,20 +162,24 @@ public final class ConnectionProbe implements AutoCloseable {
   public void watchPort(int port) {
     checkPort(port);
     watchedPorts.putU16(port);
+    fullPassDue = true;
   }
 
   public void unwatchPort(int port) {
     checkPort(port);
     watchedPorts.removeU16(port);
+    fullPassDue = true;
   }
 
   /** Tracks connections this process (tgid; {@link #ALL}: any process) initiates from now on. */
   public void watchPid(int pid) {
     watchedPids.putU32(pid);
+    fullPassDue = true;
   }
 
   public void unwatchPid(int pid) {
     watchedPids.removeU32(pid);
+    fullPassDue = true;
   }
 
   /** Waits up to {@code timeoutMillis} for records and delivers them to the sink. */
@@ -172,14 +188,23 @@ public final class ConnectionProbe implements AutoCloseable {
   }
 
   /**
-   * One pass of the tcp iterator: current counters of every tracked open connection and the
-   * accept queue of every listener on a watched port. When adoption is on, connections on
-   * watched ports that are not tracked yet are adopted during the pass (their open records
-   * arrive through {@link #poll}). Call from the poll thread.
+   * Current counters of every tracked open connection and the accept queue of every listener on
+   * a watched port. The first snapshot, the first after any watch change and every
+   * {@link #FULL_PASS_EVERY}th walk every TCP socket of the namespace (iter/tcp): they find the
+   * listeners and, when adoption is on, adopt connections on watched ports that are not tracked
+   * yet (their open records arrive through {@link #poll}). The others walk only the sockets
+   * the probe marked, so their cost does not grow with the host's other sockets (TIME_WAIT
+   * included). Call from the poll thread.
    */
   public LiveSnapshot snapshot() {
     long now = MonotonicClock.monotonicNow();
-    return IterLayouts.parse(iterator.run(), now);
+    boolean full = fullPassDue || ++sinceFullPass >= FULL_PASS_EVERY;
+    if (full) {
+      fullPassDue = false;
+      sinceFullPass = 0;
+    }
+    lastPassFull = full;
+    return IterLayouts.parse((full ? iterator : trackedIterator).run(), now);
   }
 
   /**
@@ -187,6 +212,7 @@ public final class ConnectionProbe implements AutoCloseable {
    * when attached to the root cgroup: the iterator cannot tell which cgroup a socket is in.
    */
   public void adoptExisting(boolean on) {
+    fullPassDue = true;
     try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
       iterConfig.update(arena.allocateFrom(java.lang.foreign.ValueLayout.JAVA_INT, 0),
           arena.allocateFrom(java.lang.foreign.ValueLayout.JAVA_INT, on ? 1 : 0), BpfMap.BPF_ANY);

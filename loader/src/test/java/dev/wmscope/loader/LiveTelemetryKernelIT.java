@@ -213,6 +213,60 @@ class LiveTelemetryKernelIT {
   }
 
   @Test
+  void readsBetweenFullWalksSeeTheMarkedSocketsOnly() throws Exception {
+    List<Socket> sockets = new ArrayList<>();
+    try (ConnectionProbe probe = start(ConnectionProbe.Options.defaults());
+        ServerSocket watched = new ServerSocket(0, 50, V4);
+        ServerSocket unwatched = new ServerSocket(0, 50, V4)) {
+      probe.watchPort(watched.getLocalPort());
+      for (int i = 0; i < 5; i++) {
+        sockets.add(new Socket(V4, watched.getLocalPort()));
+        sockets.add(watched.accept());
+        sockets.add(new Socket(V4, unwatched.getLocalPort()));
+        sockets.add(unwatched.accept());
+      }
+      LiveSnapshot full = probe.snapshot();
+      assertThat(probe.lastPassFull).isTrue();
+      LiveSnapshot marked = probe.snapshot();
+      assertThat(probe.lastPassFull).as("no watch change: the second read walks the marked sockets").isFalse();
+      assertThat(cookies(marked)).hasSize(5).isEqualTo(cookies(full));
+      assertThat(ports(marked)).containsExactly(watched.getLocalPort()).isEqualTo(ports(full));
+
+      // connections tracked after the full walk are marked by sock_ops, closed ones unmarked
+      for (int i = 0; i < 3; i++) {
+        sockets.add(new Socket(V4, watched.getLocalPort()));
+        sockets.add(watched.accept());
+      }
+      sockets.get(0).close();
+      sockets.get(1).close();
+      Thread.sleep(100);
+      LiveSnapshot later = probe.snapshot();
+      assertThat(probe.lastPassFull).isFalse();
+      assertThat(later.connections()).as("5 + 3 - 1 closed, none of the unwatched port")
+          .hasSize(7).allMatch(c -> c.state() == 1 /* ESTABLISHED */);
+      assertThat(ports(later)).containsExactly(watched.getLocalPort());
+
+      probe.unwatchPort(watched.getLocalPort());
+      LiveSnapshot afterUnwatch = probe.snapshot();
+      assertThat(probe.lastPassFull).as("a watch change forces the full walk").isTrue();
+      assertThat(afterUnwatch.listeners()).isEmpty();
+      assertThat(probe.snapshot().listeners()).as("a marked listener of an unwatched port").isEmpty();
+    } finally {
+      for (Socket s : sockets) {
+        s.close();
+      }
+    }
+  }
+
+  private static java.util.Set<Long> cookies(LiveSnapshot s) {
+    return s.connections().stream().map(LiveConn::cookie).collect(java.util.stream.Collectors.toSet());
+  }
+
+  private static List<Integer> ports(LiveSnapshot s) {
+    return s.listeners().stream().map(ListenerState::port).toList();
+  }
+
+  @Test
   void aTinyRingBufferCountsExactlyTheRecordsItLost() throws Exception {
     var options = ConnectionProbe.Options.defaults().withRingBufferBytes(4096);
     try (ConnectionProbe probe = start(options); var server = new dev.wmscope.loader.testing.LoopbackTraffic.Server(V4)) {
