@@ -67,8 +67,9 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends libbpf1 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /dist /opt/wmscope
-ENV PATH=/opt/wmscope/bin:$PATH \
-    WMSCOPE_JAVA_OPTS="-XX:MaxRAMPercentage=50 -XX:+ExitOnOutOfMemoryError"
+# The launcher sizes the JVM (96 MiB serial-GC heap, exit on OutOfMemoryError); WMSCOPE_JAVA_OPTS
+# overrides it.
+ENV PATH=/opt/wmscope/bin:$PATH
 LABEL org.opencontainers.image.title="wmscope" \
       org.opencontainers.image.description="eBPF network observability for Workerman apps, exported through OpenTelemetry" \
       org.opencontainers.image.version="${WMSCOPE_VERSION}" \
