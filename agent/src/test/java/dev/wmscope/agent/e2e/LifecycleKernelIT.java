@@ -68,7 +68,12 @@ class LifecycleKernelIT {
     try (var first = new AgentProcess(List.of("run", "--lock-file", lock.toString()), Map.of())) {
       first.awaitStderr(l -> l.contains("attached sock_ops"), 30_000);
       int http = first.httpPort(5_000);
-      assertThat(Files.readString(lock)).contains("pid=" + first.pid(), "http=127.0.0.1:" + http);
+      // the lock names the bound port once startup completes, a moment after the HTTP log line
+      String expected = "http=127.0.0.1:" + http;
+      for (int i = 0; i < 100 && !Files.readString(lock).contains(expected); i++) {
+        Thread.sleep(50);
+      }
+      assertThat(Files.readString(lock)).contains("pid=" + first.pid(), expected);
 
       try (var second = new AgentProcess(List.of("run", "--lock-file", lock.toString(), "--http-address", "none"), Map.of())) {
         assertThat(second.awaitExit(30_000)).as("exit code of the second agent").isEqualTo(4);
