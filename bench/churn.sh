@@ -7,7 +7,8 @@
 #
 # For each server (the epoll C echo server, one thread; the Workerman stand-in, text protocol),
 # the three conditions run interleaved, the order rotating every round (ABC, BCA, CAB), each for
-# an untimed warm-up (default 3 s) and then S seconds (default 10) of measured loadgen churn
+# an untimed warm-up (default 15 s: the agent, started fresh for each run, has then JIT-compiled
+# its hot path, as a long-running agent has) and then S seconds (default 10) of measured loadgen churn
 # (connect, 16-byte line, echo, close; C in flight, default 64). Before each run the script waits
 # (at most 20 s) for the machine to be quiet; runs that saw other BPF programs are marked. Then, wmscope
 # only, against the C server: paced runs at 1,000 new connections/s (the CPU target; first, once
@@ -17,7 +18,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-ROUNDS=3 SECS=10 WARM=3 CONC=64 SERVERS=c,standin STANDIN_WORKERS=1 RATE_TESTS=1
+ROUNDS=3 SECS=10 WARM=15 CONC=64 SERVERS=c,standin STANDIN_WORKERS=1 RATE_TESTS=1
 while [ $# -gt 0 ]; do
   case $1 in
     --rounds) ROUNDS=$2; shift 2 ;;

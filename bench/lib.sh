@@ -133,7 +133,11 @@ prepare_agent() {
     log "building $jar"
     (cd "$REPO_DIR" && mvn -q -B -ntp -DskipTests package) || die "mvn package failed"
   fi
-  cp "$jar" "$WORK/wmscope.jar"
+  # laid out like the distribution, so the agent runs through its launcher (bin/wmscope) with
+  # the JVM options an installed agent gets
+  mkdir -p "$WORK/agent/bin" "$WORK/agent/lib"
+  cp "$jar" "$WORK/agent/lib/wmscope.jar"
+  cp "$REPO_DIR/agent/src/dist/bin/wmscope" "$WORK/agent/bin/wmscope"
   AGENT_JAR_INFO="$(sha256sum "$jar" | cut -c1-12) built $(date -u -r "$jar" +%FT%TZ) from $(git -C "$REPO_DIR" rev-parse --short HEAD)$(git -C "$REPO_DIR" diff --quiet HEAD -- agent loader otel-bridge bpf || echo '+uncommitted')"
 }
 
@@ -277,7 +281,8 @@ agent_start() {
   AGENT_LOG=$WORK/agent-$(date +%s%N).log
   local format=()
   [ "${AGENT_OUTPUT:-metrics}" = json ] && format=(--format json)
-  "$JAVA_HOME/bin/java" ${AGENT_JAVA_OPTS:-} --enable-native-access=ALL-UNNAMED -jar "$WORK/wmscope.jar" run \
+  # the launcher execs java, so $! is the JVM
+  WMSCOPE_JAVA_HOME=$JAVA_HOME WMSCOPE_JAVA_OPTS=${AGENT_JAVA_OPTS:-} "$WORK/agent/bin/wmscope" run \
     --port "$port" "${format[@]}" --http-address "$AGENT_HTTP" "$@" >"$out" 2>"$AGENT_LOG" &
   AGENT_PID=$!
   local i
@@ -428,15 +433,18 @@ kv() { tr ' ' '\n' <<<"$2" | awk -F= -v k="$1" '$1 == k { print $2 }'; }
 
 # result_file NAME: bench/results/NAME-DATE.md, or NAME-DATE-TAG.md with RESULT_TAG=TAG (e.g. a
 # run with other JVM options that should not replace the day's main result)
+# A run never overwrites an earlier one: a second run of the day gets the time appended.
 result_file() {
-  echo "$RESULTS_DIR/$1-$(date -u +%F)${RESULT_TAG:+-$RESULT_TAG}.md"
+  local f=$RESULTS_DIR/$1-$(date -u +%F)${RESULT_TAG:+-$RESULT_TAG}
+  [ -e "$f.md" ] && f=$f-$(date -u +%H%M)
+  echo "$f.md"
 }
 
 machine_header() {
   cat <<EOF
 - date: $(date -u +%FT%TZ)
 - host: $(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r)
-- agent jar: ${AGENT_JAR_INFO:-n/a}${AGENT_JAVA_OPTS:+, JVM options: $AGENT_JAVA_OPTS}, JDK $("$JAVA_HOME/bin/java" -version 2>&1 | awk -F'"' 'NR == 1 { print $2 }')
+- agent jar: ${AGENT_JAR_INFO:-n/a}, run through the launcher bin/wmscope (its JVM defaults: -Xmx96m -XX:+UseSerialGC)${AGENT_JAVA_OPTS:+, WMSCOPE_JAVA_OPTS: $AGENT_JAVA_OPTS}, JDK $("$JAVA_HOME/bin/java" -version 2>&1 | awk -F'"' 'NR == 1 { print $2 }')
 - repository: $(git -C "$REPO_DIR" rev-parse --short HEAD)
 EOF
 }

@@ -165,7 +165,7 @@ done
   echo "# Long-lived connections — $(date -u +%F)"
   echo
   machine_header
-  echo "- load: loadgen hold, $CONNS connections to the epoll C server (1 thread), one 16-byte line per connection every ${INTERVAL} ms, ${SECS} s; agent $(agent_output_desc) with \`--poll-interval $POLL\`, JVM defaults plus -XX:NativeMemoryTracking=summary"
+  echo "- load: loadgen hold, $CONNS connections to the epoll C server (1 thread), one 16-byte line per connection every ${INTERVAL} ms, ${SECS} s; agent $(agent_output_desc) with \`--poll-interval $POLL\`, launcher JVM defaults plus -XX:NativeMemoryTracking=summary"
   echo
   echo "| condition | established | echoes sent | echoed | max echo wait ms | agent CPU % of a core | agent CPU ms per poll | same without JIT compiler threads: % | ms per poll | RSS MiB | peak RSS MiB | close records | drops | machine busy % | foreign BPF programs |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"

@@ -5,7 +5,7 @@
 #
 #   bench/profile.sh [--seconds S]
 #
-# Three runs against loopback traffic, each after a 3 s warm-up: the minimal counter under churn
+# Three runs against loopback traffic, each after a warm-up (3 s; 15 s for the JFR run): the minimal counter under churn
 # (the floor), wmscope under churn (C server, 64 in flight, as fast as it goes), wmscope under
 # keep-alive load (wrk against the stand-in's HTTP protocol). bpf_stats_enabled is global and
 # costs two clock reads per program run, so it is on only during this script and restored at
@@ -79,15 +79,19 @@ est=$(kv established "$line")
 } >>"$REPORT"
 
 ## 2. wmscope under churn, with JFR --------------------------------------------------------------
+# JFR records the measured window only: the warm-up (as long as churn.sh's) lets the JIT settle,
+# so the profile shows the steady state of a long-running agent, not its start
 JFR=$WORK/agent.jfr
-AGENT_JAVA_OPTS="-XX:StartFlightRecording=filename=$JFR,settings=profile" agent_start "$port" /dev/null
-"$WORK/loadgen" churn -p "$port" -c 64 -d 3 >/dev/null
+agent_start "$port" /dev/null
+"$WORK/loadgen" churn -p "$port" -c 64 -d 15 >/dev/null
+"$JAVA_HOME/bin/jcmd" "$AGENT_PID" JFR.start name=window settings=profile >/dev/null
 mapfile -t ids < <(agent_prog_ids)
 prog_stats "${ids[@]}" >"$WORK/w0"
 a0=$(cpu_ticks "$AGENT_PID")
 line=$("$WORK/loadgen" churn -p "$port" -c 64 -d "$SECS")
 a1=$(cpu_ticks "$AGENT_PID")
 prog_stats "${ids[@]}" >"$WORK/w1"
+"$JAVA_HOME/bin/jcmd" "$AGENT_PID" JFR.stop name=window filename="$JFR" >/dev/null
 est=$(kv established "$line")
 {
   echo "## wmscope, churn ($(kv rate "$line") conn/s, $est connections; agent: $(agent_output_desc))"
@@ -127,10 +131,16 @@ stop_pid "$SERVER_MAIN"
   echo "- BPF run-time statistics (kernel.bpf_stats_enabled=1 during this script only); programs of other sessions are not counted"
   echo
   cat "$REPORT"
-  echo "## JVM: hot methods of the agent during the churn run (JFR, settings=profile)"
+  echo "## JVM: hot methods of the agent during the churn window (JFR, settings=profile, after a 15 s warm-up)"
   echo
   echo '```'
   "$JAVA_HOME/bin/jfr" view --width 160 hot-methods "$JFR" 2>/dev/null | sed -n '4,30p'
+  echo '```'
+  echo
+  echo "## JVM: allocation by site (JFR)"
+  echo
+  echo '```'
+  "$JAVA_HOME/bin/jfr" view --width 160 allocation-by-site "$JFR" 2>/dev/null | sed -n '4,22p'
   echo '```'
   echo
   echo "## JVM: CPU by thread (JFR)"
