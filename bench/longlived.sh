@@ -2,7 +2,7 @@
 # Long-lived scale: 10,000 concurrent connections with periodic traffic against the epoll C
 # server, and what wmscope costs while they stay open: agent CPU per poll interval, RSS (and
 # where it goes, from the JVM's native memory tracking), and how long one read of the live
-# connection state (the iter/tcp pass) takes.
+# connection state (an iterator pass: mostly over the marked sockets, every tenth over all TCP sockets) takes.
 #
 #   bench/longlived.sh [--connections N] [--seconds S] [--interval-ms I] [--poll-interval D]
 #                      [--conditions none,wmscope,adopt]
@@ -140,11 +140,11 @@ run_one() {
     echo "### $cond"
     echo
     echo "- loadgen: $summary"
-    echo "- TCP sockets on the host during the window: $all_tcp (TIME_WAIT: $tw); the live read walks all of them"
+    echo "- TCP sockets on the host during the window: $all_tcp (TIME_WAIT: $tw); full live reads (every tenth) walk all of them, the others only the tracked ones"
     [ "$cond" = adopt ] && echo "- agent start to attached, with $est connections already open: ${adopt_s} s"
     if [ -n "$threads" ]; then
       echo "- agent CPU by thread over ${CPU_WINDOW} s: $threads"
-      echo "- live-state read (iter/tcp pass, from bpf(BPF_ITER_CREATE) to close, strace -T): ms $snaps"
+      echo "- live-state read (one iterator pass, tracked or full, from bpf(BPF_ITER_CREATE) to close, strace -T): ms $snaps"
       echo "- JVM native memory tracking (committed):"
       echo
       echo '```'
