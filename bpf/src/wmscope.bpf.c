@@ -296,16 +296,15 @@ int wmscope_sockops(struct bpf_sock_ops *skops)
 		break;
 	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
 		/* a connect of a watched pid marked the socket; most clients are not ours */
-		pending = NULL;
-		cookie = bpf_get_socket_cookie(skops);
 		sk = skops->sk;
-		if (sk && bpf_sk_storage_get(&tracked, sk, 0, 0))
+		if (sk && bpf_sk_storage_get(&tracked, sk, 0, 0)) {
+			cookie = bpf_get_socket_cookie(skops);
 			pending = bpf_map_lookup_elem(&live_conns, &cookie);
-		if (pending) {
-			track(skops, cookie, WM_SIDE_CLIENT, pending);
+			if (pending)
+				track(skops, cookie, WM_SIDE_CLIENT, pending);
 		} else if (port_watched((__u16)skops->local_port)) {
 			/* a client bound to a watched port explicitly */
-			track(skops, cookie, WM_SIDE_CLIENT, NULL);
+			track(skops, bpf_get_socket_cookie(skops), WM_SIDE_CLIENT, NULL);
 		}
 		break;
 	default:
