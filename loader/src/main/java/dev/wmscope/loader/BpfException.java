@@ -48,7 +48,7 @@ public class BpfException extends RuntimeException {
     String joined = String.join("\n", log);
     if (joined.contains("vmlinux BTF") || joined.contains("/sys/kernel/btf/vmlinux")) {
       return "this kernel exposes no BTF at /sys/kernel/btf/vmlinux; wmscope needs a kernel built with"
-          + " CONFIG_DEBUG_INFO_BTF=y (Linux >= 5.8; most distribution kernels have it)";
+          + " CONFIG_DEBUG_INFO_BTF=y (Linux >= 5.12; most distribution kernels have it)";
     }
     return switch (errno) {
       case 1, 13 -> "run as root, or grant CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN and CAP_SYS_PTRACE"
@@ -59,7 +59,7 @@ public class BpfException extends RuntimeException {
           + " (ulimit -l unlimited) on kernels before 5.11";
       case 9, 20 -> "the path is not a cgroup v2 directory: check /proc/mounts for a cgroup2 mount";
       case 95, 524, 22 -> "this kernel lacks a feature wmscope needs (sock_ops links, ring buffers,"
-          + " tp_btf: Linux >= 5.8 with BTF); see `wmscope check`";
+          + " tp_btf: Linux >= 5.12 with BTF); see `wmscope check`";
       case 7 -> "the verifier rejected the program as too large for this kernel";
       default -> "";
     };

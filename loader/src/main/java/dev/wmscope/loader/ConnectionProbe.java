@@ -33,7 +33,7 @@ public final class ConnectionProbe implements AutoCloseable {
   /** Attribution hooks and the tracepoints they need (Linux >= 6.3). */
   static final Map<String, String> ATTRIBUTION_PROGRAMS =
       Map.of("wmscope_tp_recv", "sock_recv_length", "wmscope_tp_send", "sock_send_length");
-  /** Reset marks, and the state changes and close of every tracked connection (Linux >= 5.8 with BTF). */
+  /** Reset marks, and the state changes and close of every tracked connection (Linux >= 5.12 with BTF). */
   static final Map<String, String> STATE_PROGRAMS = Map.of(
       "wmscope_tp_send_reset", "tcp_send_reset",
       "wmscope_tp_recv_reset", "tcp_receive_reset",

@@ -61,7 +61,7 @@ final class HostChecks {
 
   static Result kernel(Host h) {
     if (!h.osName().toLowerCase(Locale.ROOT).contains("linux")) {
-      return new Result("kernel", Status.FAIL, h.osName() + " " + h.kernelRelease(), "wmscope needs Linux >= 5.8");
+      return new Result("kernel", Status.FAIL, h.osName() + " " + h.kernelRelease(), "wmscope needs Linux >= 5.12");
     }
     Matcher m = KERNEL.matcher(h.kernelRelease());
     if (!m.find()) {
@@ -70,17 +70,18 @@ final class HostChecks {
     int major = Integer.parseInt(m.group(1));
     int minor = Integer.parseInt(m.group(2));
     int v = major * 1000 + minor;
-    if (v < 5008) {
-      return new Result("kernel", Status.FAIL, "Linux " + h.kernelRelease() + " (older than 5.8)",
-          "upgrade to Linux >= 5.8 (ring buffers, sock_ops links, tp_btf); >= 6.3 to attribute accepted"
+    if (v < 5012) {
+      return new Result("kernel", Status.FAIL, "Linux " + h.kernelRelease() + " (older than 5.12)",
+          "upgrade to Linux >= 5.12 (ring buffers, sock_ops links, tp_btf, socket cookies and storage in"
+              + " tracing programs); >= 6.3 to attribute accepted"
               + " connections to workers");
     }
     if (v < 6003) {
       return new Result("kernel", Status.WARN, "Linux " + h.kernelRelease()
-          + " (>= 5.8: runs; accepted connections are not attributed to workers before 6.3)",
+          + " (>= 5.12: runs; accepted connections are not attributed to workers before 6.3)",
           "upgrade to Linux >= 6.3 for per-worker numbers of accepted connections");
     }
-    return new Result("kernel", Status.OK, "Linux " + h.kernelRelease() + " (>= 5.8 needed, >= 6.3 for per-worker"
+    return new Result("kernel", Status.OK, "Linux " + h.kernelRelease() + " (>= 5.12 needed, >= 6.3 for per-worker"
         + " attribution)", "");
   }
 
@@ -190,7 +191,7 @@ final class HostChecks {
     all.addAll(REQUIRED_TRACEPOINTS);
     if (!missingRequired.isEmpty()) {
       return new Result("tracepoints", Status.FAIL, "missing " + String.join(", ", missingRequired),
-          "use Linux >= 5.8 with BTF; these tracepoints mark resets and closes");
+          "use Linux >= 5.12 with BTF; these tracepoints mark resets and closes");
     }
     if (!missingAttribution.isEmpty()) {
       return new Result("tracepoints", Status.WARN, "missing " + String.join(", ", missingAttribution)

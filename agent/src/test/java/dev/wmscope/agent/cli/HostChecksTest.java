@@ -36,7 +36,10 @@ class HostChecksTest {
     assertThat(old.fix()).contains("6.3");
     HostChecks.Result ancient = HostChecks.kernel(host("4.19.0", true, "", ""));
     assertThat(ancient.status()).isEqualTo(HostChecks.Status.FAIL);
-    assertThat(ancient.fix()).contains("5.8");
+    assertThat(ancient.fix()).contains("5.12");
+    // bpf_get_socket_cookie in tracing programs arrived in 5.12
+    assertThat(HostChecks.kernel(host("5.11.22", true, "", "")).status()).isEqualTo(HostChecks.Status.FAIL);
+    assertThat(HostChecks.kernel(host("5.12.0", true, "", "")).status()).isEqualTo(HostChecks.Status.WARN);
     assertThat(HostChecks.kernel(new HostChecks.Host("Mac OS X", "14.1", dir, dir, dir)).status())
         .isEqualTo(HostChecks.Status.FAIL);
   }
