@@ -287,7 +287,15 @@ agent_start() {
   AGENT_PID=$!
   local i
   for i in $(seq 1 300); do
-    grep -q "attached sock_ops" "$AGENT_LOG" 2>/dev/null && return 0
+    if grep -q "attached sock_ops" "$AGENT_LOG" 2>/dev/null; then
+      # AGENT_NICE=N: every thread of the agent at nice N (a variant: what the workers keep when
+      # the agent yields the CPU to them)
+      if [ -n "${AGENT_NICE:-}" ]; then
+        local t
+        for t in /proc/"$AGENT_PID"/task/*; do renice -n "$AGENT_NICE" -p "${t##*/}" >/dev/null; done
+      fi
+      return 0
+    fi
     kill -0 "$AGENT_PID" 2>/dev/null || break
     sleep 0.1
   done
@@ -444,7 +452,7 @@ machine_header() {
   cat <<EOF
 - date: $(date -u +%FT%TZ)
 - host: $(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, kernel $(uname -r)
-- agent jar: ${AGENT_JAR_INFO:-n/a}, run through the launcher bin/wmscope (its JVM defaults: -Xmx96m -XX:+UseSerialGC)${AGENT_JAVA_OPTS:+, WMSCOPE_JAVA_OPTS: $AGENT_JAVA_OPTS}, JDK $("$JAVA_HOME/bin/java" -version 2>&1 | awk -F'"' 'NR == 1 { print $2 }')
+- agent jar: ${AGENT_JAR_INFO:-n/a}, run through the launcher bin/wmscope (its JVM defaults: -Xmx96m -XX:+UseSerialGC)${AGENT_JAVA_OPTS:+, WMSCOPE_JAVA_OPTS: $AGENT_JAVA_OPTS}${AGENT_NICE:+, every agent thread at nice $AGENT_NICE}, JDK $("$JAVA_HOME/bin/java" -version 2>&1 | awk -F'"' 'NR == 1 { print $2 }')
 - repository: $(git -C "$REPO_DIR" rev-parse --short HEAD)
 EOF
 }
