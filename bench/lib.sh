@@ -161,6 +161,9 @@ server_c() {
   SERVER_PIDS=("$SERVER_MAIN")
 }
 
+# The stand-in writes its per-worker stats file at most every 200 ms here (its default, after
+# every accept and close, is for the tests; two file writes per connection made its rate swing
+# by up to 50% between runs). Readers wait 1 s after the load.
 # server_standin PORT PROTOCOL COUNT: starts the Workerman stand-in (foreground master, COUNT
 # workers with reusePort); sets SERVER_MAIN (master) and SERVER_PIDS (workers).
 server_standin() {
@@ -170,7 +173,7 @@ server_standin() {
   local config
   config=$(jq -cn --arg sf "$dir/start.php" --arg pf "$dir/standin.pid" --arg sd "$dir/stats" \
     --arg proto "$proto" --argjson port "$port" --argjson count "$count" \
-    '{start_file: $sf, pid_file: $pf, stats_dir: $sd, stop_timeout: 2,
+    '{start_file: $sf, pid_file: $pf, stats_dir: $sd, stop_timeout: 2, stats_every_ms: 200,
       workers: [{name: "bench", protocol: $proto, host: "127.0.0.1", port: $port,
                  count: $count, reusePort: true}]}')
   WMSCOPE_STANDIN_CONFIG=$config php "$STANDIN_PHP" start >"$dir/out.log" 2>&1 &

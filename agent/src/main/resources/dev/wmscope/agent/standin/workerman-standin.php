@@ -56,6 +56,10 @@
  *     "stats_dir":     "/tmp/x-stats",         default: <tmp>/wmscope-standin<start_file with / -> _>.stats
  *     "stdout_file":   "/dev/null",            where a daemon's output goes
  *     "stop_timeout":  2,                      seconds before SIGKILL on stop/reload
+ *     "stats_every_ms": 0,                     0: <pid>.json after every accept and close (tests);
+ *                                              N: at most every N ms (benchmarks, bench/lib.sh:
+ *                                              two file writes per connection made the worker's
+ *                                              rate swing with the filesystem)
  *     "workers": [                             default: one text worker, 4 processes, 127.0.0.1:2347
  *       {"name": "Chat Worker", "protocol": "text", "host": "127.0.0.1", "port": 2347,
  *        "count": 4, "reusePort": true},
@@ -197,6 +201,7 @@ final class Config
     public string $statsDir;
     public string $stdoutFile = '/dev/null';
     public int $stopTimeout = 2;
+    public int $statsEveryMs = 0;
     /** @var WorkerDef[] */
     public array $workers = [];
 
@@ -226,6 +231,7 @@ final class Config
             ?? $data['stats_dir'] ?? "$tmp/wmscope-standin$prefix.stats"), '/');
         $c->stdoutFile = (string)($data['stdout_file'] ?? '/dev/null');
         $c->stopTimeout = max(1, (int)($data['stop_timeout'] ?? 2));
+        $c->statsEveryMs = max(0, (int)(self::env('WMSCOPE_STANDIN_STATS_EVERY_MS') ?? $data['stats_every_ms'] ?? 0));
         $workers = $data['workers'] ?? [[
             'name' => 'TextWorker', 'protocol' => 'text', 'host' => '127.0.0.1', 'port' => 2347,
             'count' => 4,
@@ -429,6 +435,8 @@ final class WorkerProcess
     private bool $stopping = false;
     private bool $graceful = false;
     private bool $writeStatus = false;
+    private bool $statsPending = false; // a write deferred by stats_every_ms
+    private int $statsWrittenNs = 0;
     private bool $writeConnections = false;
 
     public function __construct(Config $cfg, WorkerDef $def, int $id, int $masterPid)
@@ -506,6 +514,9 @@ final class WorkerProcess
             if ($this->writeStatus) {
                 $this->writeStatus = false;
                 $this->writeStats();
+            }
+            if ($this->statsPending) {
+                $this->writeStats(); // deferred; the select timeout bounds the wait
             }
             if ($this->writeConnections) {
                 $this->writeConnections = false;
@@ -933,6 +944,14 @@ final class WorkerProcess
 
     private function writeStats(bool $alive = true): void
     {
+        $now = hrtime(true);
+        if ($alive && $this->cfg->statsEveryMs > 0
+            && $now - $this->statsWrittenNs < $this->cfg->statsEveryMs * 1_000_000) {
+            $this->statsPending = true;
+            return;
+        }
+        $this->statsPending = false;
+        $this->statsWrittenNs = $now;
         $in = $this->closedBytesIn;
         $out = $this->closedBytesOut;
         foreach ($this->conns as $c) {
