@@ -155,6 +155,37 @@ class WorkermanKernelIT {
     }
   }
 
+  /**
+   * With reusePort every worker has a listener of its own, and a reload replaces them all. The
+   * live reads between full walks see only the listeners a full walk marked, so the new
+   * workers' listeners must appear (and the old ones go) after the watch change of the reload.
+   */
+  @Test
+  void afterAReusePortReloadTheListenersAreTheNewWorkersOwn(@TempDir Path dir) throws Exception {
+    int port = WorkermanStandin.freePort();
+    try (var app = WorkermanStandin.create(dir, List.of(WorkermanStandin.worker("Chat", "text://127.0.0.1:" + port, 2, true)));
+        AgentProcess agent = agent()) {
+      int http = agent.httpPort(10_000);
+      app.start(false);
+      List<Integer> before = app.awaitWorkers(2, Set.of(), WAIT);
+      awaitAllWorkersKnown(agent, app, before, true);
+      Await.until(WAIT, "a listener held by each worker", () -> listenerPids(http, port), Set.copyOf(before));
+
+      assertThat(app.run(WAIT, "reload")).isZero();
+      List<Integer> after = app.awaitWorkers(2, new HashSet<>(before), WAIT);
+      awaitAllWorkersKnown(agent, app, after, false);
+      // the watch change forces a full walk at the next read (1 s), well before the periodic one (10 s)
+      Await.until(Duration.ofSeconds(5), "the new workers' listeners only", () -> listenerPids(http, port),
+          Set.copyOf(after));
+      assertThat(textRequest(port, "after reload")).isEqualTo("after reload");
+    }
+  }
+
+  private static Set<Integer> listenerPids(int http, int port) {
+    return CliRun.json(http, "/api/listeners").getJsonArray("listeners").stream().map(JsonObject.class::cast)
+        .filter(l -> l.getInteger("port") == port).map(l -> l.getInteger("pid")).collect(Collectors.toSet());
+  }
+
   @Test
   void outboundAndInternalConnectionsAreClientSideOfTheWorker(@TempDir Path dir) throws Exception {
     int gatewayPort = WorkermanStandin.freePort();
