@@ -14,7 +14,7 @@
 # only, against the C server: paced runs at 1,000 new connections/s (the CPU target; first, once
 # TIME_WAIT sockets of earlier runs have expired, after a 30 s warm-up at that rate) and 20,000
 # (the no-loss target; after the rounds, 10 s warm-up). --rounds 0 runs only the paced runs. When netfilter conntrack is loaded,
-# the servers' ports are exempted from it for the run (lib.sh notrack_port). Writes bench/results/churn-DATE.md. Needs root (BPF), about 6 minutes.
+# the servers' ports are exempted from it for the run (lib.sh notrack_port). Writes bench/results/churn-DATE.md. Needs root (BPF), about 12 minutes.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
