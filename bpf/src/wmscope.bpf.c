@@ -144,8 +144,9 @@ static __always_inline void emit(const struct wm_conn_event *e, __u32 type)
 }
 
 /* Marks a socket whose connection is in live_conns (see tracked.h). Without the mark its close
- * would go unseen, so the entry is dropped again and counted as not tracked. */
-static __always_inline bool mark_tracked(struct bpf_sock *sk, __u64 cookie, __u32 flags)
+ * would go unseen, so the entry is dropped again and counted as not tracked. sk is a sock_ops
+ * socket or a kernel socket (iterator): the helper takes either. */
+static __always_inline bool mark_tracked(void *sk, __u64 cookie, __u32 flags)
 {
 	__u32 *t = sk ? bpf_sk_storage_get(&tracked, sk, 0, BPF_SK_STORAGE_GET_F_CREATE) : NULL;
 
@@ -413,7 +414,6 @@ static __always_inline __u64 sock_inode(struct sock *sk)
 static __always_inline void adopt(struct tcp_sock *tp, struct sock *sk, __u64 cookie)
 {
 	struct wm_conn_event e = {};
-	__u32 *t;
 
 	e.cookie = cookie;
 	e.side = WM_SIDE_SERVER;
@@ -430,14 +430,8 @@ static __always_inline void adopt(struct tcp_sock *tp, struct sock *sk, __u64 co
 	/* BPF_NOEXIST: if sock_ops tracked it meanwhile, its entry wins */
 	if (bpf_map_update_elem(&live_conns, &cookie, &e, BPF_NOEXIST))
 		return;
-	t = bpf_sk_storage_get(&tracked, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-	if (!t) {
-		bpf_map_delete_elem(&live_conns, &cookie);
-		count_drop(WM_DROP_CONN_MAP_FULL);
-		return;
-	}
-	*t = 0;
-	emit(&e, WM_EVENT_CONN_OPEN);
+	if (mark_tracked(sk, cookie, 0))
+		emit(&e, WM_EVENT_CONN_OPEN);
 }
 
 static __always_inline void write_listener(struct seq_file *seq, struct sock *sk, __u16 port)
@@ -478,6 +472,17 @@ static __always_inline void write_live(struct seq_file *seq, struct tcp_sock *tp
 	bpf_seq_write(seq, &c, sizeof(c));
 }
 
+/* Writes the live counters of the connection with this cookie; false when it is not tracked. */
+static __always_inline bool write_if_tracked(struct seq_file *seq, struct tcp_sock *tp, __u64 cookie, __u32 state)
+{
+	struct wm_conn_event *e = bpf_map_lookup_elem(&live_conns, &cookie);
+
+	if (!e)
+		return false;
+	write_live(seq, tp, e, state);
+	return true;
+}
+
 /* Every TCP socket of the reader's network namespace, once per poll interval. */
 SEC("iter/tcp")
 int wmscope_iter_tcp(struct bpf_iter__tcp *ctx)
@@ -486,7 +491,6 @@ int wmscope_iter_tcp(struct bpf_iter__tcp *ctx)
 	struct seq_file *seq = ctx->meta->seq;
 	struct tcp_sock *tp;
 	struct sock *sk;
-	struct wm_conn_event *e;
 	__u32 zero = 0, *adopt_existing;
 	__u64 cookie;
 	__u16 port;
@@ -511,11 +515,8 @@ int wmscope_iter_tcp(struct bpf_iter__tcp *ctx)
 		return 0;
 	}
 	cookie = bpf_get_socket_cookie(sk);
-	e = bpf_map_lookup_elem(&live_conns, &cookie);
-	if (e) {
-		write_live(seq, tp, e, state);
+	if (write_if_tracked(seq, tp, cookie, state))
 		return 0;
-	}
 	adopt_existing = bpf_map_lookup_elem(&iter_config, &zero);
 	if (adopt_existing && *adopt_existing && port_watched(port) &&
 	    (state == BPF_TCP_ESTABLISHED || state == BPF_TCP_CLOSE_WAIT))
@@ -532,8 +533,6 @@ int wmscope_iter_tracked(struct bpf_iter__bpf_sk_storage_map *ctx)
 	struct sock *sk = ctx->sk;
 	__u32 *t = ctx->value;
 	struct tcp_sock *tp;
-	struct wm_conn_event *e;
-	__u64 cookie;
 	__u16 port;
 
 	if (!sk || !t)
@@ -547,9 +546,6 @@ int wmscope_iter_tracked(struct bpf_iter__bpf_sk_storage_map *ctx)
 			write_listener(seq, (struct sock *)tp, port);
 		return 0;
 	}
-	cookie = bpf_get_socket_cookie(sk);
-	e = bpf_map_lookup_elem(&live_conns, &cookie);
-	if (e)
-		write_live(seq, tp, e, sk->__sk_common.skc_state);
+	write_if_tracked(seq, tp, bpf_get_socket_cookie(sk), sk->__sk_common.skc_state);
 	return 0;
 }

@@ -45,9 +45,7 @@ public final class BpfProgram {
 
   /** Attaches an iterator program (iter/...); read it with {@link BpfIterator}. */
   public BpfIterator attachIterator() {
-    BpfLink link = link("attach iterator " + name, name,
-        state -> (MemorySegment) Libbpf.PROGRAM_ATTACH_ITER_E.invokeExact(state, prog, MemorySegment.NULL));
-    return new BpfIterator(name, link, link.fd());
+    return iterator("attach iterator " + name, name, MemorySegment.NULL);
   }
 
   /** Attaches a map iterator program (iter/bpf_map_elem, iter/bpf_sk_storage_map) to one map. */
@@ -61,10 +59,15 @@ public final class BpfProgram {
       opts.set(ValueLayout.JAVA_LONG, 0, 24);
       opts.set(ValueLayout.ADDRESS, 8, linkInfo);
       opts.set(ValueLayout.JAVA_INT, 16, 16);
-      BpfLink link = link("attach iterator " + name + " to map " + map.name(), name + "@" + map.name(),
-          state -> (MemorySegment) Libbpf.PROGRAM_ATTACH_ITER_E.invokeExact(state, prog, opts));
-      return new BpfIterator(name, link, link.fd());
+      return iterator("attach iterator " + name + " to map " + map.name(), name + "@" + map.name(), opts);
     }
+  }
+
+  /** bpf_program__attach_iter with these options (NULL: none). */
+  private BpfIterator iterator(String op, String description, MemorySegment opts) {
+    BpfLink link = link(op, description,
+        state -> (MemorySegment) Libbpf.PROGRAM_ATTACH_ITER_E.invokeExact(state, prog, opts));
+    return new BpfIterator(name, link, link.fd());
   }
 
   /** One libbpf attach call (errno captured into {@code state}); returns the link or NULL. */
