@@ -100,9 +100,8 @@ run_one() {
       acpu=$(awk -v t=$((a1 - a0)) -v hz="$CLK_TCK" -v e="$elapsed" 'BEGIN { printf "%.1f", t / hz / e * 100 }')
       nojit=$(cpu_without_jit "$WORK/threads0" "$WORK/threads1" "$elapsed")
       ams=$(awk -v t=$((a2 - a0)) -v hz="$CLK_TCK" -v n="$est" 'BEGIN { printf "%.1f", n ? t / hz * 1000 / (n / 1000) : 0 }')
-      records=$(agent_records "$out")
-      agent_stop
-      [ "${AGENT_OUTPUT:-metrics}" = json ] && records=$(wc -l <"$out") # flushed at exit
+      agent_stop_counting "$out"
+      records=$AGENT_RECORDS
       rm -f "$out" ;;
   esac
   local scpu busy

@@ -76,9 +76,8 @@ run_one() {
       drops=$(agent_drops)
       rss=$(( $(rss_kb "$AGENT_PID") / 1024 )) hwm=$(( $(rss_kb "$AGENT_PID" VmHWM) / 1024 ))
       acpu=$(awk -v t=$((a1 - a0)) -v hz="$CLK_TCK" -v e="$SECS" 'BEGIN { printf "%.1f", t / hz / e * 100 }')
-      records=$(agent_records "$out")
-      agent_stop
-      [ "${AGENT_OUTPUT:-metrics}" = json ] && records=$(wc -l <"$out") ;;
+      agent_stop_counting "$out"
+      records=$AGENT_RECORDS ;;
   esac
   local scpu busy
   scpu=$(awk -v t=$((s1 - s0)) -v hz="$CLK_TCK" -v e="$SECS" 'BEGIN { printf "%.1f", t / hz / e * 100 }')

@@ -316,6 +316,18 @@ agent_records() {
   fi
 }
 
+# agent_stop_counting OUT: stops the agent and sets AGENT_RECORDS to the closed connections it
+# delivered: read from /metrics while it runs, or (JSON lines) counted once its exit flushed them.
+agent_stop_counting() {
+  if [ "${AGENT_OUTPUT:-metrics}" = json ]; then
+    agent_stop
+    AGENT_RECORDS=$(wc -l <"$1")
+  else
+    AGENT_RECORDS=$(agent_records "$1")
+    agent_stop
+  fi
+}
+
 # How the agent's output is described in results files.
 agent_output_desc() {
   if [ "${AGENT_OUTPUT:-metrics}" = json ]; then

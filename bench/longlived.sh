@@ -127,9 +127,8 @@ run_one() {
   if [ -n "$AGENT_PID" ]; then
     for i in $(seq 1 40); do [ "$(agent_records "$out")" -ge "$CONNS" ] && break; sleep 0.25; done
     drops=$(agent_drops)
-    records=$(agent_records "$out")
-    agent_stop
-    [ "${AGENT_OUTPUT:-metrics}" = json ] && records=$(wc -l <"$out")
+    agent_stop_counting "$out"
+    records=$AGENT_RECORDS
   fi
   stop_pid "$SERVER_MAIN"
   local est echoed sent maxwait
