@@ -69,7 +69,7 @@ public final class CheckCommand implements Callable<Integer> {
     }
     results.add(HostChecks.agent(lockFile));
     if (!httpAddress.equalsIgnoreCase("none")) {
-      HttpAddress a = StatusCommand.address(spec, httpAddress).orElseThrow();
+      HttpAddress a = AgentAddressOptions.address(spec, httpAddress).orElseThrow();
       results.add(HostChecks.http(a.host(), a.port(), AgentLock.holder(lockFile)));
     }
     long problems = results.stream().filter(r -> r.status() == HostChecks.Status.FAIL).count();

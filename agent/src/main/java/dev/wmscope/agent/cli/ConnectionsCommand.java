@@ -1,16 +1,12 @@
 package dev.wmscope.agent.cli;
 
-import dev.wmscope.agent.AgentLock;
 import dev.wmscope.agent.ExitCodes;
 import dev.wmscope.agent.api.ApiJson;
-import dev.wmscope.agent.http.HttpAddress;
 import dev.wmscope.loader.BpfException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.logging.Level;
 import picocli.CommandLine;
@@ -32,13 +28,7 @@ public final class ConnectionsCommand implements Callable<Integer> {
 
   @CommandLine.Mixin LogOptions logOptions;
 
-  @Option(names = "--http-address", paramLabel = "HOST:PORT",
-      description = "Where the agent's HTTP server listens (default: 127.0.0.1:9464; WMSCOPE_HTTP_ADDRESS).")
-  String httpAddress = HttpAddress.DEFAULT.toString();
-
-  @Option(names = "--lock-file", paramLabel = "PATH",
-      description = "The running agent's lock file, which names its HTTP address (default: /run/wmscope/wmscope.lock).")
-  Path lockFile = AgentLock.DEFAULT_PATH;
+  @CommandLine.Mixin AgentAddressOptions agent;
 
   @Option(names = "--worker", paramLabel = "NAME|PID", description = "Only this worker (its name, or a pid).")
   String worker;
@@ -77,12 +67,11 @@ public final class ConnectionsCommand implements Callable<Integer> {
     } catch (IllegalArgumentException e) {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage().replaceFirst("^(\\w+) ", "--$1 "));
     }
-    Optional<HttpAddress> address = StatusCommand.address(spec, httpAddress);
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     StatusTarget target;
     try {
-      target = StatusTarget.open(address, lockFile, Duration.ofMillis(250), note -> {
+      target = agent.open(spec, Duration.ofMillis(250), note -> {
         err.println("wmscope: " + note + " for " + Durations.text(sampleFor));
         err.flush();
       });

@@ -71,7 +71,7 @@ public final class DemoCommand implements Callable<Integer> {
     if (seconds < 1 || seconds > 3600) {
       throw Sources.bad(spec, "--seconds", Integer.toString(seconds), "must be 1-3600");
     }
-    Optional<HttpAddress> http = StatusCommand.address(spec, httpAddress);
+    Optional<HttpAddress> http = AgentAddressOptions.address(spec, httpAddress);
     PrintStream out = System.out;
     Optional<Path> php = noPhp ? Optional.empty() : StandinApp.php();
     if (php.isEmpty()) {

@@ -1,15 +1,11 @@
 package dev.wmscope.agent.cli;
 
-import dev.wmscope.agent.AgentLock;
 import dev.wmscope.agent.ExitCodes;
-import dev.wmscope.agent.http.HttpAddress;
 import dev.wmscope.loader.BpfException;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -35,13 +31,7 @@ public final class StatusCommand implements Callable<Integer> {
 
   @CommandLine.Mixin LogOptions logOptions;
 
-  @Option(names = "--http-address", paramLabel = "HOST:PORT",
-      description = "Where the agent's HTTP server listens (default: 127.0.0.1:9464; WMSCOPE_HTTP_ADDRESS).")
-  String httpAddress = HttpAddress.DEFAULT.toString();
-
-  @Option(names = "--lock-file", paramLabel = "PATH",
-      description = "The running agent's lock file, which names its HTTP address (default: /run/wmscope/wmscope.lock).")
-  Path lockFile = AgentLock.DEFAULT_PATH;
+  @CommandLine.Mixin AgentAddressOptions agent;
 
   @Option(names = "--sample", paramLabel = "DURATION",
       description = "Without a running agent: how long to sample the kernel (default: 2s).")
@@ -67,7 +57,6 @@ public final class StatusCommand implements Callable<Integer> {
     if (count < 0) {
       throw Sources.bad(spec, "--count", Integer.toString(count), "must be 0 (no limit) or more");
     }
-    Optional<HttpAddress> address = address(spec, httpAddress);
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     CountDownLatch stop = new CountDownLatch(1);
@@ -77,7 +66,7 @@ public final class StatusCommand implements Callable<Integer> {
     }
     StatusTarget target;
     try {
-      target = StatusTarget.open(address, lockFile, Duration.ofMillis(500), note -> {
+      target = agent.open(spec, Duration.ofMillis(500), note -> {
         err.println("wmscope: " + note + " for " + Durations.text(sampleFor) + " (start `wmscope run` to keep history)");
         err.flush();
       });
@@ -120,17 +109,6 @@ public final class StatusCommand implements Callable<Integer> {
   }
 
   /** The agent address to try first, or empty for none. */
-  static Optional<HttpAddress> address(CommandLine.Model.CommandSpec spec, String text) {
-    if (text.equalsIgnoreCase("none")) {
-      return Optional.empty();
-    }
-    try {
-      return Optional.of(HttpAddress.parse(text));
-    } catch (IllegalArgumentException e) {
-      throw Sources.bad(spec, "--http-address", text, HttpAddress.reason(text, e));
-    }
-  }
-
   /** No agent and no privileges to sample: say both, exit 5. */
   static int noData(PrintWriter err, BpfException e) {
     err.println("wmscope: no agent answered and sampling the kernel failed: " + e.getMessage());

@@ -202,12 +202,12 @@ class ConfigPrecedenceTest {
   void otherCommandsTakeOnlyTheSharedSettings() throws IOException {
     Map<String, String> env = Map.of("WMSCOPE_HTTP_ADDRESS", "127.0.0.1:9999", "WMSCOPE_PORT", "8080");
     ConnectionsCommand c = (ConnectionsCommand) command(env, "connections");
-    assertThat(c.httpAddress).isEqualTo("127.0.0.1:9999");
+    assertThat(c.agent.httpAddress).isEqualTo("127.0.0.1:9999");
     assertThat(c.port).as("connections --port is a filter, not the agent's setting").isNull();
     Path f = file("http-address: 127.0.0.1:9998\nlock-file: /tmp/x.lock\nlog-format: json\n");
     StatusCommand s = (StatusCommand) command(Map.of(), args(f, "status"));
-    assertThat(s.httpAddress).isEqualTo("127.0.0.1:9998");
-    assertThat(s.lockFile).isEqualTo(Path.of("/tmp/x.lock"));
+    assertThat(s.agent.httpAddress).isEqualTo("127.0.0.1:9998");
+    assertThat(s.agent.lockFile).isEqualTo(Path.of("/tmp/x.lock"));
     assertThat(s.logOptions.logFormat).isEqualTo(dev.wmscope.agent.Logging.Format.JSON);
   }
 

@@ -1,0 +1,44 @@
+package dev.wmscope.agent.cli;
+
+import dev.wmscope.agent.AgentLock;
+import dev.wmscope.agent.http.HttpAddress;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.function.Consumer;
+import picocli.CommandLine;
+import picocli.CommandLine.Option;
+
+/**
+ * How {@code status} and {@code connections} find a running agent: its HTTP address, or the
+ * lock file that names it; with no agent answering they sample the kernel themselves.
+ */
+final class AgentAddressOptions {
+  @Option(names = "--http-address", paramLabel = "HOST:PORT",
+      description = "Where the agent's HTTP server listens (default: 127.0.0.1:9464; WMSCOPE_HTTP_ADDRESS).")
+  String httpAddress = HttpAddress.DEFAULT.toString();
+
+  @Option(names = "--lock-file", paramLabel = "PATH",
+      description = "The running agent's lock file, which names its HTTP address (default: /run/wmscope/wmscope.lock).")
+  Path lockFile = AgentLock.DEFAULT_PATH;
+
+  /**
+   * The agent to ask, or a kernel sample when none answers within {@code poll}; {@code sampling}
+   * hears why it samples. {@code spec} is the command's, for the error of a bad address.
+   */
+  StatusTarget open(CommandLine.Model.CommandSpec spec, Duration poll, Consumer<String> sampling) throws Exception {
+    return StatusTarget.open(address(spec, httpAddress), lockFile, poll, sampling);
+  }
+
+  /** {@code --http-address} of any command: {@code none} is no address; a bad one exits 2 naming the flag. */
+  static Optional<HttpAddress> address(CommandLine.Model.CommandSpec spec, String text) {
+    if (text.equalsIgnoreCase("none")) {
+      return Optional.empty();
+    }
+    try {
+      return Optional.of(HttpAddress.parse(text));
+    } catch (IllegalArgumentException e) {
+      throw Sources.bad(spec, "--http-address", text, HttpAddress.reason(text, e));
+    }
+  }
+}
