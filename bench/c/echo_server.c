@@ -27,51 +27,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_common.h"
+
 #define MAX_THREADS 64
 #define MAX_EVENTS 512
 #define BUF_BYTES 16384
 
-static volatile sig_atomic_t stop_requested;
 static const char *bind_addr = "127.0.0.1";
 static int port;
 static int backlog = 4096;
 static double deadline; // CLOCK_MONOTONIC seconds
 
 static atomic_ulong total_accepted, total_closed, total_bytes;
-
-static double mono_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void on_signal(int sig) {
-  (void)sig;
-  stop_requested = 1;
-}
-
-static void die(const char *what) {
-  perror(what);
-  exit(1);
-}
-
-// Lifts the descriptor limit as far as the hard limit (and, as root, fs.nr_open) allows:
-// the long-lived benchmark holds 10,000+ connections in one process.
-static void raise_nofile(void) {
-  struct rlimit rl;
-  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
-    return;
-  }
-  rlim_t want = 1 << 18;
-  if (rl.rlim_max < want) {
-    struct rlimit hard = {want, want};
-    if (setrlimit(RLIMIT_NOFILE, &hard) == 0) {
-      return;
-    }
-  }
-  rl.rlim_cur = rl.rlim_max;
-  setrlimit(RLIMIT_NOFILE, &rl);
-}
 
 static int open_listener(void) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -194,7 +161,7 @@ int main(int argc, char **argv) {
     fprintf(stderr, "echo_server: need -p 1..65535, -t 1..%d, -T > 0\n", MAX_THREADS);
     return 2;
   }
-  raise_nofile();
+  raise_nofile((rlim_t)1 << 18); // the long-lived benchmark holds 10,000+ connections
   signal(SIGPIPE, SIG_IGN);
   struct sigaction sa = {.sa_handler = on_signal};
   sigaction(SIGINT, &sa, NULL);

@@ -36,6 +36,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_common.h"
+
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT 24
 #endif
@@ -62,7 +64,6 @@ static int interval_ms = 1000;
 static int timeline; // -v: completions per 100 ms on stderr (to see stalls)
 static double open_rate = 5000;
 static char msg[65536];
-static volatile sig_atomic_t stop_requested;
 
 static struct conn *conns;
 static int nslots;
@@ -72,39 +73,13 @@ static struct sockaddr_in dst;
 // counters
 static long started_n, established_n, completed_n, connect_errors, io_errors, timeouts, sent_msgs, echoed_msgs;
 
-static double mono_now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static void on_signal(int sig) {
-  (void)sig;
-  stop_requested = 1;
-}
-
-static void die(const char *what) {
-  perror(what);
-  exit(1);
-}
-
-static void raise_nofile(long need) {
-  struct rlimit rl;
-  if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
-    return;
-  }
+// Descriptors for `need` connections plus headroom; says so when the limit stays lower.
+static void need_nofile(long need) {
   rlim_t want = (rlim_t)need + 1024;
-  if (rl.rlim_max < want) {
-    struct rlimit hard = {want, want};
-    if (setrlimit(RLIMIT_NOFILE, &hard) == 0) {
-      return;
-    }
-  }
-  rl.rlim_cur = rl.rlim_max;
-  setrlimit(RLIMIT_NOFILE, &rl);
-  if (rl.rlim_cur < want) {
-    fprintf(stderr, "loadgen: descriptor limit %lu < %lu needed; raise ulimit -n\n",
-            (unsigned long)rl.rlim_cur, (unsigned long)want);
+  rlim_t got = raise_nofile(want);
+  if (got < want) {
+    fprintf(stderr, "loadgen: descriptor limit %lu < %lu needed; raise ulimit -n\n", (unsigned long)got,
+            (unsigned long)want);
   }
 }
 
@@ -313,7 +288,7 @@ static int run_churn(void) {
 
 static int run_hold(void) {
   nslots = (int)max_conns;
-  raise_nofile(max_conns);
+  need_nofile(max_conns);
   conns = calloc((size_t)nslots, sizeof *conns);
   for (int i = 0; i < nslots; i++) {
     conns[i].fd = -1;
@@ -421,7 +396,7 @@ int main(int argc, char **argv) {
   struct sigaction sa = {.sa_handler = on_signal};
   sigaction(SIGINT, &sa, NULL);
   sigaction(SIGTERM, &sa, NULL);
-  raise_nofile(concurrency);
+  need_nofile(concurrency);
   ep = epoll_create1(EPOLL_CLOEXEC);
   if (ep < 0) {
     die("epoll_create1");
