@@ -8,15 +8,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.StatusCode;
-import io.opentelemetry.sdk.OpenTelemetrySdk;
-import io.opentelemetry.sdk.metrics.SdkMeterProvider;
 import io.opentelemetry.sdk.metrics.data.MetricData;
 import io.opentelemetry.sdk.testing.exporter.InMemoryMetricReader;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
-import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.data.SpanData;
 import io.opentelemetry.sdk.trace.data.StatusData;
-import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -31,21 +27,14 @@ import org.junit.jupiter.params.provider.CsvSource;
  */
 class ConnectionTelemetryCloseCauseTest {
 
-  private final InMemoryMetricReader reader = InMemoryMetricReader.create();
-  private final InMemorySpanExporter spans = InMemorySpanExporter.create();
-  private final OpenTelemetrySdk sdk =
-      OpenTelemetrySdk.builder()
-          .setMeterProvider(SdkMeterProvider.builder().registerMetricReader(reader).build())
-          .setTracerProvider(
-              SdkTracerProvider.builder()
-                  .addSpanProcessor(SimpleSpanProcessor.create(spans))
-                  .build())
-          .build();
-  private final ConnectionTelemetry telemetry = new ConnectionTelemetry(sdk);
+  private final TestSdk otel = new TestSdk();
+  private final InMemoryMetricReader reader = otel.reader;
+  private final InMemorySpanExporter spans = otel.spans;
+  private final ConnectionTelemetry telemetry = new ConnectionTelemetry(otel.sdk);
 
   @AfterEach
   void shutdown() {
-    sdk.close();
+    otel.close();
   }
 
   private List<MetricData> collect() {

@@ -6,14 +6,10 @@ import static io.opentelemetry.sdk.testing.assertj.OpenTelemetryAssertions.asser
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.wmscope.otel.ConnectionEvent.Side;
-import io.opentelemetry.sdk.OpenTelemetrySdk;
-import io.opentelemetry.sdk.metrics.SdkMeterProvider;
 import io.opentelemetry.sdk.metrics.data.MetricData;
 import io.opentelemetry.sdk.testing.exporter.InMemoryMetricReader;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
-import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.data.SpanData;
-import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -25,21 +21,14 @@ import org.junit.jupiter.api.Test;
  */
 class ConnectionTelemetryLiveReadsTest {
 
-  private final InMemoryMetricReader reader = InMemoryMetricReader.create();
-  private final InMemorySpanExporter spans = InMemorySpanExporter.create();
-  private final OpenTelemetrySdk sdk =
-      OpenTelemetrySdk.builder()
-          .setMeterProvider(SdkMeterProvider.builder().registerMetricReader(reader).build())
-          .setTracerProvider(
-              SdkTracerProvider.builder()
-                  .addSpanProcessor(SimpleSpanProcessor.create(spans))
-                  .build())
-          .build();
-  private final ConnectionTelemetry telemetry = new ConnectionTelemetry(sdk);
+  private final TestSdk otel = new TestSdk();
+  private final InMemoryMetricReader reader = otel.reader;
+  private final InMemorySpanExporter spans = otel.spans;
+  private final ConnectionTelemetry telemetry = new ConnectionTelemetry(otel.sdk);
 
   @AfterEach
   void shutdown() {
-    sdk.close();
+    otel.close();
   }
 
   /**

@@ -8,8 +8,6 @@ import static org.assertj.core.api.Assertions.tuple;
 
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
-import io.opentelemetry.sdk.OpenTelemetrySdk;
-import io.opentelemetry.sdk.metrics.SdkMeterProvider;
 import io.opentelemetry.sdk.metrics.data.MetricData;
 import io.opentelemetry.sdk.metrics.data.PointData;
 import io.opentelemetry.sdk.testing.exporter.InMemoryMetricReader;
@@ -23,16 +21,13 @@ import org.junit.jupiter.api.Test;
 
 class ConnectionTelemetryMetricsTest {
 
-  private final InMemoryMetricReader reader = InMemoryMetricReader.create();
-  private final OpenTelemetrySdk sdk =
-      OpenTelemetrySdk.builder()
-          .setMeterProvider(SdkMeterProvider.builder().registerMetricReader(reader).build())
-          .build();
-  private final ConnectionTelemetry telemetry = new ConnectionTelemetry(sdk);
+  private final TestSdk otel = new TestSdk();
+  private final InMemoryMetricReader reader = otel.reader;
+  private final ConnectionTelemetry telemetry = new ConnectionTelemetry(otel.sdk);
 
   @AfterEach
   void shutdown() {
-    sdk.close();
+    otel.close();
   }
 
   private List<MetricData> collect() {

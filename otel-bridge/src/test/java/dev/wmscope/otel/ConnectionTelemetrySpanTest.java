@@ -18,19 +18,13 @@ import org.junit.jupiter.api.Test;
 
 class ConnectionTelemetrySpanTest {
 
-  private final InMemorySpanExporter exporter = InMemorySpanExporter.create();
-  private final OpenTelemetrySdk sdk =
-      OpenTelemetrySdk.builder()
-          .setTracerProvider(
-              SdkTracerProvider.builder()
-                  .addSpanProcessor(SimpleSpanProcessor.create(exporter))
-                  .build())
-          .build();
-  private final ConnectionTelemetry telemetry = new ConnectionTelemetry(sdk);
+  private final TestSdk otel = new TestSdk();
+  private final InMemorySpanExporter exporter = otel.spans;
+  private final ConnectionTelemetry telemetry = new ConnectionTelemetry(otel.sdk);
 
   @AfterEach
   void shutdown() {
-    sdk.close();
+    otel.close();
   }
 
   private SpanData onlySpan() {
