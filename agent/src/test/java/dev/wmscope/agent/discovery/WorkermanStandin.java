@@ -2,12 +2,9 @@ package dev.wmscope.agent.discovery;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.net.URISyntaxException;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
@@ -19,7 +16,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -62,16 +58,9 @@ public final class WorkermanStandin implements AutoCloseable {
         this.config = config;
     }
 
-    /** The php executable on PATH, if any. */
+    /** The php executable on PATH, if any (found as `wmscope demo` finds it). */
     public static Optional<Path> phpExecutable() {
-        String path = Objects.requireNonNullElse(System.getenv("PATH"), "/usr/local/bin:/usr/bin:/bin");
-        for (String d : path.split(File.pathSeparator)) {
-            Path candidate = Path.of(d.isEmpty() ? "." : d, "php");
-            if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {
-                return Optional.of(candidate);
-            }
-        }
-        return Optional.empty();
+        return dev.wmscope.agent.demo.StandinApp.php();
     }
 
     /**
@@ -104,8 +93,8 @@ public final class WorkermanStandin implements AutoCloseable {
 
     /** A free TCP port on 127.0.0.1 (free when asked; the usual small race applies). */
     public static int freePort() {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
+        try {
+            return dev.wmscope.agent.demo.StandinApp.freePort();
         } catch (IOException e) {
             throw new UncheckedIOException("find a free port: " + e.getMessage(), e);
         }
