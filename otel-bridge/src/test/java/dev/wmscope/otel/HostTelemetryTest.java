@@ -9,8 +9,6 @@ import dev.wmscope.otel.HostTelemetry.ListenerGauge;
 import dev.wmscope.otel.HostTelemetry.ShareGauge;
 import dev.wmscope.otel.HostTelemetry.WorkerGauge;
 import io.opentelemetry.api.common.Attributes;
-import io.opentelemetry.sdk.OpenTelemetrySdk;
-import io.opentelemetry.sdk.metrics.SdkMeterProvider;
 import io.opentelemetry.sdk.metrics.data.MetricData;
 import io.opentelemetry.sdk.testing.exporter.InMemoryMetricReader;
 import java.util.List;
@@ -47,16 +45,13 @@ class HostTelemetryTest {
   }
 
   private final FakeView view = new FakeView();
-  private final InMemoryMetricReader reader = InMemoryMetricReader.create();
-  private final OpenTelemetrySdk sdk =
-      OpenTelemetrySdk.builder()
-          .setMeterProvider(SdkMeterProvider.builder().registerMetricReader(reader).build())
-          .build();
-  private final HostTelemetry telemetry = new HostTelemetry(sdk, view);
+  private final TestSdk otel = new TestSdk();
+  private final InMemoryMetricReader reader = otel.reader;
+  private final HostTelemetry telemetry = new HostTelemetry(otel.sdk, view);
 
   @AfterEach
   void shutdown() {
-    sdk.close();
+    otel.close();
   }
 
   private List<MetricData> collect() {
@@ -315,7 +310,7 @@ class HostTelemetryTest {
   @Test
   void nullViewIsRejected() {
     assertThatNullPointerException()
-        .isThrownBy(() -> new HostTelemetry(sdk, null))
+        .isThrownBy(() -> new HostTelemetry(otel.sdk, null))
         .withMessage("view");
   }
 }
