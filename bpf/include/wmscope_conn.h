@@ -37,7 +37,7 @@ enum wm_conn_flags {
 /* Indexes of the drop_counters map. Mirrored by dev.wmscope.loader.DropReason. */
 enum wm_drop_reason {
 	WM_DROP_RINGBUF_FULL = 0, /* bpf_ringbuf_reserve failed: a record was lost */
-	WM_DROP_CONN_MAP_FULL = 1, /* live_conns insert (or its socket mark) failed: a connection is not tracked */
+	WM_DROP_CONN_MAP_FULL = 1, /* over the --max-connections budget (or no memory for its record): not tracked */
 	WM_DROP__COUNT = 2,
 };
 

@@ -4,11 +4,11 @@
  *
  * A connection is tracked when its local port is watched (accepted, server side) or when a
  * watched process initiates it (client side). Key 0 in watched_ports / watched_pids means
- * "every port" / "every process" (used with a container's cgroup). On established we store a
- * record keyed by the socket cookie and mark the socket with `tracked` storage; the state
- * changes of marked sockets (tp_btf/inet_sock_set_state) note who closed first, and on the
- * transition to CLOSE we emit the record with final counters to the ring buffer and delete
- * the entry.
+ * "every port" / "every process" (used with a container's cgroup). On established we keep a
+ * record in the socket's `tracked` storage; the state changes of tracked sockets
+ * (tp_btf/inet_sock_set_state) note who closed first, and on the transition to CLOSE we emit
+ * the record with final counters to the ring buffer and delete the storage. The number of
+ * tracked connections is capped by conn_budget (--max-connections).
  *
  * Cost: no sock_ops callbacks are requested. STATE/RTT/RETRANS callbacks would run sock_ops
  * several more times per connection and once per ACK of new data (bench/profile.sh measured
@@ -43,11 +43,11 @@
 #include "wmscope_conn.h"
 #include "maps/watched_ports.h"
 #include "maps/watched_pids.h"
-#include "maps/live_conns.h"
 #include "maps/events.h"
 #include "maps/drop_counters.h"
 #include "maps/iter_config.h"
 #include "maps/tracked.h"
+#include "maps/conn_budget.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -77,9 +77,13 @@ static __always_inline void count_drop(__u32 reason)
 
 static __always_inline bool port_watched(__u16 port)
 {
-	__u16 any = 0;
+	__u32 key = port, any = 0;
+	__u8 *p = bpf_map_lookup_elem(&watched_ports, &key);
 
-	return bpf_map_lookup_elem(&watched_ports, &port) || bpf_map_lookup_elem(&watched_ports, &any);
+	if (p && *p)
+		return true;
+	p = bpf_map_lookup_elem(&watched_ports, &any);
+	return p && *p;
 }
 
 static __always_inline bool pid_watched(__u32 tgid)
@@ -143,20 +147,48 @@ static __always_inline void emit(const struct wm_conn_event *e, __u32 type)
 	bpf_ringbuf_submit(out, 0);
 }
 
-/* Marks a socket whose connection is in live_conns (see tracked.h). Without the mark its close
- * would go unseen, so the entry is dropped again and counted as not tracked. sk is a sock_ops
- * socket or a kernel socket (iterator): the helper takes either. */
-static __always_inline bool mark_tracked(void *sk, __u64 cookie, __u32 flags)
+static __always_inline struct wm_tracked *tracked_of(void *sk)
 {
-	__u32 *t = sk ? bpf_sk_storage_get(&tracked, sk, 0, BPF_SK_STORAGE_GET_F_CREATE) : NULL;
+	return bpf_sk_storage_get(&tracked, sk, 0, 0);
+}
 
-	if (!t) {
-		bpf_map_delete_elem(&live_conns, &cookie);
+/* Creates the record of a newly tracked connection in sk's storage, within the
+ * --max-connections budget. NULL (counted as not tracked) when the budget is spent or there is
+ * no memory; NULL (not counted) when the socket is tracked already. sk is a sock_ops socket or
+ * a kernel socket (iterator): the helper takes either. */
+static __always_inline struct wm_tracked *start_tracking(void *sk, __u64 cookie)
+{
+	__u32 zero = 0;
+	struct wm_budget *b = bpf_map_lookup_elem(&conn_budget, &zero);
+	struct wm_tracked *t;
+
+	if (!b || !sk)
+		return NULL;
+	if (__sync_fetch_and_add(&b->open, 1) >= b->max) {
+		__sync_fetch_and_add(&b->open, -1);
 		count_drop(WM_DROP_CONN_MAP_FULL);
-		return false;
+		return NULL;
 	}
-	*t = flags;
-	return true;
+	t = bpf_sk_storage_get(&tracked, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	if (!t || t->conn.cookie || t->mark) {
+		__sync_fetch_and_add(&b->open, -1);
+		if (!t)
+			count_drop(WM_DROP_CONN_MAP_FULL);
+		return NULL; /* or: tracked already (a listener or a connection), keep what is there */
+	}
+	t->conn.cookie = cookie;
+	return t;
+}
+
+/* Forgets a tracked connection after its close record. */
+static __always_inline void stop_tracking(struct sock *sk)
+{
+	__u32 zero = 0;
+	struct wm_budget *b = bpf_map_lookup_elem(&conn_budget, &zero);
+
+	if (b)
+		__sync_fetch_and_add(&b->open, -1);
+	bpf_sk_storage_delete(&tracked, sk);
 }
 
 /* Who closed first, from the state transitions (the close cause of a normal close). */
@@ -168,37 +200,34 @@ static __always_inline void note_transition(struct wm_conn_event *e, __u32 new_s
 		e->flags |= WM_CONN_FIN_PEER_FIRST;
 }
 
-/* Starts tracking: the record keeps the counters at this point as baselines, so the close
- * record reports only what this connection moved after it was established. */
-static __always_inline void track(struct bpf_sock_ops *skops, __u64 cookie, __u8 side,
-				  struct wm_conn_event *pending)
+/* Starts tracking at established (or continues what connect() started: t): the record keeps the
+ * counters at this point as baselines, so the close record reports only what this connection
+ * moved after it was established. */
+static __always_inline void track(struct bpf_sock_ops *skops, __u8 side, struct wm_tracked *t)
 {
-	struct wm_conn_event e = {};
+	struct wm_conn_event *e;
 
-	if (pending)
-		__builtin_memcpy(&e, pending, sizeof(e));
-	e.cookie = cookie;
-	e.side = side;
-	e.flags &= ~WM_CONN_PREEXISTING; /* sock_ops owns it from now on */
-	e.start_ns = bpf_ktime_get_ns();
-	fill_tuple(&e, skops);
-	e.bytes_received = skops->bytes_received;
-	e.bytes_acked = skops->bytes_acked;
-	e.data_segs_in = skops->data_segs_in;
-	e.data_segs_out = skops->data_segs_out;
-	e.total_retrans = skops->total_retrans;
-
-	if (side == WM_SIDE_CLIENT)
-		e.flags |= WM_CONN_OPEN_SENT;
-	if (bpf_map_update_elem(&live_conns, &cookie, &e, BPF_ANY)) {
-		count_drop(WM_DROP_CONN_MAP_FULL);
-		return;
+	if (!t) {
+		t = start_tracking(skops->sk, bpf_get_socket_cookie(skops));
+		if (!t)
+			return;
+		/* an accepted socket's owner is unknown until a process touches it (send/recv hooks) */
+		if (side == WM_SIDE_SERVER)
+			t->mark = WM_TRACKED_NEEDS_OWNER;
 	}
-	/* an accepted socket's owner is unknown until a process touches it (send/recv hooks) */
-	if (!mark_tracked(skops->sk, cookie, side == WM_SIDE_SERVER ? WM_TRACKED_NEEDS_OWNER : 0))
-		return;
-	if (side == WM_SIDE_CLIENT)
-		emit(&e, WM_EVENT_CONN_OPEN);
+	e = &t->conn;
+	e->side = side;
+	e->start_ns = bpf_ktime_get_ns();
+	fill_tuple(e, skops);
+	e->bytes_received = skops->bytes_received;
+	e->bytes_acked = skops->bytes_acked;
+	e->data_segs_in = skops->data_segs_in;
+	e->data_segs_out = skops->data_segs_out;
+	e->total_retrans = skops->total_retrans;
+	if (side == WM_SIDE_CLIENT) {
+		e->flags |= WM_CONN_OPEN_SENT;
+		emit(e, WM_EVENT_CONN_OPEN);
+	}
 }
 
 /* Payload bytes moved since the baselines in e. The kernel's bytes_received counts the peer's
@@ -237,8 +266,8 @@ static __always_inline void final_counts(struct wm_conn_event *e, struct tcp_soc
 	e->sk_err = tp->inet_conn.icsk_inet.sk.sk_err;
 }
 
-/* Emits the close record of a tracked connection and forgets it. */
-static __always_inline void finish(struct wm_conn_event *e, __u64 cookie, struct tcp_sock *tp, __u32 prev_state)
+/* Emits the close record of a tracked connection. */
+static __always_inline void finish(struct wm_conn_event *e, struct tcp_sock *tp, __u32 prev_state)
 {
 	if (!(e->flags & WM_CONN_OPEN_SENT)) {
 		/* closed before any process touched it (e.g. reset in the accept queue) */
@@ -249,64 +278,53 @@ static __always_inline void finish(struct wm_conn_event *e, __u64 cookie, struct
 	e->prev_state = prev_state;
 	final_counts(e, tp, prev_state);
 	emit(e, WM_EVENT_CONN_CLOSE);
-	bpf_map_delete_elem(&live_conns, &cookie);
 }
 
 /* connect() runs in the caller's context: the one moment sock_ops knows the owner of a
- * client connection. Remember it until the handshake completes (or fails). */
+ * client connection. Remember it until the handshake completes (or fails: the record exists
+ * from now on, so a refused connect, SYN_SENT -> CLOSE, is seen too). */
 static __always_inline void on_connect(struct bpf_sock_ops *skops)
 {
-	__u64 id = bpf_get_current_pid_tgid();
-	__u32 tgid = id >> 32;
-	__u64 cookie;
-	struct wm_conn_event e = {};
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct wm_tracked *t;
+	struct wm_conn_event *e;
 
 	if (!pid_watched(tgid))
 		return;
-	cookie = bpf_get_socket_cookie(skops);
-	e.cookie = cookie;
-	e.side = WM_SIDE_CLIENT;
-	e.pid = tgid;
-	e.flags = WM_CONN_ATTRIBUTED;
-	bpf_get_current_comm(e.comm, sizeof(e.comm));
-	e.start_ns = bpf_ktime_get_ns();
-	fill_tuple(&e, skops);
-	if (bpf_map_update_elem(&live_conns, &cookie, &e, BPF_ANY)) {
-		count_drop(WM_DROP_CONN_MAP_FULL);
+	t = start_tracking(skops->sk, bpf_get_socket_cookie(skops));
+	if (!t)
 		return;
-	}
-	/* marked from now on, so a refused connect (SYN_SENT -> CLOSE) is seen too */
-	mark_tracked(skops->sk, cookie, 0);
+	e = &t->conn;
+	e->side = WM_SIDE_CLIENT;
+	e->pid = tgid;
+	e->flags = WM_CONN_ATTRIBUTED;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	e->start_ns = bpf_ktime_get_ns();
+	fill_tuple(e, skops);
 }
 
 SEC("sockops")
 int wmscope_sockops(struct bpf_sock_ops *skops)
 {
-	__u64 cookie;
-	struct wm_conn_event *pending;
+	struct wm_tracked *t;
 	struct bpf_sock *sk;
 
 	switch (skops->op) {
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
-		if (!port_watched((__u16)skops->local_port))
-			break;
-		track(skops, bpf_get_socket_cookie(skops), WM_SIDE_SERVER, NULL);
+		if (port_watched((__u16)skops->local_port))
+			track(skops, WM_SIDE_SERVER, NULL);
 		break;
 	case BPF_SOCK_OPS_TCP_CONNECT_CB:
 		on_connect(skops);
 		break;
 	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
-		/* a connect of a watched pid marked the socket; most clients are not ours */
+		/* a connect of a watched pid started the record; most clients are not ours */
 		sk = skops->sk;
-		if (sk && bpf_sk_storage_get(&tracked, sk, 0, 0)) {
-			cookie = bpf_get_socket_cookie(skops);
-			pending = bpf_map_lookup_elem(&live_conns, &cookie);
-			if (pending)
-				track(skops, cookie, WM_SIDE_CLIENT, pending);
-		} else if (port_watched((__u16)skops->local_port)) {
-			/* a client bound to a watched port explicitly */
-			track(skops, bpf_get_socket_cookie(skops), WM_SIDE_CLIENT, NULL);
-		}
+		t = sk ? tracked_of(sk) : NULL;
+		if (t)
+			track(skops, WM_SIDE_CLIENT, t);
+		else if (port_watched((__u16)skops->local_port))
+			track(skops, WM_SIDE_CLIENT, NULL); /* a client bound to a watched port explicitly */
 		break;
 	default:
 		break;
@@ -319,16 +337,14 @@ int wmscope_sockops(struct bpf_sock_ops *skops)
  * second once attributed. */
 static __always_inline void attribute(struct sock *sk)
 {
-	__u32 *t = bpf_sk_storage_get(&tracked, sk, 0, 0);
+	struct wm_tracked *t = tracked_of(sk);
 	struct wm_conn_event *e;
-	__u64 cookie;
 
-	if (!t || !(*t & WM_TRACKED_NEEDS_OWNER))
+	if (!t || !(t->mark & WM_TRACKED_NEEDS_OWNER))
 		return;
-	*t &= ~WM_TRACKED_NEEDS_OWNER; /* once per connection */
-	cookie = bpf_get_socket_cookie(sk);
-	e = bpf_map_lookup_elem(&live_conns, &cookie);
-	if (!e || (e->flags & WM_CONN_OPEN_SENT))
+	t->mark &= ~WM_TRACKED_NEEDS_OWNER; /* once per connection */
+	e = &t->conn;
+	if (e->flags & WM_CONN_OPEN_SENT)
 		return;
 	e->pid = bpf_get_current_pid_tgid() >> 32;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
@@ -353,15 +369,13 @@ int BPF_PROG(wmscope_tp_send, struct sock *sk, int ret, int flags)
 /* Resets: mark the tracked connection so its close record says who reset it. */
 static __always_inline void mark(const struct sock *sk, __u8 flag)
 {
-	__u64 cookie;
-	struct wm_conn_event *e;
+	struct wm_tracked *t;
 
 	if (!sk)
 		return; /* a reset for a segment that matched no socket */
-	cookie = bpf_get_socket_cookie((struct sock *)sk);
-	e = bpf_map_lookup_elem(&live_conns, &cookie);
-	if (e)
-		e->flags |= flag;
+	t = tracked_of((struct sock *)sk);
+	if (t && !(t->mark & WM_TRACKED_LISTENER))
+		t->conn.flags |= flag;
 }
 
 SEC("tp_btf/tcp_send_reset")
@@ -383,24 +397,24 @@ int BPF_PROG(wmscope_tp_recv_reset, struct sock *sk)
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(wmscope_tp_set_state, struct sock *sk, int old_state, int new_state)
 {
-	__u64 cookie;
-	struct wm_conn_event *e;
+	struct wm_tracked *t = tracked_of(sk);
 	struct tcp_sock *tp;
 
-	if (!bpf_sk_storage_get(&tracked, sk, 0, 0))
+	if (!t)
 		return 0;
-	cookie = bpf_get_socket_cookie(sk);
-	e = bpf_map_lookup_elem(&live_conns, &cookie);
-	if (!e)
+	if (t->mark & WM_TRACKED_LISTENER) {
+		if (new_state == BPF_TCP_CLOSE)
+			bpf_sk_storage_delete(&tracked, sk); /* the listener closed */
 		return 0;
+	}
 	if (new_state != BPF_TCP_CLOSE) {
-		note_transition(e, new_state);
+		note_transition(&t->conn, new_state);
 		return 0;
 	}
 	tp = bpf_skc_to_tcp_sock(sk);
 	if (tp)
-		finish(e, cookie, tp, old_state);
-	bpf_sk_storage_delete(&tracked, sk);
+		finish(&t->conn, tp, old_state);
+	stop_tracking(sk);
 	return 0;
 }
 
@@ -411,27 +425,26 @@ static __always_inline __u64 sock_inode(struct sock *sk)
 
 /* Starts tracking a connection that was open before its port was watched. Counters are taken
  * as baselines (the agent reports traffic from now on) and the span starts now. */
-static __always_inline void adopt(struct tcp_sock *tp, struct sock *sk, __u64 cookie)
+static __always_inline void adopt(struct tcp_sock *tp, struct sock *sk)
 {
-	struct wm_conn_event e = {};
+	struct wm_tracked *t = start_tracking(sk, bpf_get_socket_cookie(sk));
+	struct wm_conn_event *e;
 
-	e.cookie = cookie;
-	e.side = WM_SIDE_SERVER;
-	e.flags = WM_CONN_PREEXISTING | WM_CONN_OPEN_SENT;
-	e.start_ns = bpf_ktime_get_ns();
-	fill_tuple_sk(&e, &sk->__sk_common);
-	e.bytes_received = tp->bytes_received;
-	e.bytes_acked = tp->bytes_acked;
-	e.data_segs_in = tp->data_segs_in;
-	e.data_segs_out = tp->data_segs_out;
-	e.total_retrans = tp->total_retrans;
-	e.srtt_us = tp->srtt_us >> 3;
-	e.sock_inode = sock_inode(sk);
-	/* BPF_NOEXIST: if sock_ops tracked it meanwhile, its entry wins */
-	if (bpf_map_update_elem(&live_conns, &cookie, &e, BPF_NOEXIST))
+	if (!t)
 		return;
-	if (mark_tracked(sk, cookie, 0))
-		emit(&e, WM_EVENT_CONN_OPEN);
+	e = &t->conn;
+	e->side = WM_SIDE_SERVER;
+	e->flags = WM_CONN_PREEXISTING | WM_CONN_OPEN_SENT;
+	e->start_ns = bpf_ktime_get_ns();
+	fill_tuple_sk(e, &sk->__sk_common);
+	e->bytes_received = tp->bytes_received;
+	e->bytes_acked = tp->bytes_acked;
+	e->data_segs_in = tp->data_segs_in;
+	e->data_segs_out = tp->data_segs_out;
+	e->total_retrans = tp->total_retrans;
+	e->srtt_us = tp->srtt_us >> 3;
+	e->sock_inode = sock_inode(sk);
+	emit(e, WM_EVENT_CONN_OPEN);
 }
 
 static __always_inline void write_listener(struct seq_file *seq, struct sock *sk, __u16 port)
@@ -472,27 +485,16 @@ static __always_inline void write_live(struct seq_file *seq, struct tcp_sock *tp
 	bpf_seq_write(seq, &c, sizeof(c));
 }
 
-/* Writes the live counters of the connection with this cookie; false when it is not tracked. */
-static __always_inline bool write_if_tracked(struct seq_file *seq, struct tcp_sock *tp, __u64 cookie, __u32 state)
-{
-	struct wm_conn_event *e = bpf_map_lookup_elem(&live_conns, &cookie);
-
-	if (!e)
-		return false;
-	write_live(seq, tp, e, state);
-	return true;
-}
-
 /* Every TCP socket of the reader's network namespace, once per poll interval. */
 SEC("iter/tcp")
 int wmscope_iter_tcp(struct bpf_iter__tcp *ctx)
 {
 	struct sock_common *skc = ctx->sk_common;
 	struct seq_file *seq = ctx->meta->seq;
+	struct wm_tracked *t;
 	struct tcp_sock *tp;
 	struct sock *sk;
 	__u32 zero = 0, *adopt_existing;
-	__u64 cookie;
 	__u16 port;
 	__u8 state;
 
@@ -506,32 +508,34 @@ int wmscope_iter_tcp(struct bpf_iter__tcp *ctx)
 	port = skc->skc_num;
 	if (state == BPF_TCP_LISTEN) {
 		if (port_watched(port)) {
-			__u32 *t = bpf_sk_storage_get(&tracked, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
-
+			t = bpf_sk_storage_get(&tracked, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 			if (t)
-				*t = WM_TRACKED_LISTENER; /* seen by the tracked-sockets pass from now on */
+				t->mark = WM_TRACKED_LISTENER; /* seen by the tracked-sockets pass from now on */
 			write_listener(seq, sk, port);
 		}
 		return 0;
 	}
-	cookie = bpf_get_socket_cookie(sk);
-	if (write_if_tracked(seq, tp, cookie, state))
+	t = tracked_of(sk);
+	if (t) {
+		if (!(t->mark & WM_TRACKED_LISTENER))
+			write_live(seq, tp, &t->conn, state);
 		return 0;
+	}
 	adopt_existing = bpf_map_lookup_elem(&iter_config, &zero);
 	if (adopt_existing && *adopt_existing && port_watched(port) &&
 	    (state == BPF_TCP_ESTABLISHED || state == BPF_TCP_CLOSE_WAIT))
-		adopt(tp, sk, cookie);
+		adopt(tp, sk);
 	return 0;
 }
 
-/* The marked sockets only (see the top of this file): tracked connections, wherever they live,
+/* The tracked sockets only (see the top of this file): tracked connections, wherever they live,
  * and the listeners the last tcp pass marked while their port stays watched. */
 SEC("iter/bpf_sk_storage_map")
 int wmscope_iter_tracked(struct bpf_iter__bpf_sk_storage_map *ctx)
 {
 	struct seq_file *seq = ctx->meta->seq;
 	struct sock *sk = ctx->sk;
-	__u32 *t = ctx->value;
+	struct wm_tracked *t = ctx->value;
 	struct tcp_sock *tp;
 	__u16 port;
 
@@ -540,12 +544,12 @@ int wmscope_iter_tracked(struct bpf_iter__bpf_sk_storage_map *ctx)
 	tp = bpf_skc_to_tcp_sock(sk);
 	if (!tp)
 		return 0;
-	if (*t & WM_TRACKED_LISTENER) {
+	if (t->mark & WM_TRACKED_LISTENER) {
 		port = sk->__sk_common.skc_num;
 		if (sk->__sk_common.skc_state == BPF_TCP_LISTEN && port_watched(port))
 			write_listener(seq, (struct sock *)tp, port);
 		return 0;
 	}
-	write_if_tracked(seq, tp, bpf_get_socket_cookie(sk), sk->__sk_common.skc_state);
+	write_live(seq, tp, &t->conn, sk->__sk_common.skc_state);
 	return 0;
 }

@@ -3,7 +3,6 @@ package dev.wmscope.loader;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
-import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import dev.wmscope.loader.internal.Libbpf;
 import java.lang.foreign.Arena;
@@ -122,20 +121,10 @@ public final class BpfMap {
 
   // --- small typed helpers for the agent's control maps ---
 
-  /** Sets {@code key -> 1} in a map with a 16-bit key and an 8-bit value. */
-  public void putU16(int key) {
+  /** Sets {@code key -> value} in an array (or hash) with a 32-bit key and an 8-bit value. */
+  public void setU8(int key, int value) {
     try (Arena arena = Arena.ofConfined()) {
-      MemorySegment k = arena.allocate(JAVA_SHORT);
-      k.set(JAVA_SHORT, 0, (short) key);
-      update(k, arena.allocateFrom(JAVA_BYTE, (byte) 1), BPF_ANY);
-    }
-  }
-
-  public boolean removeU16(int key) {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment k = arena.allocate(JAVA_SHORT);
-      k.set(JAVA_SHORT, 0, (short) key);
-      return delete(k);
+      update(arena.allocateFrom(JAVA_INT, key), arena.allocateFrom(JAVA_BYTE, (byte) value), BPF_ANY);
     }
   }
 

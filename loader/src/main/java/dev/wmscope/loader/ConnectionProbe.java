@@ -1,5 +1,9 @@
 package dev.wmscope.loader;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.Map;
@@ -39,7 +43,7 @@ public final class ConnectionProbe implements AutoCloseable {
       "wmscope_tp_recv_reset", "tcp_receive_reset",
       "wmscope_tp_set_state", "inet_sock_set_state");
   static final String MAP_EVENTS = "events";
-  static final String MAP_LIVE_CONNS = "live_conns";
+  static final String MAP_CONN_BUDGET = "conn_budget";
   static final String MAP_WATCHED_PORTS = "watched_ports";
   static final String MAP_WATCHED_PIDS = "watched_pids";
   static final String MAP_DROPS = "drop_counters";
@@ -48,7 +52,7 @@ public final class ConnectionProbe implements AutoCloseable {
    * Sizing and placement.
    *
    * @param cgroup           cgroup v2 directory to attach to (the hierarchy root sees every process)
-   * @param maxConnections   capacity of the live-connection map
+   * @param maxConnections   how many connections may be tracked at once (beyond: not tracked, counted)
    * @param ringBufferBytes  ring buffer size: a power of two, multiple of the page size
    */
   public record Options(Path cgroup, int maxConnections, int ringBufferBytes) {
@@ -87,7 +91,7 @@ public final class ConnectionProbe implements AutoCloseable {
   private final BpfObject object;
   private final BpfMap watchedPorts;
   private final BpfMap watchedPids;
-  private final BpfMap liveConns;
+  private final BpfMap connBudget;
   private final BpfMap drops;
   private final RingBufferReader reader;
   private final Consumer<ConnRecord> sink;
@@ -107,7 +111,7 @@ public final class ConnectionProbe implements AutoCloseable {
     this.sink = sink;
     this.watchedPorts = object.map(MAP_WATCHED_PORTS);
     this.watchedPids = object.map(MAP_WATCHED_PIDS);
-    this.liveConns = object.map(MAP_LIVE_CONNS);
+    this.connBudget = object.map(MAP_CONN_BUDGET);
     this.drops = object.map(MAP_DROPS);
     // The reader exists before the program is attached, so no early record waits unread.
     this.reader = new RingBufferReader(object.map(MAP_EVENTS), this::onRecord);
@@ -133,13 +137,13 @@ public final class ConnectionProbe implements AutoCloseable {
   public static ConnectionProbe start(Options options, Consumer<ConnRecord> sink) {
     BpfObject object = BpfObject.openResource(ConnectionProbe.class, OBJECT_RESOURCE);
     try {
-      object.setMaxEntries(MAP_LIVE_CONNS, options.maxConnections());
       object.setMaxEntries(MAP_EVENTS, options.ringBufferBytes());
       boolean attribution = ATTRIBUTION_PROGRAMS.values().stream().allMatch(BpfObject::kernelHasTracepoint);
       if (!attribution) {
         ATTRIBUTION_PROGRAMS.keySet().forEach(p -> object.setAutoload(p, false));
       }
       object.load();
+      setBudget(object.map(MAP_CONN_BUDGET), options.maxConnections()); // before anything is attached
       return new ConnectionProbe(object, sink, options, attribution);
     } catch (RuntimeException e) {
       object.close();
@@ -161,13 +165,13 @@ public final class ConnectionProbe implements AutoCloseable {
   /** Tracks connections accepted on this local port ({@link #ALL}: any port) from now on. */
   public void watchPort(int port) {
     checkPort(port);
-    watchedPorts.putU16(port);
+    watchedPorts.setU8(port, 1);
     fullPassDue = true;
   }
 
   public void unwatchPort(int port) {
     checkPort(port);
-    watchedPorts.removeU16(port);
+    watchedPorts.setU8(port, 0);
     fullPassDue = true;
   }
 
@@ -213,9 +217,9 @@ public final class ConnectionProbe implements AutoCloseable {
    */
   public void adoptExisting(boolean on) {
     fullPassDue = true;
-    try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
-      iterConfig.update(arena.allocateFrom(java.lang.foreign.ValueLayout.JAVA_INT, 0),
-          arena.allocateFrom(java.lang.foreign.ValueLayout.JAVA_INT, on ? 1 : 0), BpfMap.BPF_ANY);
+    try (Arena arena = Arena.ofConfined()) {
+      iterConfig.update(arena.allocateFrom(ValueLayout.JAVA_INT, 0),
+          arena.allocateFrom(ValueLayout.JAVA_INT, on ? 1 : 0), BpfMap.BPF_ANY);
     }
   }
 
@@ -233,12 +237,28 @@ public final class ConnectionProbe implements AutoCloseable {
     return decodeErrors + reader.handlerErrors();
   }
 
-  /** Connections currently tracked by the kernel (walks the map: diagnostics and tests). */
-  public int trackedConnections() {
-    return liveConns.count();
+  /** Connections the kernel tracks now (its budget counter: diagnostics and tests). */
+  public long trackedConnections() {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment budget = arena.allocate(BUDGET);
+      connBudget.lookup(arena.allocateFrom(ValueLayout.JAVA_INT, 0), budget);
+      return budget.get(ValueLayout.JAVA_LONG, 0);
+    }
   }
 
-  private void onRecord(java.lang.foreign.MemorySegment data) {
+  /** struct wm_budget: tracked now, and the limit. */
+  static final java.lang.foreign.StructLayout BUDGET = MemoryLayout.structLayout(
+      ValueLayout.JAVA_LONG.withName("open"), ValueLayout.JAVA_LONG.withName("max"));
+
+  private static void setBudget(BpfMap budget, int maxConnections) {
+    try (Arena arena = Arena.ofConfined()) {
+      MemorySegment value = arena.allocate(BUDGET);
+      value.set(ValueLayout.JAVA_LONG, BUDGET.byteOffset(MemoryLayout.PathElement.groupElement("max")), maxConnections);
+      budget.update(arena.allocateFrom(ValueLayout.JAVA_INT, 0), value, BpfMap.BPF_ANY);
+    }
+  }
+
+  private void onRecord(MemorySegment data) {
     ConnRecord record;
     try {
       record = ConnEventLayout.decode(data);

@@ -4,7 +4,7 @@ package dev.wmscope.loader;
 public enum DropReason {
   /** bpf_ringbuf_reserve failed: a record was lost. */
   RINGBUF_FULL("ringbuf_full"),
-  /** A connection could not be tracked: the live_conns map was full (or, rarely, no memory for its socket mark). */
+  /** A connection was not tracked: over the --max-connections budget (or, rarely, no kernel memory for its record). */
   CONN_MAP_FULL("conn_map_full");
 
   private final String label;

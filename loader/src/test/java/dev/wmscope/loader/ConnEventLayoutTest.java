@@ -23,10 +23,11 @@ class ConnEventLayoutTest {
   }
 
   @Test
-  void iteratorLayoutsMatchCompiledStructs() {
+  void javaLayoutsMatchCompiledStructs() {
     try (BpfObject object = BpfObject.openResource(ConnectionProbe.class, ConnectionProbe.OBJECT_RESOURCE)) {
       assertThat(offsets(IterLayouts.LIVE_CONN)).containsExactlyEntriesOf(object.btfStructLayout("wm_live_conn"));
       assertThat(offsets(IterLayouts.LISTENER)).containsExactlyEntriesOf(object.btfStructLayout("wm_listener"));
+      assertThat(offsets(ConnectionProbe.BUDGET)).containsExactlyEntriesOf(object.btfStructLayout("wm_budget"));
     }
   }
 
@@ -43,8 +44,8 @@ class ConnEventLayoutTest {
   @Test
   void openedObjectReportsConfiguredSizes() {
     try (BpfObject object = BpfObject.openResource(ConnectionProbe.class, ConnectionProbe.OBJECT_RESOURCE)) {
-      object.setMaxEntries(ConnectionProbe.MAP_LIVE_CONNS, 1234);
-      assertThat(object.maxEntries(ConnectionProbe.MAP_LIVE_CONNS)).isEqualTo(1234);
+      object.setMaxEntries(ConnectionProbe.MAP_WATCHED_PIDS, 1234);
+      assertThat(object.maxEntries(ConnectionProbe.MAP_WATCHED_PIDS)).isEqualTo(1234);
     }
   }
 }

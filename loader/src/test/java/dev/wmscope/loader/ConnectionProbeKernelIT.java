@@ -80,7 +80,39 @@ class ConnectionProbeKernelIT {
         assertThat(r.dataSegsOut()).isPositive();
       }
       assertThat(probe.drops()).containsEntry(DropReason.RINGBUF_FULL, 0L).containsEntry(DropReason.CONN_MAP_FULL, 0L);
-      assertThat(probe.trackedConnections()).as("entries left in live_conns").isZero();
+      assertThat(probe.trackedConnections()).as("connections still counted as tracked").isZero();
+    }
+  }
+
+  @Test
+  void beyondMaxConnectionsConnectionsAreCountedNotTracked() throws Exception {
+    var options = ConnectionProbe.Options.defaults().withMaxConnections(5);
+    try (ConnectionProbe probe = ConnectionProbe.start(options, records::add);
+        var server = new LoopbackTraffic.Server(V4)) {
+      probe.watchPort(server.port());
+      List<java.net.Socket> held = new ArrayList<>();
+      try {
+        for (int i = 0; i < 8; i++) {
+          held.add(new java.net.Socket(V4, server.port()));
+        }
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (probe.drops().get(DropReason.CONN_MAP_FULL) < 3 && System.nanoTime() < deadline) {
+          Thread.sleep(20);
+        }
+        assertThat(probe.trackedConnections()).as("tracked while all 8 are open").isEqualTo(5);
+        assertThat(probe.drops()).containsEntry(DropReason.CONN_MAP_FULL, 3L);
+      } finally {
+        for (java.net.Socket s : held) {
+          s.close();
+        }
+      }
+      assertThat(closesFor(probe, server.port(), 5)).as("one close record per tracked connection").hasSize(5);
+      assertThat(probe.trackedConnections()).as("the budget is given back at each close").isZero();
+
+      // room again: a new connection is tracked
+      LoopbackTraffic.exchange(V4, server.port(), 10);
+      assertThat(closesFor(probe, server.port(), 6)).hasSize(6);
+      assertThat(probe.drops()).containsEntry(DropReason.CONN_MAP_FULL, 3L);
     }
   }
 
@@ -168,12 +200,12 @@ class ConnectionProbeKernelIT {
   @Test
   void rejectedLoadCarriesErrnoAndTheLibbpfLog() {
     try (BpfObject object = BpfObject.openResource(ConnectionProbe.class, ConnectionProbe.OBJECT_RESOURCE)) {
-      object.setMaxEntries(ConnectionProbe.MAP_LIVE_CONNS, 0); // the kernel refuses an empty hash map
+      object.setMaxEntries(ConnectionProbe.MAP_WATCHED_PIDS, 0); // the kernel refuses an empty hash map
       assertThatThrownBy(object::load)
           .isInstanceOfSatisfying(BpfException.class, e -> {
             assertThat(e.errno()).isEqualTo(22);
             assertThat(e.getMessage()).startsWith("load BPF object").contains("EINVAL");
-            assertThat(e.log()).anyMatch(line -> line.contains("live_conns"));
+            assertThat(e.log()).anyMatch(line -> line.contains("watched_pids"));
           });
     }
   }

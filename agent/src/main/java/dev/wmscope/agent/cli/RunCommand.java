@@ -83,7 +83,8 @@ public final class RunCommand implements Callable<Integer> {
   boolean console;
 
   @Option(names = "--max-connections", paramLabel = "N",
-      description = "Capacity of the kernel's live-connection map (default: ${DEFAULT-VALUE}).")
+      description = "How many connections the kernel tracks at once; more are counted as dropped"
+          + " (conn_map_full) (default: ${DEFAULT-VALUE}).")
   int maxConnections = ConnectionProbe.Options.DEFAULT_MAX_CONNECTIONS;
 
   @Option(names = "--ring-buffer-bytes", paramLabel = "BYTES",
