@@ -3,7 +3,9 @@ package dev.wmscope.loader;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_INT_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import java.lang.foreign.MemoryLayout;
@@ -103,8 +105,51 @@ public final class ConnEventLayout {
         s.get(JAVA_LONG, SOCK_INODE));
   }
 
+  /*
+   * A host's records repeat a few addresses and thread names over and over: small direct-mapped
+   * caches return the same immutable InetAddress and String instead of building new ones per
+   * record (decode was most of the poll thread's allocation under churn). Entries are immutable
+   * records, so sharing the arrays between threads is safe; a lost race only costs a rebuild.
+   */
+  private static final int CACHE_SLOTS = 1024; // a power of two
+  private record V4(int bits, InetAddress address) {}
+  private record V6(long hi, long lo, InetAddress address) {}
+  private record Comm(long hi, long lo, String name) {}
+  private static final V4[] V4_CACHE = new V4[CACHE_SLOTS];
+  private static final V6[] V6_CACHE = new V6[CACHE_SLOTS];
+  private static final Comm[] COMM_CACHE = new Comm[CACHE_SLOTS];
+
+  private static int slot(long hash) {
+    long h = hash * 0x9E3779B97F4A7C15L;
+    return (int) (h >>> 54) & (CACHE_SLOTS - 1);
+  }
+
   static InetAddress address(MemorySegment s, long offset, int family) {
-    byte[] raw = s.asSlice(offset, family == AF_INET ? 4 : 16).toArray(JAVA_BYTE);
+    if (family == AF_INET) {
+      int bits = s.get(JAVA_INT_UNALIGNED, offset);
+      int i = slot(bits);
+      V4 hit = V4_CACHE[i];
+      if (hit != null && hit.bits() == bits) {
+        return hit.address();
+      }
+      InetAddress a = newAddress(s, offset, 4);
+      V4_CACHE[i] = new V4(bits, a);
+      return a;
+    }
+    long hi = s.get(JAVA_LONG_UNALIGNED, offset);
+    long lo = s.get(JAVA_LONG_UNALIGNED, offset + 8);
+    int i = slot(hi ^ Long.rotateLeft(lo, 17));
+    V6 hit = V6_CACHE[i];
+    if (hit != null && hit.hi() == hi && hit.lo() == lo) {
+      return hit.address();
+    }
+    InetAddress a = newAddress(s, offset, 16);
+    V6_CACHE[i] = new V6(hi, lo, a);
+    return a;
+  }
+
+  private static InetAddress newAddress(MemorySegment s, long offset, int length) {
+    byte[] raw = s.asSlice(offset, length).toArray(JAVA_BYTE);
     try {
       // getByAddress never does DNS; a v4-mapped IPv6 address comes back as Inet4Address
       return InetAddress.getByAddress(raw);
@@ -113,11 +158,21 @@ public final class ConnEventLayout {
     }
   }
 
+  /** A NUL-terminated thread name of at most 16 bytes (TASK_COMM_LEN). */
   private static String cString(MemorySegment s, long offset, int max) {
+    long hi = s.get(JAVA_LONG_UNALIGNED, offset);
+    long lo = s.get(JAVA_LONG_UNALIGNED, offset + 8);
+    int i = slot(hi ^ Long.rotateLeft(lo, 17));
+    Comm hit = COMM_CACHE[i];
+    if (hit != null && hit.hi() == hi && hit.lo() == lo) {
+      return hit.name();
+    }
     int len = 0;
     while (len < max && s.get(JAVA_BYTE, offset + len) != 0) {
       len++;
     }
-    return new String(s.asSlice(offset, len).toArray(JAVA_BYTE), StandardCharsets.UTF_8);
+    String name = new String(s.asSlice(offset, len).toArray(JAVA_BYTE), StandardCharsets.UTF_8);
+    COMM_CACHE[i] = new Comm(hi, lo, name);
+    return name;
   }
 }

@@ -68,6 +68,7 @@ import io.opentelemetry.api.trace.SpanBuilder;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
 import io.opentelemetry.semconv.NetworkAttributes.NetworkTransportValues;
 import io.opentelemetry.semconv.NetworkAttributes.NetworkTypeValues;
 import java.util.EnumMap;
@@ -94,6 +95,13 @@ public final class ConnectionTelemetry {
    * would grow for the life of the agent; clearing it now and then costs only a rebuild.
    */
   private static final int MAX_CACHED_ATTRIBUTE_SETS = 4096;
+
+  /**
+   * The context metrics are recorded in. The poll thread has none, and without this argument
+   * the SDK asks Context.current() (a thread-local read) on every add: ~10% of the poll
+   * thread's samples under churn (bench/README.md).
+   */
+  private static final Context NO_CONTEXT = Context.root();
 
   private final Tracer tracer;
   private final LongCounter opened;
@@ -165,32 +173,32 @@ public final class ConnectionTelemetry {
   public void transferred(ConnectionEvent e, long received, long sent) {
     MetricAttributes m = metricAttributes(e);
     if (received > 0) {
-      networkIo.add(received, m.receive());
+      networkIo.add(received, m.receive(), NO_CONTEXT);
     }
     if (sent > 0) {
-      networkIo.add(sent, m.transmit());
+      networkIo.add(sent, m.transmit(), NO_CONTEXT);
     }
   }
 
   /** Segments retransmitted on a connection since the last report. */
   public void retransmitted(ConnectionEvent e, long segments) {
     if (segments > 0) {
-      retransmits.add(segments, metricAttributes(e).common());
+      retransmits.add(segments, metricAttributes(e).common(), NO_CONTEXT);
     }
   }
 
   /** One smoothed-RTT sample of a connection. */
   public void rttSample(ConnectionEvent e, long srttMicros) {
     if (srttMicros > 0) {
-      rtt.record(srttMicros / 1e6, metricAttributes(e).common());
+      rtt.record(srttMicros / 1e6, metricAttributes(e).common(), NO_CONTEXT);
     }
   }
 
   /** Records a newly established connection. Only side, IP family, ports and pid are read. */
   public void opened(ConnectionEvent e) {
     Attributes attributes = metricAttributes(e).common();
-    opened.add(1, attributes);
-    active.add(1, attributes);
+    opened.add(1, attributes, NO_CONTEXT);
+    active.add(1, attributes, NO_CONTEXT);
   }
 
   /**
@@ -212,7 +220,7 @@ public final class ConnectionTelemetry {
     long end = start + e.durationNanos();
     SpanBuilder builder =
         tracer
-            .spanBuilder(spanName(e))
+            .spanBuilder(cachedSpanName(e))
             .setSpanKind(e.side() == Side.SERVER ? SpanKind.SERVER : SpanKind.CLIENT)
             .setNoParent()
             .setStartTimestamp(start, TimeUnit.NANOSECONDS);
@@ -233,12 +241,12 @@ public final class ConnectionTelemetry {
     span.end(end, TimeUnit.NANOSECONDS);
 
     MetricAttributes m = metricAttributes(e);
-    closed.add(1, m.closed(cause));
-    active.add(-1, m.common());
+    closed.add(1, m.closed(cause), NO_CONTEXT);
+    active.add(-1, m.common(), NO_CONTEXT);
     transferred(e, uncountedReceived, uncountedSent);
     retransmitted(e, uncountedRetransmits);
     rttSample(e, e.srttMicros());
-    duration.record(e.durationNanos() / 1e9, m.duration(cause));
+    duration.record(e.durationNanos() / 1e9, m.duration(cause), NO_CONTEXT);
   }
 
   /**
@@ -308,6 +316,21 @@ public final class ConnectionTelemetry {
       b.put(WORKERMAN_START_FILE, w.startFile());
       b.put(WORKERMAN_ROLE, w.role());
     }
+  }
+
+  /** The span name of the previous connection: a server's connections all share one. */
+  private record SpanName(String host, int port, String name) {}
+
+  private SpanName lastSpanName = new SpanName("", -1, "");
+
+  private String cachedSpanName(ConnectionEvent e) {
+    SpanName last = lastSpanName;
+    if (last.port() == e.serverPort() && last.host().equals(e.serverAddress())) {
+      return last.name();
+    }
+    String name = spanName(e);
+    lastSpanName = new SpanName(e.serverAddress(), e.serverPort(), name);
+    return name;
   }
 
   /** "tcp host:port" of the server end, IPv6 hosts in brackets as in a URI authority. */

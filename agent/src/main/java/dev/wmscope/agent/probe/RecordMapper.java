@@ -35,9 +35,9 @@ public final class RecordMapper {
     return new ConnectionEvent(
         server ? ConnectionEvent.Side.SERVER : ConnectionEvent.Side.CLIENT,
         r.ipv6(),
-        text(r.localAddress()),
+        cachedText(r.localAddress()),
         r.localPort(),
-        text(r.remoteAddress()),
+        cachedText(r.remoteAddress()),
         r.remotePort(),
         clock.toEpochNanos(r.startMonoNanos()),
         r.endMonoNanos() == 0 ? 0 : clock.toEpochNanos(r.endMonoNanos()),
@@ -99,5 +99,25 @@ public final class RecordMapper {
   /** The bare address text (getHostAddress never resolves names and has no leading slash). */
   static String text(InetAddress address) {
     return address.getHostAddress();
+  }
+
+  /*
+   * The text of the last address seen in each slot: a host's connections repeat a few addresses,
+   * and the decoder hands out the same InetAddress instance for repeated bytes, so most lookups
+   * are an identity check instead of formatting the address again.
+   */
+  private record AddressText(InetAddress address, String text) {}
+
+  private final AddressText[] texts = new AddressText[256];
+
+  private String cachedText(InetAddress address) {
+    int slot = (address.hashCode() * 0x9E3779B9 >>> 24) & (texts.length - 1);
+    AddressText hit = texts[slot];
+    if (hit != null && (hit.address() == address || hit.address().equals(address))) {
+      return hit.text();
+    }
+    String text = text(address);
+    texts[slot] = new AddressText(address, text);
+    return text;
   }
 }
