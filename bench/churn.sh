@@ -34,7 +34,7 @@ done
 [ "$ROUNDS" -ge 0 ] && [ "$SECS" -ge 1 ] && [ "$SECS" -le 60 ] || die "--rounds >= 0 (0: the paced runs only), --seconds 1..60"
 
 bench_packages
-bench_init 900
+bench_init $((300 + ROUNDS * (SECS + WARM + 35) * 6)) # 3 conditions x 2 servers per round, with margin
 build_tools
 prepare_agent
 mkdir -p "$RESULTS_DIR"
@@ -148,7 +148,7 @@ summary() { # summary KIND: one table row per condition
     rates=$(awk -F'\t' -v k="$kind" -v c="$cond" '$1 == k && $3 == c && $2 !~ /rate/ { print $4 }' "$ROWS")
     [ -n "$rates" ] || continue
     med=$(median <<<"$rates")
-    local st compl drops acpu ams rss foreign
+    local st compl drops acpu ams rss foreign paired
     st=$(stats <<<"$rates")
     compl=$(awk -F'\t' -v k="$kind" -v c="$cond" '$1 == k && $3 == c && $2 !~ /rate/ && $6 != "-" { r += $6; e += $7 } END { if (e) printf "%.3f%% (%d/%d)", r * 100 / e, r, e; else print "-" }' "$ROWS")
     drops=$(awk -F'\t' -v k="$kind" -v c="$cond" '$1 == k && $3 == c && $2 !~ /rate/ && $8 != "-" { d += $8; n++ } END { print n ? d : "-" }' "$ROWS")
@@ -157,8 +157,9 @@ summary() { # summary KIND: one table row per condition
     rss=$(awk -F'\t' -v k="$kind" -v c="$cond" '$1 == k && $3 == c && $2 !~ /rate/ && $12 != "-" { if ($12 > m) m = $12 } END { print m ? m : "-" }' "$ROWS")
     foreign=$(awk -F'\t' -v k="$kind" -v c="$cond" '$1 == k && $3 == c && $2 !~ /rate/ && $15 != "-" { n++ } END { print n + 0 }' "$ROWS")
     [ "$cond" = wmscope ] || { acpu=-; ams=-; }
-    printf '| %s | %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$kind" "$cond" "$med" \
-      "$(awk -v m="$med" -v b="$base" 'BEGIN { printf "%.3f", b ? m / b : 0 }')" \
+    paired=$(awk -F'\t' -v k="$kind" '$1 == k && $2 !~ /rate/' "$ROWS" | paired_ratios 2 3 4 "$cond" | median_of_list)
+    printf '| %s | %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$kind" "$cond" "$med" \
+      "$(awk -v m="$med" -v b="$base" 'BEGIN { printf "%.3f", b ? m / b : 0 }')" "$paired" \
       "$(sed 's/ /, /g' <<<"$st")" "$compl" "$drops" "$acpu" "$ams" "$rss" "$foreign"
   done
 }
@@ -173,8 +174,8 @@ summary() { # summary KIND: one table row per condition
   echo
   echo "## Summary (medians over rounds)"
   echo
-  echo "| server | condition | conn/s | ratio to none | rounds | records / connections | drops | agent CPU % of a core | agent CPU ms per 1k conns | agent RSS max MiB | rounds with foreign BPF |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| server | condition | conn/s | ratio to none | ratio to the same round's none: median (per round) | rounds | records / connections | drops | agent CPU % of a core | agent CPU ms per 1k conns | agent RSS max MiB | rounds with foreign BPF |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
   for kind in "${KINDS[@]}"; do summary "$kind"; done
   if [ "$RATE_TESTS" = 1 ] && grep -q rate "$ROWS"; then
     echo

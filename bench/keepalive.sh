@@ -29,7 +29,7 @@ done
 [ "$ROUNDS" -ge 1 ] && [ "$SECS" -ge 1 ] && [ "$SECS" -le 60 ] || die "--rounds >= 1, --seconds 1..60"
 
 bench_packages wrk
-bench_init 600
+bench_init $((300 + ROUNDS * (SECS + WARM + 30) * 3)) # 3 conditions per round, with margin
 build_tools
 prepare_agent
 mkdir -p "$RESULTS_DIR"
@@ -108,16 +108,17 @@ base=$(col none 3 | median)
   echo
   echo "## Summary (medians over rounds)"
   echo
-  echo "| condition | requests/s | ratio to none | rounds | p50 µs | p99 µs | records / connections | drops | agent CPU % of a core | agent RSS max MiB | rounds with foreign BPF |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| condition | requests/s | ratio to none | ratio to the same round's none: median (per round) | rounds | p50 µs | p99 µs | records / connections | drops | agent CPU % of a core | agent RSS max MiB | rounds with foreign BPF |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
   for cond in none counter wmscope; do
     med=$(col "$cond" 3 | median)
     compl=$(awk -F'\t' -v c="$cond" '$2 == c && $6 != "-" { r += $6; e += $7 } END { if (e) printf "%d/%d", r, e; else print "-" }' "$ROWS")
     drops=$(awk -F'\t' -v c="$cond" '$2 == c && $8 != "-" { d += $8; n++ } END { print n ? d : "-" }' "$ROWS")
     acpu=$(col "$cond" 9 | median) rss=$(col "$cond" 11 | sort -g | tail -1)
     [ "$cond" = wmscope ] || acpu=-
-    printf '| %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$cond" "$med" \
+    printf '| %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$cond" "$med" \
       "$(awk -v m="$med" -v b="$base" 'BEGIN { printf "%.3f", b ? m / b : 0 }')" \
+      "$(paired_ratios 1 2 3 "$cond" <"$ROWS" | median_of_list)" \
       "$(col "$cond" 3 | stats | sed 's/ /, /g')" "$(col "$cond" 4 | median)" "$(col "$cond" 5 | median)" \
       "$compl" "$drops" "$acpu" "${rss:--}" "$(awk -F'\t' -v c="$cond" '$2 == c && $14 != "-" { n++ } END { print n + 0 }' "$ROWS")"
   done

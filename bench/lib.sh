@@ -449,6 +449,24 @@ stats() {
   }'
 }
 
+# paired_ratios ROUND_COL COND_COL VALUE_COL COND: per round (rows of a TSV on stdin, in round
+# order), COND's value over the same round's "none". Each round's conditions run back to back,
+# so the pairing cancels most of the host's own drift between rounds (see Noise in README.md).
+paired_ratios() {
+  awk -F'\t' -v rc="$1" -v cc="$2" -v vc="$3" -v c="$4" '
+    { v[$rc FS $cc] = $vc; if (!($rc in seen)) { seen[$rc] = 1; order[++n] = $rc } }
+    END { for (i = 1; i <= n; i++) { r = order[i]; if ((r FS "none") in v && (r FS c) in v && v[r FS "none"] > 0)
+            printf "%.3f\n", v[r FS c] / v[r FS "none"] } }'
+}
+
+# "median (r1, r2, ...)" of the numbers on stdin, kept in their order
+median_of_list() {
+  local list
+  list=$(cat)
+  [ -n "$list" ] || { echo "-"; return; }
+  printf '%.3f (%s)' "$(median <<<"$list")" "$(paste -sd, <<<"$list" | sed 's/,/, /g')"
+}
+
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) { print 0; exit } print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 # kv KEY LINE: the value of KEY=... in a key=value line

@@ -113,15 +113,27 @@ public final class ConnEventLayout {
    */
   private static final int CACHE_SLOTS = 1024; // a power of two
   private record V4(int bits, InetAddress address) {}
-  private record V6(long hi, long lo, InetAddress address) {}
-  private record Comm(long hi, long lo, String name) {}
+  /** A value cached under 16 raw bytes (an IPv6 address, a thread name). */
+  private record Bytes16<T>(long hi, long lo, T value) {}
   private static final V4[] V4_CACHE = new V4[CACHE_SLOTS];
-  private static final V6[] V6_CACHE = new V6[CACHE_SLOTS];
-  private static final Comm[] COMM_CACHE = new Comm[CACHE_SLOTS];
+  @SuppressWarnings("unchecked")
+  private static final Bytes16<InetAddress>[] V6_CACHE = new Bytes16[CACHE_SLOTS];
+  @SuppressWarnings("unchecked")
+  private static final Bytes16<String>[] COMM_CACHE = new Bytes16[CACHE_SLOTS];
 
   private static int slot(long hash) {
     long h = hash * 0x9E3779B97F4A7C15L;
     return (int) (h >>> 54) & (CACHE_SLOTS - 1);
+  }
+
+  private static <T> T find(Bytes16<T>[] cache, long hi, long lo) {
+    Bytes16<T> hit = cache[slot(hi ^ Long.rotateLeft(lo, 17))];
+    return hit != null && hit.hi() == hi && hit.lo() == lo ? hit.value() : null;
+  }
+
+  private static <T> T keep(Bytes16<T>[] cache, long hi, long lo, T value) {
+    cache[slot(hi ^ Long.rotateLeft(lo, 17))] = new Bytes16<>(hi, lo, value);
+    return value;
   }
 
   static InetAddress address(MemorySegment s, long offset, int family) {
@@ -138,14 +150,8 @@ public final class ConnEventLayout {
     }
     long hi = s.get(JAVA_LONG_UNALIGNED, offset);
     long lo = s.get(JAVA_LONG_UNALIGNED, offset + 8);
-    int i = slot(hi ^ Long.rotateLeft(lo, 17));
-    V6 hit = V6_CACHE[i];
-    if (hit != null && hit.hi() == hi && hit.lo() == lo) {
-      return hit.address();
-    }
-    InetAddress a = newAddress(s, offset, 16);
-    V6_CACHE[i] = new V6(hi, lo, a);
-    return a;
+    InetAddress hit = find(V6_CACHE, hi, lo);
+    return hit != null ? hit : keep(V6_CACHE, hi, lo, newAddress(s, offset, 16));
   }
 
   private static InetAddress newAddress(MemorySegment s, long offset, int length) {
@@ -162,17 +168,14 @@ public final class ConnEventLayout {
   private static String cString(MemorySegment s, long offset, int max) {
     long hi = s.get(JAVA_LONG_UNALIGNED, offset);
     long lo = s.get(JAVA_LONG_UNALIGNED, offset + 8);
-    int i = slot(hi ^ Long.rotateLeft(lo, 17));
-    Comm hit = COMM_CACHE[i];
-    if (hit != null && hit.hi() == hi && hit.lo() == lo) {
-      return hit.name();
+    String hit = find(COMM_CACHE, hi, lo);
+    if (hit != null) {
+      return hit;
     }
     int len = 0;
     while (len < max && s.get(JAVA_BYTE, offset + len) != 0) {
       len++;
     }
-    String name = new String(s.asSlice(offset, len).toArray(JAVA_BYTE), StandardCharsets.UTF_8);
-    COMM_CACHE[i] = new Comm(hi, lo, name);
-    return name;
+    return keep(COMM_CACHE, hi, lo, new String(s.asSlice(offset, len).toArray(JAVA_BYTE), StandardCharsets.UTF_8));
   }
 }

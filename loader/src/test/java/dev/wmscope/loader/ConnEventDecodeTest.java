@@ -47,6 +47,12 @@ class ConnEventDecodeTest {
       assertThat(r.localAddress()).isEqualTo(InetAddress.getByAddress(local));
       assertThat(r.remoteAddress()).isEqualTo(InetAddress.getByAddress(remote));
       assertThat(r.comm()).isEqualTo(comm);
+
+      byte[] local6 = InetAddress.getByName("2001:db8::" + Integer.toHexString(i)).getAddress();
+      byte[] remote6 = InetAddress.getByName("fd00:" + Integer.toHexString(i) + "::1").getAddress();
+      ConnRecord r6 = ConnEventLayout.decode(record(10, local6, remote6, comm));
+      assertThat(r6.localAddress()).isEqualTo(InetAddress.getByAddress(local6));
+      assertThat(r6.remoteAddress()).isEqualTo(InetAddress.getByAddress(remote6));
     }
   }
 
