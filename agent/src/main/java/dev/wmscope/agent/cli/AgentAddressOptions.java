@@ -10,8 +10,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 /**
- * How {@code status} and {@code connections} find a running agent: its HTTP address, or the
- * lock file that names it; with no agent answering they sample the kernel themselves.
+ * How {@code status}, {@code connections} and {@code check} find a running agent: its HTTP
+ * address, or the lock file that names it; with no agent answering, status and connections
+ * sample the kernel themselves.
  */
 final class AgentAddressOptions {
   @Option(names = "--http-address", paramLabel = "HOST:PORT",

@@ -6,10 +6,10 @@ import dev.wmscope.agent.http.HttpAddress;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.logging.Level;
 import picocli.CommandLine;
@@ -34,13 +34,7 @@ public final class CheckCommand implements Callable<Integer> {
   @Option(names = "--no-load", description = "Skip the final load and attach of the programs.")
   boolean noLoad;
 
-  @Option(names = "--http-address", paramLabel = "HOST:PORT",
-      description = "The agent's HTTP address to check (default: 127.0.0.1:9464; WMSCOPE_HTTP_ADDRESS).")
-  String httpAddress = HttpAddress.DEFAULT.toString();
-
-  @Option(names = "--lock-file", paramLabel = "PATH",
-      description = "The agent's lock file (default: /run/wmscope/wmscope.lock).")
-  Path lockFile = AgentLock.DEFAULT_PATH;
+  @CommandLine.Mixin AgentAddressOptions agent;
 
   @Option(names = "--json", description = "Print the results as JSON.")
   boolean json;
@@ -67,10 +61,11 @@ public final class CheckCommand implements Callable<Integer> {
     } else {
       results.add(HostChecks.load());
     }
-    results.add(HostChecks.agent(lockFile));
-    if (!httpAddress.equalsIgnoreCase("none")) {
-      HttpAddress a = AgentAddressOptions.address(spec, httpAddress).orElseThrow();
-      results.add(HostChecks.http(a.host(), a.port(), AgentLock.holder(lockFile)));
+    results.add(HostChecks.agent(agent.lockFile));
+    Optional<HttpAddress> address = AgentAddressOptions.address(spec, agent.httpAddress);
+    if (address.isPresent()) {
+      HttpAddress a = address.get();
+      results.add(HostChecks.http(a.host(), a.port(), AgentLock.holder(agent.lockFile)));
     }
     long problems = results.stream().filter(r -> r.status() == HostChecks.Status.FAIL).count();
     long warnings = results.stream().filter(r -> r.status() == HostChecks.Status.WARN).count();
