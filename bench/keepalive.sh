@@ -98,7 +98,6 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 stop_pid "$SERVER_MAIN"
 
-col() { awk -F'\t' -v c="$1" -v f="$2" '$2 == c && $f != "-" { print $f }' "$ROWS"; }
 base=$(col none 3 | median)
 {
   echo "# Keep-alive throughput (wrk, HTTP stand-in) — $(date -u +%F)"

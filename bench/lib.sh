@@ -355,6 +355,21 @@ agent_stop() {
   AGENT_PID=""
 }
 
+# Turns on BPF run-time statistics (kernel.bpf_stats_enabled, global: two clock reads per
+# program run) for this run only: the EXIT trap restores the setting, then cleans up.
+bpf_stats_on() {
+  STATS_BEFORE=$(sysctl -n kernel.bpf_stats_enabled)
+  trap restore_stats EXIT
+  sysctl -q kernel.bpf_stats_enabled=1
+}
+
+restore_stats() {
+  local rc=$?
+  sysctl -q kernel.bpf_stats_enabled="$STATS_BEFORE"
+  (exit "$rc") # cleanup_all exits with the run's status
+  cleanup_all
+}
+
 ## Measurements --------------------------------------------------------------------------------
 
 # utime+stime of a process in clock ticks (fields 14 and 15 of /proc/PID/stat, after the comm).
@@ -448,6 +463,9 @@ stats() {
     printf "median=%.1f min=%.1f max=%.1f spread=%.1f%%\n", m, v[1], v[NR], m ? (v[NR] - v[1]) * 100 / m : 0
   }'
 }
+
+# col COND FIELD: FIELD of every row of $ROWS whose second column is COND, "-" left out
+col() { awk -F'\t' -v c="$1" -v f="$2" '$2 == c && $f != "-" { print $f }' "$ROWS"; }
 
 # paired_ratios ROUND_COL COND_COL VALUE_COL COND: per round (rows of a TSV on stdin, in round
 # order), COND's value over the same round's "none". Each round's conditions run back to back,

@@ -23,15 +23,7 @@ done
 
 bench_packages wrk
 bench_init 600
-STATS_BEFORE=$(sysctl -n kernel.bpf_stats_enabled)
-restore_stats() {
-  local rc=$?
-  sysctl -q kernel.bpf_stats_enabled="$STATS_BEFORE"
-  (exit "$rc") # cleanup_all exits with the run's status
-  cleanup_all
-}
-trap restore_stats EXIT
-sysctl -q kernel.bpf_stats_enabled=1
+bpf_stats_on
 build_tools
 prepare_agent
 mkdir -p "$RESULTS_DIR"

@@ -29,14 +29,7 @@ done
 bench_packages
 bench_init $((300 + ROUNDS * (SECS + 20) * ${#VARIANTS[@]})) # with margin
 find_jdk25 # only for the results header
-STATS_BEFORE=$(sysctl -n kernel.bpf_stats_enabled)
-restore_stats() {
-  local rc=$?
-  sysctl -q kernel.bpf_stats_enabled="$STATS_BEFORE"
-  (exit "$rc")
-  cleanup_all
-}
-trap restore_stats EXIT
+bpf_stats_on
 build_tools
 gcc -O2 -Wall -Wextra -Werror -o "$WORK/bpf_runner" "$BENCH_DIR/c/bpf_runner.c" -lbpf || die "compile bpf_runner.c"
 arch=$(uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
@@ -45,7 +38,6 @@ for v in "${VARIANTS[@]}"; do
   clang -g -O2 -target bpf -D__TARGET_ARCH_"$arch" -DVARIANT_"$v" -Wall -Werror -I"$REPO_DIR/bpf" \
     -c "$BENCH_DIR/bpf/conn_state_cost.bpf.c" -o "$WORK/state-$v.bpf.o" || die "compile conn_state_cost.bpf.c ($v)"
 done
-sysctl -q kernel.bpf_stats_enabled=1
 mkdir -p "$RESULTS_DIR"
 RESULT=$(result_file state-cost)
 ROWS=$WORK/rows.tsv # round variant rate established bpf_ns_per_conn cpu_us_per_conn busy
@@ -88,7 +80,6 @@ for round in $(seq 1 "$ROUNDS"); do
   done
 done
 
-col() { awk -F'\t' -v v="$1" -v f="$2" '$2 == v && $f != "-" { print $f }' "$ROWS"; }
 {
   echo "# Cost of per-connection state in the kernel — $(date -u +%F)"
   echo
