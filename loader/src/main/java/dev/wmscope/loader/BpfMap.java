@@ -7,7 +7,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import dev.wmscope.loader.internal.Libbpf;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.function.BiConsumer;
 
 /**
  * A map of a loaded {@link BpfObject}, used through its file descriptor. Owned by the object
@@ -83,40 +82,6 @@ public final class BpfMap {
     } catch (Throwable t) {
       throw Libbpf.rethrow(t);
     }
-  }
-
-  /**
-   * Visits every entry. Entries added or deleted concurrently may or may not be seen; a key
-   * deleted between listing and lookup is skipped. The segments are only valid during the call.
-   */
-  public void forEach(BiConsumer<MemorySegment, MemorySegment> visitor) {
-    try (Arena arena = Arena.ofConfined()) {
-      MemorySegment prev = arena.allocate(keySize);
-      MemorySegment next = arena.allocate(keySize);
-      MemorySegment value = arena.allocate(valueSize);
-      MemorySegment cursor = MemorySegment.NULL;
-      while (true) {
-        int ret = (int) Libbpf.MAP_GET_NEXT_KEY.invokeExact(fd, cursor, next);
-        if (ret == -ENOENT) {
-          return;
-        }
-        Native.checkInt("iterate map " + name, ret);
-        if (lookup(next, value)) {
-          visitor.accept(next, value);
-        }
-        prev.copyFrom(next);
-        cursor = prev;
-      }
-    } catch (Throwable t) {
-      throw Libbpf.rethrow(t);
-    }
-  }
-
-  /** Number of entries (walks the keys; for tests and diagnostics, not hot paths). */
-  public int count() {
-    int[] n = {0};
-    forEach((k, v) -> n[0]++);
-    return n[0];
   }
 
   // --- small typed helpers for the agent's control maps ---

@@ -97,8 +97,6 @@ public final class Libbpf {
       bpf("bpf_map_update_elem", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG), false);
   public static final MethodHandle MAP_DELETE_ELEM =
       bpf("bpf_map_delete_elem", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), false);
-  public static final MethodHandle MAP_GET_NEXT_KEY =
-      bpf("bpf_map_get_next_key", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS), false);
 
   // --- programs and links ---
   public static final MethodHandle PROGRAM_ATTACH_CGROUP_E =
