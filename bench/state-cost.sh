@@ -5,31 +5,37 @@
 # (bench/bpf/conn_state_cost.bpf.c has the variants). Churn against the epoll C server, the
 # variants interleaved with no program at all, each round in a rotating order.
 #
-#   bench/state-cost.sh [--rounds N] [--seconds S]
+#   bench/state-cost.sh [--rounds N] [--seconds S] [--variants none,EMPTY,...] [--no-stats]
 #
 # Reports per variant: conn/s and its ratio to the same round's none, BPF run time per
 # connection (kernel.bpf_stats_enabled, on only during the script; it adds two clock reads per
-# program run, ~25 ns) and the machine's busy CPU per connection (/proc/stat: includes what
+# program run, ~25 ns; --no-stats leaves it off, for ratios without that cost) and the machine's busy CPU per connection (/proc/stat: includes what
 # the kernel does outside the programs, e.g. freeing storage). Writes
 # bench/results/state-cost-DATE.md. Root; about 4 minutes with the defaults.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-ROUNDS=3 SECS=10 CONC=64
+ROUNDS=3 SECS=10 CONC=64 STATS=1
 VARIANTS=(none EMPTY STORAGE LINGER HASH)
 while [ $# -gt 0 ]; do
   case $1 in
     --rounds) ROUNDS=$2; shift 2 ;;
     --seconds) SECS=$2; shift 2 ;;
-    *) die "usage: $0 [--rounds N] [--seconds S]" ;;
+    --variants) IFS=, read -r -a VARIANTS <<<"$2"; shift 2 ;;
+    --no-stats) STATS=0; shift ;;
+    *) die "usage: $0 [--rounds N] [--seconds S] [--variants none,EMPTY,STORAGE,LINGER,HASH,HASHMA] [--no-stats]" ;;
   esac
 done
 [ "$ROUNDS" -ge 1 ] && [ "$SECS" -ge 1 ] && [ "$SECS" -le 60 ] || die "--rounds >= 1, --seconds 1..60"
+for v in "${VARIANTS[@]}"; do
+  case $v in none | EMPTY | STORAGE | LINGER | HASH | HASHMA) ;; *) die "unknown variant $v (none, EMPTY, STORAGE, LINGER, HASH, HASHMA)" ;; esac
+done
+[[ " ${VARIANTS[*]} " == *" none "* ]] || die "--variants must include none (the ratios are to it)"
 
 bench_packages
 bench_init $((300 + ROUNDS * (SECS + 20) * ${#VARIANTS[@]})) # with margin
 find_jdk25 # only for the results header
-bpf_stats_on
+[ "$STATS" = 1 ] && bpf_stats_on
 build_tools
 gcc -O2 -Wall -Wextra -Werror -o "$WORK/bpf_runner" "$BENCH_DIR/c/bpf_runner.c" -lbpf || die "compile bpf_runner.c"
 arch=$(uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
@@ -64,7 +70,7 @@ run_variant() { # run_variant ROUND VARIANT
   bpf_ns=-
   if [ -n "$runner" ]; then
     wait "$runner" || die "bpf_runner $v failed"
-    bpf_ns=$(awk -v n="$n" 'NF == 3 { ns += $3 } END { printf "%.0f", n ? ns / n : 0 }' "$out")
+    [ "$STATS" = 1 ] && bpf_ns=$(awk -v n="$n" 'NF == 3 { ns += $3 } END { printf "%.0f", n ? ns / n : 0 }' "$out")
   fi
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$round" "$v" "$(kv rate "$line")" "$n" "$bpf_ns" \
     "$(awk -v b=$((b1 - b0)) -v n="$n" -v hz="$CLK_TCK" 'BEGIN { printf "%.1f", n ? b / hz / n * 1e6 : 0 }')" \
@@ -84,14 +90,14 @@ done
   echo "# Cost of per-connection state in the kernel — $(date -u +%F)"
   echo
   machine_header
-  echo "- load: loadgen churn against the epoll C server (one thread), $CONC in flight, ${SECS} s per run, $ROUNDS rounds, order rotating; variants in bench/bpf/conn_state_cost.bpf.c (144-byte value, the size of wmscope's record)"
+  echo "- load: loadgen churn against the epoll C server (one thread), $CONC in flight, ${SECS} s per run, $ROUNDS rounds, order rotating; BPF run-time statistics $([ "$STATS" = 1 ] && echo on || echo off); variants in bench/bpf/conn_state_cost.bpf.c (144-byte value, the size of wmscope's record)"
   echo
   echo "| variant | conn/s (median) | ratio to the same round's none: median (per round) | BPF ns per connection (median) | machine CPU µs per connection (median) |"
   echo "|---|---|---|---|---|"
   for v in "${VARIANTS[@]}"; do
     printf '| %s | %.0f | %s | %s | %s |\n' "$v" "$(col "$v" 3 | median)" \
       "$(paired_ratios 1 2 3 "$v" <"$ROWS" | median_of_list)" \
-      "$([ "$v" = none ] && echo - || col "$v" 5 | median)" "$(col "$v" 6 | median)"
+      "$([ "$v" = none ] || [ "$STATS" = 0 ] && echo - || col "$v" 5 | median)" "$(col "$v" 6 | median)"
   done
   echo
   echo "## Every run"

@@ -11,6 +11,8 @@
  *   LINGER   the same, but left at CLOSE for the kernel to free with the socket
  *   HASH     a preallocated hash keyed by socket cookie, with the socket marked by requesting
  *            the (rare) RTO callback, which the tracepoint reads as its gate
+ *   HASHMA   the same with a hash that allocates on insert (BPF_F_NO_PREALLOC: the BPF memory
+ *            allocator's per-CPU caches, no memory held for connections that do not exist)
  *
  * The value is wmscope's record size (144 bytes). Only connections to the port in .rodata are
  * tracked. Names avoid "wmscope" so wmscope's leak checks never mistake these for theirs.
@@ -37,6 +39,9 @@ struct {
 	__uint(max_entries, 262144);
 	__type(key, __u64);
 	__type(value, struct bench_state);
+#ifdef VARIANT_HASHMA
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+#endif
 } bench_hash_state SEC(".maps");
 
 const volatile __u16 bench_port = 0;
@@ -55,7 +60,7 @@ int bench_state_sockops(struct bpf_sock_ops *skops)
 	s = bpf_sk_storage_get(&bench_sk_state, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (s)
 		s->bytes[0] = 1;
-#elif defined(VARIANT_HASH)
+#elif defined(VARIANT_HASH) || defined(VARIANT_HASHMA)
 	__u64 cookie = bpf_get_socket_cookie(skops);
 	struct bench_state s = {};
 
@@ -79,7 +84,7 @@ int BPF_PROG(bench_state_set_state, struct sock *sk, int old_state, int new_stat
 #else
 	s->bytes[1] = 1;
 #endif
-#elif defined(VARIANT_HASH)
+#elif defined(VARIANT_HASH) || defined(VARIANT_HASHMA)
 	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
 	__u64 cookie;
 
