@@ -3,7 +3,7 @@
 # minimal sock_ops counter and with wmscope, and what wmscope costs and delivers.
 #
 #   bench/churn.sh [--rounds N] [--seconds S] [--warmup S] [--concurrency C]
-#                  [--servers c,standin] [--standin-workers N] [--no-rate-tests]
+#                  [--servers c,standin] [--standin-workers N] [--no-rate-tests] [--work-us U]
 #
 # For each server (the epoll C echo server, one thread; the Workerman stand-in, text protocol),
 # the three conditions run interleaved, the order rotating every round (ABC, BCA, CAB), each for
@@ -15,10 +15,14 @@
 # TIME_WAIT sockets of earlier runs have expired, after a 30 s warm-up at that rate) and 20,000
 # (the no-loss target; after the rounds, 10 s warm-up). --rounds 0 runs only the paced runs. When netfilter conntrack is loaded,
 # the servers' ports are exempted from it for the run (lib.sh notrack_port). Writes bench/results/churn-DATE.md. Needs root (BPF), about 12 minutes.
+# --work-us U makes the C server spend U µs of its own CPU per request before echoing, as a
+# handler's parsing and logic would: with U around 100 the one server thread, not the machine, is
+# the bottleneck (the case where the workers are what limits the rate); 0, the default, is the
+# bare echo that saturates both CPUs.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-ROUNDS=3 SECS=10 WARM=15 CONC=64 SERVERS=c,standin STANDIN_WORKERS=1 RATE_TESTS=1
+ROUNDS=3 SECS=10 WARM=15 CONC=64 SERVERS=c,standin STANDIN_WORKERS=1 RATE_TESTS=1 WORK_US=0
 while [ $# -gt 0 ]; do
   case $1 in
     --rounds) ROUNDS=$2; shift 2 ;;
@@ -28,10 +32,12 @@ while [ $# -gt 0 ]; do
     --servers) SERVERS=$2; shift 2 ;;
     --standin-workers) STANDIN_WORKERS=$2; shift 2 ;;
     --no-rate-tests) RATE_TESTS=0; shift ;;
-    *) die "usage: $0 [--rounds N] [--seconds S] [--warmup S] [--concurrency C] [--servers c,standin] [--standin-workers N] [--no-rate-tests]" ;;
+    --work-us) WORK_US=$2; shift 2 ;;
+    *) die "usage: $0 [--rounds N] [--seconds S] [--warmup S] [--concurrency C] [--servers c,standin] [--standin-workers N] [--no-rate-tests] [--work-us U]" ;;
   esac
 done
 [ "$ROUNDS" -ge 0 ] && [ "$SECS" -ge 1 ] && [ "$SECS" -le 60 ] || die "--rounds >= 0 (0: the paced runs only), --seconds 1..60"
+[[ "$WORK_US" =~ ^[0-9]+$ ]] && [ "$WORK_US" -le 100000 ] || die "--work-us: microseconds of CPU per request, 0..100000"
 
 bench_packages
 bench_init $((300 + ROUNDS * (SECS + WARM + 35) * 6)) # 3 conditions x 2 servers per round, with margin
@@ -119,7 +125,7 @@ IFS=, read -r -a KINDS <<<"$SERVERS"
 for kind in "${KINDS[@]}"; do
   port=$(free_port)
   case $kind in
-    c) server_c "$port" 1 ;;
+    c) server_c "$port" 1 "$WORK_US" ;;
     standin) server_standin "$port" text "$STANDIN_WORKERS" ;;
     *) die "unknown server $kind (c, standin)" ;;
   esac
@@ -168,7 +174,7 @@ summary() { # summary KIND: one table row per condition
   echo "# Connection churn — $(date -u +%F)"
   echo
   machine_header
-  echo "- load: loadgen churn, $CONC connections in flight, ${WARM} s warm-up then ${SECS} s measured per run, 16-byte line echoed, client closes first; $ROUNDS rounds, conditions rotating (ABC, BCA, CAB); stand-in: $STANDIN_WORKERS worker(s), text protocol"
+  echo "- load: loadgen churn, $CONC connections in flight, ${WARM} s warm-up then ${SECS} s measured per run, 16-byte line echoed$([ "$WORK_US" -gt 0 ] && echo " after $WORK_US µs of CPU work in the C server"), client closes first; $ROUNDS rounds, conditions rotating (ABC, BCA, CAB); stand-in: $STANDIN_WORKERS worker(s), text protocol"
   echo "- paced runs: 30 s (1,000/s) or 10 s (20,000/s) warm-up at the target rate, then ${SECS} s; conntrack: $([ -n "$NOTRACK_TABLE" ] && echo "on, the servers' ports exempted (notrack) for the run" || echo off)"
   echo "- conditions: none; counter = bench/bpf/conn_counter.bpf.c (sock_ops, counts established connections); wmscope = agent jar, $(agent_output_desc)"
   echo

@@ -148,11 +148,12 @@ free_port() {
 
 ## Servers ------------------------------------------------------------------------------------
 
-# server_c PORT [THREADS]: starts the epoll echo server; sets SERVER_PIDS.
+# server_c PORT [THREADS [WORK_US]]: starts the epoll echo server (WORK_US: CPU time it spends per
+# request before echoing, a handler's work); sets SERVER_PIDS.
 server_c() {
-  local port=$1 threads=${2:-1} out=$WORK/server-$1.out
+  local port=$1 threads=${2:-1} work=${3:-0} out=$WORK/server-$1.out
   notrack_port "$port"
-  "$WORK/echo_server" -p "$port" -t "$threads" -T 1800 >"$out" 2>&1 &
+  "$WORK/echo_server" -p "$port" -t "$threads" -T 1800 -w "$work" >"$out" 2>&1 &
   BENCH_PIDS+=($!)
   SERVER_MAIN=$!
   local i

@@ -9,7 +9,11 @@
 // one summary line to stdout: "accepted=N closed=N echoed_bytes=N". "ready" is printed to
 // stdout once every listener is bound, so a script can wait for it.
 //
-// Usage: echo_server -p PORT [-a 127.0.0.1] [-t THREADS] [-T SECONDS] [-b BACKLOG]
+// -w MICROS stands in for a handler's own work: before echoing what one read returned, the
+// thread spends MICROS of its own CPU time (measured on its CPU-time clock, so preemption does
+// not shorten it). 0, the default, is the bare echo.
+//
+// Usage: echo_server -p PORT [-a 127.0.0.1] [-t THREADS] [-T SECONDS] [-b BACKLOG] [-w MICROS]
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -37,6 +41,23 @@ static const char *bind_addr = "127.0.0.1";
 static int port;
 static int backlog = 4096;
 static double deadline; // CLOCK_MONOTONIC seconds
+static long work_us;     // CPU time spent per read, standing in for a handler's work
+
+static double thread_cpu_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void handler_work(void) {
+  if (work_us <= 0) {
+    return;
+  }
+  double until = thread_cpu_now() + (double)work_us / 1e6;
+  while (thread_cpu_now() < until) {
+    // spin: CPU work, as a PHP handler's parsing and logic would be
+  }
+}
 
 static atomic_ulong total_accepted, total_closed, total_bytes;
 
@@ -106,6 +127,7 @@ static void *serve(void *arg) {
       for (int round = 0; round < 4; round++) { // drain a little, then let other sockets run
         ssize_t r = read(fd, buf, sizeof buf);
         if (r > 0) {
+          handler_work();
           ssize_t off = 0;
           while (off < r) { // small echoes fit the send buffer; a full one only stalls this socket
             ssize_t w = write(fd, buf + off, (size_t)(r - off));
@@ -145,20 +167,22 @@ int main(int argc, char **argv) {
   int threads = 1;
   double timeout = 900;
   int opt;
-  while ((opt = getopt(argc, argv, "a:p:t:T:b:")) != -1) {
+  while ((opt = getopt(argc, argv, "a:p:t:T:b:w:")) != -1) {
     switch (opt) {
     case 'a': bind_addr = optarg; break;
     case 'p': port = atoi(optarg); break;
     case 't': threads = atoi(optarg); break;
     case 'T': timeout = atof(optarg); break;
     case 'b': backlog = atoi(optarg); break;
+    case 'w': work_us = atol(optarg); break;
     default:
-      fprintf(stderr, "usage: echo_server -p PORT [-a ADDR] [-t THREADS] [-T SECONDS] [-b BACKLOG]\n");
+      fprintf(stderr, "usage: echo_server -p PORT [-a ADDR] [-t THREADS] [-T SECONDS] [-b BACKLOG] [-w MICROS]\n");
       return 2;
     }
   }
-  if (port <= 0 || port > 65535 || threads < 1 || threads > MAX_THREADS || timeout <= 0) {
-    fprintf(stderr, "echo_server: need -p 1..65535, -t 1..%d, -T > 0\n", MAX_THREADS);
+  if (port <= 0 || port > 65535 || threads < 1 || threads > MAX_THREADS || timeout <= 0 || work_us < 0 ||
+      work_us > 1000000) {
+    fprintf(stderr, "echo_server: need -p 1..65535, -t 1..%d, -T > 0, -w 0..1000000\n", MAX_THREADS);
     return 2;
   }
   raise_nofile((rlim_t)1 << 18); // the long-lived benchmark holds 10,000+ connections
