@@ -17,10 +17,13 @@
  * retransmits are read from tcp_sock by the iterator every poll and at close.
  *
  * Attribution: sock_ops runs in softirq for accepted sockets, so it cannot tell which process
- * owns them (with a shared listener any worker may accept). The first send or receive on the
- * socket happens in the owner's syscall: tp_btf/sock_send_length and sock_recv_length see it
- * (WM_TRACKED_NEEDS_OWNER in the socket's storage, cleared then). The open record is emitted
- * then, carrying the pid.
+ * owns them (with a shared listener any worker may accept). The first moment the owner touches
+ * the socket marks it (WM_TRACKED_NEEDS_OWNER in the socket's storage, cleared then) and emits
+ * the open record with its pid: accept() asking for the peer's address (PHP's
+ * stream_socket_accept, Java and most servers do) runs the cgroup getpeername hook in the
+ * accepting process; otherwise the first receive (tp_btf/sock_recv_length), or for a server that
+ * never reads, the close (the FIN_WAIT1/LAST_ACK transition runs in the owner's close()). No
+ * send hook: sock_send_length would run on every send of every socket of the host.
  *
  * Live state: every poll interval the agent runs an iterator that writes the current counters
  * of every tracked connection and the accept queue of every watched listener. iter/tcp walks
@@ -359,11 +362,26 @@ int BPF_PROG(wmscope_tp_recv, struct sock *sk, int ret, int flags)
 	return 0;
 }
 
-SEC("tp_btf/sock_send_length")
-int BPF_PROG(wmscope_tp_send, struct sock *sk, int ret, int flags)
+/* accept() with an address buffer asks for the new socket's peer: in the accepting process, once
+ * per connection (also for explicit getpeername() calls, which return at the mark). */
+SEC("cgroup/getpeername4")
+int wmscope_accept4(struct bpf_sock_addr *ctx)
 {
-	attribute(sk);
-	return 0;
+	struct bpf_sock *sk = ctx->sk;
+
+	if (sk)
+		attribute((struct sock *)sk);
+	return 1;
+}
+
+SEC("cgroup/getpeername6")
+int wmscope_accept6(struct bpf_sock_addr *ctx)
+{
+	struct bpf_sock *sk = ctx->sk;
+
+	if (sk)
+		attribute((struct sock *)sk);
+	return 1;
 }
 
 /* Resets: mark the tracked connection so its close record says who reset it. */
@@ -408,6 +426,11 @@ int BPF_PROG(wmscope_tp_set_state, struct sock *sk, int old_state, int new_state
 		return 0;
 	}
 	if (new_state != BPF_TCP_CLOSE) {
+		/* FIN_WAIT1 and LAST_ACK are entered in close()/shutdown(), the owner's syscall: a
+		 * server that never received (and was accepted without asking the peer's address) is
+		 * attributed here */
+		if (new_state == BPF_TCP_FIN_WAIT1 || new_state == BPF_TCP_LAST_ACK)
+			attribute(sk);
 		note_transition(&t->conn, new_state);
 		return 0;
 	}

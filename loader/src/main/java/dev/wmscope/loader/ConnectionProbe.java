@@ -6,6 +6,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.EnumMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
@@ -34,9 +35,10 @@ public final class ConnectionProbe implements AutoCloseable {
    */
   static final int FULL_PASS_EVERY = 10;
   static final String MAP_ITER_CONFIG = "iter_config";
-  /** Attribution hooks and the tracepoints they need (Linux >= 6.3). */
-  static final Map<String, String> ATTRIBUTION_PROGRAMS =
-      Map.of("wmscope_tp_recv", "sock_recv_length", "wmscope_tp_send", "sock_send_length");
+  /** Attribution at the first receive, and the tracepoint it needs (Linux >= 6.3). */
+  static final Map<String, String> ATTRIBUTION_PROGRAMS = Map.of("wmscope_tp_recv", "sock_recv_length");
+  /** Attribution in accept() (the peer's address asked for), on the cgroup like sock_ops. */
+  static final List<String> ACCEPT_PROGRAMS = List.of("wmscope_accept4", "wmscope_accept6");
   /** Reset marks, and the state changes and close of every tracked connection (Linux >= 5.12 with BTF). */
   static final Map<String, String> STATE_PROGRAMS = Map.of(
       "wmscope_tp_send_reset", "tcp_send_reset",
@@ -120,6 +122,7 @@ public final class ConnectionProbe implements AutoCloseable {
       if (attribution) {
         ATTRIBUTION_PROGRAMS.keySet().forEach(p -> object.program(p).attach());
       }
+      ACCEPT_PROGRAMS.forEach(p -> object.program(p).attachCgroup(options.cgroup()));
       STATE_PROGRAMS.keySet().forEach(p -> object.program(p).attach());
       iterator = object.program(PROGRAM_ITER).attachIterator();
       trackedIterator = object.program(PROGRAM_ITER_TRACKED).attachIterator(object.map(MAP_TRACKED));
@@ -153,7 +156,8 @@ public final class ConnectionProbe implements AutoCloseable {
 
   /**
    * Whether accepted connections are attributed to the process that serves them. False on
-   * kernels without the sock_send_length/sock_recv_length tracepoints (before Linux 6.3).
+   * kernels without the sock_recv_length tracepoint (before Linux 6.3): then only connections
+   * accepted with the peer's address asked for (PHP, Java) are.
    */
   public boolean attributionAvailable() {
     return attribution;

@@ -7,8 +7,14 @@ import dev.wmscope.loader.testing.KernelTest;
 import dev.wmscope.loader.testing.KernelTestExtension;
 import dev.wmscope.loader.testing.LoopbackTraffic;
 import dev.wmscope.loader.testing.LoopbackTraffic.Exchange;
+import dev.wmscope.loader.testing.RawListener;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.Inet6Address;
 import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,7 +33,7 @@ class ConnectionProbeKernelIT {
 
   private ConnectionProbe startProbe() {
     ConnectionProbe probe = ConnectionProbe.start(ConnectionProbe.Options.defaults(), records::add);
-    assertThat(probe.attributionAvailable()).as("sock_send_length/sock_recv_length tracepoints").isTrue();
+    assertThat(probe.attributionAvailable()).as("sock_recv_length tracepoint").isTrue();
     return probe;
   }
 
@@ -215,17 +221,116 @@ class ConnectionProbeKernelIT {
     var options = ConnectionProbe.Options.defaults().withCgroup(notACgroup);
     assertThatThrownBy(() -> ConnectionProbe.start(options, records::add))
         .isInstanceOfSatisfying(BpfException.class, e -> {
-          assertThat(e.getMessage()).contains("attach wmscope_sockops to cgroup " + notACgroup);
+          // the accept hooks go on the cgroup first (attribution before tracking)
+          assertThat(e.getMessage()).contains("attach wmscope_accept4 to cgroup " + notACgroup);
           assertThat(e.errno()).isPositive();
         });
     // the extension checks after this test that no program, link or fd was left behind
+  }
+
+  /** Polls until an open record for the port arrived (or 10 s passed). */
+  private List<ConnRecord> awaitOpens(ConnectionProbe probe, int port) {
+    long deadline = System.nanoTime() + 10_000_000_000L;
+    while (System.nanoTime() < deadline && opens(port).isEmpty()) {
+      probe.poll(100);
+    }
+    return opens(port);
+  }
+
+  @Test
+  void acceptAskingThePeerAddressAttributesBeforeAnyTraffic() throws Exception {
+    int self = (int) ProcessHandle.current().pid();
+    try (ConnectionProbe probe = startProbe(); ServerSocket server = new ServerSocket(0, 50, V4)) {
+      probe.watchPort(server.getLocalPort());
+      try (Socket client = new Socket(V4, server.getLocalPort())) {
+        // Java's accept asks for the peer's address, as PHP's stream_socket_accept does; its
+        // sockets are dual-stack AF_INET6: the getpeername6 hook
+        Socket[] accepted = new Socket[1];
+        Thread acceptor = Thread.ofPlatform().name("wm-acceptor").start(() -> {
+          try {
+            accepted[0] = server.accept();
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        });
+        acceptor.join(10_000);
+        try (Socket ignored = accepted[0]) {
+          // nothing sent or received on either end: the accept alone opened and attributed it
+          assertThat(awaitOpens(probe, server.getLocalPort())).singleElement().satisfies(o -> {
+            assertThat(o.attributed()).isTrue();
+            assertThat(o.pid()).isEqualTo(self);
+            assertThat(o.comm()).isEqualTo("wm-acceptor");
+            assertThat(o.remotePort()).isEqualTo(client.getLocalPort());
+          });
+        }
+      }
+    }
+  }
+
+  @Test
+  void ipv4AcceptAskingThePeerAddressAttributesBeforeAnyTraffic() throws Exception {
+    int self = (int) ProcessHandle.current().pid();
+    try (ConnectionProbe probe = startProbe(); RawListener server = new RawListener()) {
+      probe.watchPort(server.port());
+      try (Socket client = new Socket(V4, server.port())) {
+        RawListener.Conn[] accepted = new RawListener.Conn[1];
+        Thread acceptor = Thread.ofPlatform().name("wm-acceptor4").start(() -> {
+          try {
+            accepted[0] = server.acceptWithAddress(); // an AF_INET socket: the getpeername4 hook
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        });
+        acceptor.join(10_000);
+        try (RawListener.Conn ignored = accepted[0]) {
+          assertThat(awaitOpens(probe, server.port())).singleElement().satisfies(o -> {
+            assertThat(o.attributed()).isTrue();
+            assertThat(o.pid()).isEqualTo(self);
+            assertThat(o.comm()).isEqualTo("wm-acceptor4");
+            assertThat(o.remotePort()).isEqualTo(client.getLocalPort());
+          });
+        }
+      }
+    }
+  }
+
+  @Test
+  void serverThatNeverReadsIsAttributedAtItsClose() throws Exception {
+    int self = (int) ProcessHandle.current().pid();
+    try (ConnectionProbe probe = startProbe(); RawListener server = new RawListener()) {
+      probe.watchPort(server.port());
+      try (Socket client = new Socket(V4, server.port())) {
+        client.setSoTimeout(10_000);
+        Thread owner = Thread.ofPlatform().name("wm-greeter").start(() -> {
+          // accepted without the peer's address, greets, closes: never a receive on this end
+          try (RawListener.Conn c = server.acceptWithoutAddress()) {
+            c.write("hello\n".getBytes(StandardCharsets.US_ASCII));
+          } catch (IOException e) {
+            throw new UncheckedIOException(e);
+          }
+        });
+        owner.join(10_000);
+        assertThat(client.getInputStream().readAllBytes()).asString(StandardCharsets.US_ASCII).isEqualTo("hello\n");
+      }
+      List<ConnRecord> closed = closesFor(probe, server.port(), 1);
+      assertThat(opens(server.port())).singleElement().satisfies(o -> {
+        assertThat(o.attributed()).isTrue();
+        assertThat(o.pid()).isEqualTo(self);
+        assertThat(o.comm()).isEqualTo("wm-greeter");
+      });
+      assertThat(closed).singleElement().satisfies(c -> {
+        assertThat(c.side()).isEqualTo(ConnSide.SERVER);
+        assertThat(c.bytesAcked()).isEqualTo(6);
+        assertThat(c.bytesReceived()).isZero();
+      });
+    }
   }
 
   @Test
   void closingTwiceIsHarmlessAndDetaches() {
     ConnectionProbe probe = startProbe();
     assertThat(BpfSystem.wmscopePrograms()).extracting(BpfSystem.LoadedProgram::name)
-        .contains("wmscope_sockops", "wmscope_tp_recv", "wmscope_tp_send");
+        .contains("wmscope_sockops", "wmscope_tp_recv", "wmscope_accept4", "wmscope_accept6");
     probe.close();
     probe.close();
     assertThat(KernelTestExtension.awaitNoWmscopePrograms()).isEmpty();

@@ -45,8 +45,9 @@ final class HostChecks {
   static final int CAP_PERFMON = 38;
   static final int CAP_BPF = 39;
 
-  /** Tracepoints the probe attaches; the first two only give per-worker attribution. */
-  static final List<String> ATTRIBUTION_TRACEPOINTS = List.of("sock_recv_length", "sock_send_length");
+  /** Tracepoints the probe attaches; the first only gives per-worker attribution (of servers that
+   * accept without asking the peer's address: PHP's accept asks, and is attributed without it). */
+  static final List<String> ATTRIBUTION_TRACEPOINTS = List.of("sock_recv_length");
   static final List<String> REQUIRED_TRACEPOINTS = List.of("tcp_send_reset", "tcp_receive_reset", "inet_sock_set_state");
 
   private static final Pattern KERNEL = Pattern.compile("^(\\d+)\\.(\\d+)");
@@ -195,7 +196,8 @@ final class HostChecks {
     }
     if (!missingAttribution.isEmpty()) {
       return new Result("tracepoints", Status.WARN, "missing " + String.join(", ", missingAttribution)
-          + ": accepted connections will not be attributed to workers", "use Linux >= 6.3");
+          + ": connections accepted without asking the peer's address will not be attributed to workers",
+          "use Linux >= 6.3");
     }
     return new Result("tracepoints", Status.OK, String.join(", ", all), "");
   }
@@ -206,7 +208,7 @@ final class HostChecks {
       Path root = CgroupV2.requireMount();
       try (ConnectionProbe probe = ConnectionProbe.start(new ConnectionProbe.Options(root, 1024, 1 << 16), r -> {})) {
         return new Result("load", Status.OK, "programs loaded and attached to " + root + ", then detached"
-            + (probe.attributionAvailable() ? "" : " (without per-worker attribution)"), "");
+            + (probe.attributionAvailable() ? "" : " (attribution only at accept)"), "");
       }
     } catch (BpfException e) {
       return new Result("load", Status.FAIL, e.getMessage(), e.hint().isEmpty() ? "see the failures above" : e.hint());

@@ -83,8 +83,8 @@ public final class ProbeVerticle extends VerticleBase {
       mapper = new RecordMapper(new MonotonicClock(), directory, internal);
       probe = ConnectionProbe.start(options, batch::add);
       if (!probe.attributionAvailable()) {
-        LOG.log(System.Logger.Level.WARNING, "this kernel lacks the sock_send_length/sock_recv_length"
-            + " tracepoints (Linux < 6.3): accepted connections are not attributed to workers");
+        LOG.log(System.Logger.Level.WARNING, "this kernel lacks the sock_recv_length tracepoint (Linux < 6.3):"
+            + " only connections accepted with the peer's address asked for (PHP does) are attributed to workers");
       }
       onAttached.accept(probe);
       probe.adoptExisting(adoptExisting);
