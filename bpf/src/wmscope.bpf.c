@@ -363,9 +363,9 @@ int BPF_PROG(wmscope_tp_recv, struct sock *sk, int ret, int flags)
 }
 
 /* accept() with an address buffer asks for the new socket's peer: in the accepting process, once
- * per connection (also for explicit getpeername() calls, which return at the mark). */
-SEC("cgroup/getpeername4")
-int wmscope_accept4(struct bpf_sock_addr *ctx)
+ * per connection (also for explicit getpeername() calls, which return at the mark). One hook per
+ * address family. */
+static __always_inline int on_getpeername(struct bpf_sock_addr *ctx)
 {
 	struct bpf_sock *sk = ctx->sk;
 
@@ -374,14 +374,16 @@ int wmscope_accept4(struct bpf_sock_addr *ctx)
 	return 1;
 }
 
+SEC("cgroup/getpeername4")
+int wmscope_accept4(struct bpf_sock_addr *ctx)
+{
+	return on_getpeername(ctx);
+}
+
 SEC("cgroup/getpeername6")
 int wmscope_accept6(struct bpf_sock_addr *ctx)
 {
-	struct bpf_sock *sk = ctx->sk;
-
-	if (sk)
-		attribute((struct sock *)sk);
-	return 1;
+	return on_getpeername(ctx);
 }
 
 /* Resets: mark the tracked connection so its close record says who reset it. */

@@ -237,60 +237,52 @@ class ConnectionProbeKernelIT {
     return opens(port);
   }
 
-  @Test
-  void acceptAskingThePeerAddressAttributesBeforeAnyTraffic() throws Exception {
-    int self = (int) ProcessHandle.current().pid();
-    try (ConnectionProbe probe = startProbe(); ServerSocket server = new ServerSocket(0, 50, V4)) {
-      probe.watchPort(server.getLocalPort());
-      try (Socket client = new Socket(V4, server.getLocalPort())) {
-        // Java's accept asks for the peer's address, as PHP's stream_socket_accept does; its
-        // sockets are dual-stack AF_INET6: the getpeername6 hook
-        Socket[] accepted = new Socket[1];
-        Thread acceptor = Thread.ofPlatform().name("wm-acceptor").start(() -> {
-          try {
-            accepted[0] = server.accept();
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
-          }
-        });
-        acceptor.join(10_000);
-        try (Socket ignored = accepted[0]) {
-          // nothing sent or received on either end: the accept alone opened and attributed it
-          assertThat(awaitOpens(probe, server.getLocalPort())).singleElement().satisfies(o -> {
-            assertThat(o.attributed()).isTrue();
-            assertThat(o.pid()).isEqualTo(self);
-            assertThat(o.comm()).isEqualTo("wm-acceptor");
-            assertThat(o.remotePort()).isEqualTo(client.getLocalPort());
-          });
+  /** Something accepted on a thread of its own; closing it closes what was accepted. */
+  private interface Accept {
+    AutoCloseable accept() throws IOException;
+  }
+
+  /**
+   * Connects to the watched port, accepts on a thread named {@code threadName} and, with no byte
+   * sent either way, expects the accept alone to have opened and attributed the connection.
+   */
+  private void assertAttributedAtAccept(ConnectionProbe probe, int port, String threadName, Accept accept)
+      throws Exception {
+    probe.watchPort(port);
+    try (Socket client = new Socket(V4, port)) {
+      AutoCloseable[] accepted = new AutoCloseable[1];
+      Thread.ofPlatform().name(threadName).start(() -> {
+        try {
+          accepted[0] = accept.accept();
+        } catch (IOException e) {
+          throw new UncheckedIOException(e);
         }
+      }).join(10_000);
+      try (AutoCloseable ignored = accepted[0]) {
+        assertThat(awaitOpens(probe, port)).singleElement().satisfies(o -> {
+          assertThat(o.attributed()).isTrue();
+          assertThat(o.pid()).isEqualTo(ProcessHandle.current().pid());
+          assertThat(o.comm()).isEqualTo(threadName);
+          assertThat(o.remotePort()).isEqualTo(client.getLocalPort());
+        });
       }
     }
   }
 
   @Test
+  void acceptAskingThePeerAddressAttributesBeforeAnyTraffic() throws Exception {
+    // Java's accept asks for the peer's address, as PHP's stream_socket_accept does; its
+    // sockets are dual-stack AF_INET6: the getpeername6 hook
+    try (ConnectionProbe probe = startProbe(); ServerSocket server = new ServerSocket(0, 50, V4)) {
+      assertAttributedAtAccept(probe, server.getLocalPort(), "wm-acceptor", server::accept);
+    }
+  }
+
+  @Test
   void ipv4AcceptAskingThePeerAddressAttributesBeforeAnyTraffic() throws Exception {
-    int self = (int) ProcessHandle.current().pid();
+    // a plain AF_INET socket (PHP's are): the getpeername4 hook
     try (ConnectionProbe probe = startProbe(); RawListener server = new RawListener()) {
-      probe.watchPort(server.port());
-      try (Socket client = new Socket(V4, server.port())) {
-        RawListener.Conn[] accepted = new RawListener.Conn[1];
-        Thread acceptor = Thread.ofPlatform().name("wm-acceptor4").start(() -> {
-          try {
-            accepted[0] = server.acceptWithAddress(); // an AF_INET socket: the getpeername4 hook
-          } catch (IOException e) {
-            throw new UncheckedIOException(e);
-          }
-        });
-        acceptor.join(10_000);
-        try (RawListener.Conn ignored = accepted[0]) {
-          assertThat(awaitOpens(probe, server.port())).singleElement().satisfies(o -> {
-            assertThat(o.attributed()).isTrue();
-            assertThat(o.pid()).isEqualTo(self);
-            assertThat(o.comm()).isEqualTo("wm-acceptor4");
-            assertThat(o.remotePort()).isEqualTo(client.getLocalPort());
-          });
-        }
-      }
+      assertAttributedAtAccept(probe, server.port(), "wm-acceptor4", server::acceptWithAddress);
     }
   }
 
