@@ -335,12 +335,11 @@ int wmscope_sockops(struct bpf_sock_ops *skops)
 	return 1;
 }
 
-/* First send/receive on a tracked accepted socket, in the owner's syscall: record who it is
- * and emit the open record. Untracked sockets return at the first check, tracked ones at the
- * second once attributed. */
-static __always_inline void attribute(struct sock *sk)
+/* The owner's first touch of a tracked accepted socket (accept, first receive or close, in its
+ * own syscall): record who it is and emit the open record. Untracked sockets return at the first
+ * check, tracked ones at the second once attributed. */
+static __always_inline void attribute_record(struct wm_tracked *t)
 {
-	struct wm_tracked *t = tracked_of(sk);
 	struct wm_conn_event *e;
 
 	if (!t || !(t->mark & WM_TRACKED_NEEDS_OWNER))
@@ -353,6 +352,11 @@ static __always_inline void attribute(struct sock *sk)
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	e->flags |= WM_CONN_OPEN_SENT | WM_CONN_ATTRIBUTED;
 	emit(e, WM_EVENT_CONN_OPEN);
+}
+
+static __always_inline void attribute(struct sock *sk)
+{
+	attribute_record(tracked_of(sk));
 }
 
 SEC("tp_btf/sock_recv_length")
@@ -432,7 +436,7 @@ int BPF_PROG(wmscope_tp_set_state, struct sock *sk, int old_state, int new_state
 		 * server that never received (and was accepted without asking the peer's address) is
 		 * attributed here */
 		if (new_state == BPF_TCP_FIN_WAIT1 || new_state == BPF_TCP_LAST_ACK)
-			attribute(sk);
+			attribute_record(t); /* the record is in hand: no second lookup */
 		note_transition(&t->conn, new_state);
 		return 0;
 	}
