@@ -33,6 +33,12 @@
  * only the `tracked` storage map (iter/bpf_sk_storage_map): the connections and listeners
  * wmscope watches, whichever network namespace they are in. Resets are marked by
  * tp_btf/tcp_send_reset and tcp_receive_reset.
+ *
+ * Only sock_ops and the state tracepoint are the core. Every other program is optional: the
+ * loader probes it and leaves out what the kernel refuses (the 2026-12-02 6.18.44 build refuses
+ * map-element iterators, EPERM at load: then every live read is the iter/tcp walk). Without
+ * both attribution hooks the live reads emit the open record of an accepted socket once a
+ * process holds it (attribute_by_inode).
  */
 #pragma clang diagnostic push
 #pragma clang diagnostic ignored "-Wpadded"
@@ -494,6 +500,31 @@ static __always_inline void write_listener(struct seq_file *seq, struct sock *sk
 	bpf_seq_write(seq, &l, sizeof(l));
 }
 
+static __always_inline bool iter_switch(__u32 key)
+{
+	__u32 *on = bpf_map_lookup_elem(&iter_config, &key);
+
+	return on && *on;
+}
+
+/* The fallback when no attribution hook runs (see iter_config.h): an accepted socket that a
+ * process has taken from the accept queue has a file by now; its inode names the owner. */
+static __always_inline void attribute_by_inode(struct wm_tracked *t, struct sock *sk)
+{
+	__u64 inode;
+
+	if (!(t->mark & WM_TRACKED_NEEDS_OWNER) || (t->conn.flags & WM_CONN_OPEN_SENT) ||
+	    !iter_switch(WM_ITER_ATTRIBUTE_BY_INODE))
+		return;
+	inode = sock_inode(sk); /* 0 while it waits in the accept queue (no file yet) */
+	if (!inode)
+		return;
+	t->mark &= ~WM_TRACKED_NEEDS_OWNER;
+	t->conn.sock_inode = inode;
+	t->conn.flags |= WM_CONN_OPEN_SENT;
+	emit(&t->conn, WM_EVENT_CONN_OPEN);
+}
+
 static __always_inline void write_live(struct seq_file *seq, struct tcp_sock *tp, struct wm_conn_event *e, __u32 state)
 {
 	struct wm_live_conn c = {};
@@ -523,7 +554,6 @@ int wmscope_iter_tcp(struct bpf_iter__tcp *ctx)
 	struct wm_tracked *t;
 	struct tcp_sock *tp;
 	struct sock *sk;
-	__u32 zero = 0, *adopt_existing;
 	__u16 port;
 	__u8 state;
 
@@ -546,12 +576,13 @@ int wmscope_iter_tcp(struct bpf_iter__tcp *ctx)
 	}
 	t = tracked_of(sk);
 	if (t) {
-		if (!(t->mark & WM_TRACKED_LISTENER))
+		if (!(t->mark & WM_TRACKED_LISTENER)) {
+			attribute_by_inode(t, sk);
 			write_live(seq, tp, &t->conn, state);
+		}
 		return 0;
 	}
-	adopt_existing = bpf_map_lookup_elem(&iter_config, &zero);
-	if (adopt_existing && *adopt_existing && port_watched(port) &&
+	if (iter_switch(WM_ITER_ADOPT) && port_watched(port) &&
 	    (state == BPF_TCP_ESTABLISHED || state == BPF_TCP_CLOSE_WAIT))
 		adopt(tp, sk);
 	return 0;
@@ -579,6 +610,7 @@ int wmscope_iter_tracked(struct bpf_iter__bpf_sk_storage_map *ctx)
 			write_listener(seq, (struct sock *)tp, port);
 		return 0;
 	}
+	attribute_by_inode(t, (struct sock *)tp);
 	write_live(seq, tp, &t->conn, sk->__sk_common.skc_state);
 	return 0;
 }

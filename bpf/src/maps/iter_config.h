@@ -1,8 +1,17 @@
-/* iter_config: [0] = 1 when the tcp iterator may adopt untracked connections on watched ports
- * (connections that predate wmscope); set by the loader only when attached to the root cgroup. */
+/* iter_config: switches of the iterators, set by the loader.
+ * [WM_ITER_ADOPT] = 1: the tcp iterator may adopt untracked connections on watched ports
+ *   (connections that predate wmscope); only when attached to the root cgroup.
+ * [WM_ITER_ATTRIBUTE_BY_INODE] = 1: no attribution hook is in use (the kernel refused both the
+ *   getpeername hooks and sock_recv_length), so the live reads emit the open record of an
+ *   accepted socket once a process holds it, with its inode for the agent to find the owner. */
+enum wm_iter_config_key {
+	WM_ITER_ADOPT = 0,
+	WM_ITER_ATTRIBUTE_BY_INODE = 1,
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, __u32);
 } iter_config SEC(".maps");

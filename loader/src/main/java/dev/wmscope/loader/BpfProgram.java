@@ -25,6 +25,15 @@ public final class BpfProgram {
     return name;
   }
 
+  /** Whether the program is in the kernel (false when its autoload was off at load). */
+  public boolean loaded() {
+    try {
+      return (int) Libbpf.PROGRAM_FD.invokeExact(prog) >= 0;
+    } catch (Throwable t) {
+      throw Libbpf.rethrow(t);
+    }
+  }
+
   /**
    * Attaches to a cgroup v2 directory with a bpf_link (BPF_LINK_CREATE), which allows other
    * programs, ours or other tools', on the same cgroup (multi-attach).

@@ -101,4 +101,23 @@ public final class BpfSystem {
       throw Libbpf.rethrow(t);
     }
   }
+
+  /**
+   * Whether this process may load tracing programs: effective uid 0, or CAP_BPF with CAP_PERFMON
+   * or CAP_SYS_ADMIN in its effective set (/proc/self/status). False when it cannot be read.
+   */
+  public static boolean privileged() {
+    try {
+      for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+        if (line.startsWith("CapEff:")) {
+          long caps = Long.parseUnsignedLong(line.substring(7).strip(), 16);
+          boolean bpf = (caps & (1L << 39)) != 0 && (caps & (1L << 38)) != 0;
+          return bpf || (caps & (1L << 21)) != 0;
+        }
+      }
+    } catch (java.io.IOException | RuntimeException e) {
+      // unreadable: say no
+    }
+    return false;
+  }
 }

@@ -6,6 +6,8 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Path;
 import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -15,8 +17,9 @@ import java.util.function.Consumer;
  * The connection-lifecycle probe: wmscope's BPF object loaded, its sock_ops program attached to
  * a cgroup v2 directory, and a ring-buffer reader decoding {@link ConnRecord}s.
  *
- * <p>Lifecycle: {@link #start} opens, sizes, loads and attaches; if any step fails, everything
- * created so far is released before the exception leaves. {@link #close()} frees the reader,
+ * <p>Lifecycle: {@link #start} opens, sizes, loads and attaches the core and every optional
+ * {@link KernelFeature} the kernel allows ({@link #features()} tells which); if the core fails,
+ * everything created so far is released before the exception leaves. {@link #close()} frees the reader,
  * then detaches the link and frees the object (see {@link BpfObject#close()}); idempotent.
  *
  * <p>Threading: {@link #poll} runs on one thread (the agent's poll loop), and close must not
@@ -26,8 +29,7 @@ public final class ConnectionProbe implements AutoCloseable {
   /** Program and map names in bpf/src/wmscope.bpf.c. */
   static final String OBJECT_RESOURCE = "wmscope.bpf.o";
   static final String PROGRAM_SOCKOPS = "wmscope_sockops";
-  static final String PROGRAM_ITER = "wmscope_iter_tcp";
-  static final String PROGRAM_ITER_TRACKED = "wmscope_iter_tracked";
+  static final String PROGRAM_SET_STATE = "wmscope_tp_set_state";
   static final String MAP_TRACKED = "tracked";
   /**
    * Every this many {@link #snapshot}s the full tcp walk runs even when nothing changed, for
@@ -35,29 +37,23 @@ public final class ConnectionProbe implements AutoCloseable {
    */
   static final int FULL_PASS_EVERY = 10;
   static final String MAP_ITER_CONFIG = "iter_config";
-  /** Attribution at the first receive, and the tracepoint it needs (Linux >= 6.3). */
-  static final Map<String, String> ATTRIBUTION_PROGRAMS = Map.of("wmscope_tp_recv", "sock_recv_length");
-  /** Attribution in accept() (the peer's address asked for), on the cgroup like sock_ops. */
-  static final List<String> ACCEPT_PROGRAMS = List.of("wmscope_accept4", "wmscope_accept6");
-  /** Reset marks, and the state changes and close of every tracked connection (Linux >= 5.12 with BTF). */
-  static final Map<String, String> STATE_PROGRAMS = Map.of(
-      "wmscope_tp_send_reset", "tcp_send_reset",
-      "wmscope_tp_recv_reset", "tcp_receive_reset",
-      "wmscope_tp_set_state", "inet_sock_set_state");
   static final String MAP_EVENTS = "events";
   static final String MAP_CONN_BUDGET = "conn_budget";
   static final String MAP_WATCHED_PORTS = "watched_ports";
   static final String MAP_WATCHED_PIDS = "watched_pids";
   static final String MAP_DROPS = "drop_counters";
+  private static final int EBADF = 9;
+  private static final int ENOTDIR = 20;
 
   /**
-   * Sizing and placement.
+   * Sizing, placement and the features to leave out.
    *
    * @param cgroup           cgroup v2 directory to attach to (the hierarchy root sees every process)
    * @param maxConnections   how many connections may be tracked at once (beyond: not tracked, counted)
    * @param ringBufferBytes  ring buffer size: a power of two, multiple of the page size
+   * @param disabled         optional features to switch off as if the kernel had refused them
    */
-  public record Options(Path cgroup, int maxConnections, int ringBufferBytes) {
+  public record Options(Path cgroup, int maxConnections, int ringBufferBytes, Set<KernelFeature> disabled) {
     public static final int DEFAULT_MAX_CONNECTIONS = 262_144;
     public static final int DEFAULT_RING_BUFFER_BYTES = 8 << 20;
 
@@ -70,23 +66,40 @@ public final class ConnectionProbe implements AutoCloseable {
         throw new IllegalArgumentException(
             "ringBufferBytes must be a power of two of at least 4096: " + ringBufferBytes);
       }
+      disabled = disabled.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(disabled));
     }
 
-    /** Defaults on the root of the host's cgroup v2 hierarchy. */
+    public Options(Path cgroup, int maxConnections, int ringBufferBytes) {
+      this(cgroup, maxConnections, ringBufferBytes, Set.of());
+    }
+
+    /**
+     * Defaults on the root of the host's cgroup v2 hierarchy, without the features that
+     * {@value KernelFeature#DISABLE_ENV} switches off.
+     */
     public static Options defaults() {
-      return new Options(CgroupV2.requireMount(), DEFAULT_MAX_CONNECTIONS, DEFAULT_RING_BUFFER_BYTES);
+      return new Options(CgroupV2.requireMount(), DEFAULT_MAX_CONNECTIONS, DEFAULT_RING_BUFFER_BYTES,
+          KernelFeature.disabledByEnvironment());
     }
 
     public Options withCgroup(Path dir) {
-      return new Options(dir, maxConnections, ringBufferBytes);
+      return new Options(dir, maxConnections, ringBufferBytes, disabled);
     }
 
     public Options withRingBufferBytes(int bytes) {
-      return new Options(cgroup, maxConnections, bytes);
+      return new Options(cgroup, maxConnections, bytes, disabled);
     }
 
     public Options withMaxConnections(int n) {
-      return new Options(cgroup, n, ringBufferBytes);
+      return new Options(cgroup, n, ringBufferBytes, disabled);
+    }
+
+    /** These features off too (on top of the ones already off). */
+    public Options withDisabled(Set<KernelFeature> features) {
+      Set<KernelFeature> all = EnumSet.noneOf(KernelFeature.class);
+      all.addAll(disabled);
+      all.addAll(features);
+      return new Options(cgroup, maxConnections, ringBufferBytes, all);
     }
   }
 
@@ -97,17 +110,18 @@ public final class ConnectionProbe implements AutoCloseable {
   private final BpfMap drops;
   private final RingBufferReader reader;
   private final Consumer<ConnRecord> sink;
-  private final boolean attribution;
   private final BpfMap iterConfig;
-  private BpfIterator iterator;
-  private BpfIterator trackedIterator;
+  private final Map<KernelFeature, FeatureStatus> features = new EnumMap<>(KernelFeature.class);
+  private volatile Map<KernelFeature, FeatureStatus> featuresView;
+  private BpfIterator iterator; // iter/tcp, null without tcp_iter
+  private BpfIterator trackedIterator; // null without tracked_iter
   private volatile boolean fullPassDue = true;
   private int sinceFullPass;
   boolean lastPassFull; // for tests: which walk the latest snapshot took
   private long decodeErrors;
 
-  private ConnectionProbe(BpfObject object, Consumer<ConnRecord> sink, Options options, boolean attribution) {
-    this.attribution = attribution;
+  private ConnectionProbe(BpfObject object, Consumer<ConnRecord> sink, Options options,
+      Map<KernelFeature, String> lost) {
     this.iterConfig = object.map(MAP_ITER_CONFIG);
     this.object = object;
     this.sink = sink;
@@ -115,52 +129,144 @@ public final class ConnectionProbe implements AutoCloseable {
     this.watchedPids = object.map(MAP_WATCHED_PIDS);
     this.connBudget = object.map(MAP_CONN_BUDGET);
     this.drops = object.map(MAP_DROPS);
+    for (KernelFeature f : KernelFeature.values()) {
+      features.put(f, lost.containsKey(f) ? FeatureStatus.lost(f, lost.get(f)) : FeatureStatus.ok(f));
+    }
     // The reader exists before the program is attached, so no early record waits unread.
     this.reader = new RingBufferReader(object.map(MAP_EVENTS), this::onRecord);
     try {
-      // attribution first, so no accepted connection can be touched before its hook is in place
-      if (attribution) {
-        ATTRIBUTION_PROGRAMS.keySet().forEach(p -> object.program(p).attach());
+      // attribution first, so no accepted connection can be touched before its hooks are in place
+      attachOptional(KernelFeature.RECV_ATTRIBUTION, p -> object.program(p).attach());
+      attachOptional(KernelFeature.ACCEPT_ATTRIBUTION, p -> object.program(p).attachCgroup(options.cgroup()));
+      attachOptional(KernelFeature.RESET_MARKS, p -> object.program(p).attach());
+      object.program(PROGRAM_SET_STATE).attach();
+      if (available(KernelFeature.TCP_ITER)) {
+        iterator = attachOptional(KernelFeature.TCP_ITER, p -> object.program(p).attachIterator());
       }
-      ACCEPT_PROGRAMS.forEach(p -> object.program(p).attachCgroup(options.cgroup()));
-      STATE_PROGRAMS.keySet().forEach(p -> object.program(p).attach());
-      iterator = object.program(PROGRAM_ITER).attachIterator();
-      trackedIterator = object.program(PROGRAM_ITER_TRACKED).attachIterator(object.map(MAP_TRACKED));
+      if (available(KernelFeature.TRACKED_ITER)) {
+        trackedIterator = attachOptional(KernelFeature.TRACKED_ITER,
+            p -> object.program(p).attachIterator(object.map(MAP_TRACKED)));
+      }
+      if (!available(KernelFeature.TCP_ITER)) {
+        lose(KernelFeature.ADOPTION, "needs tcp_iter, which is not available");
+      }
       object.program(PROGRAM_SOCKOPS).attachCgroup(options.cgroup());
     } catch (RuntimeException e) {
       reader.close();
       throw e;
     }
+    featuresView = Map.copyOf(features);
+    // no hook sees the owner of an accepted socket: the live reads attribute by inode instead
+    setIterSwitch(ITER_ATTRIBUTE_BY_INODE,
+        !available(KernelFeature.ACCEPT_ATTRIBUTION) && !available(KernelFeature.RECV_ATTRIBUTION));
+  }
+
+  /** Keys of iter_config (bpf/src/maps/iter_config.h). */
+  private static final int ITER_ADOPT = 0;
+  private static final int ITER_ATTRIBUTE_BY_INODE = 1;
+
+  private void setIterSwitch(int key, boolean on) {
+    try (Arena arena = Arena.ofConfined()) {
+      iterConfig.update(arena.allocateFrom(ValueLayout.JAVA_INT, key),
+          arena.allocateFrom(ValueLayout.JAVA_INT, on ? 1 : 0), BpfMap.BPF_ANY);
+    }
   }
 
   /**
-   * Loads and attaches the probe. Records are handed to {@code sink} on the thread calling
-   * {@link #poll}; the sink must copy nothing (records are immutable) and should not block.
+   * Attaches each program of an available feature; a refusal loses the feature (its programs
+   * stay loaded, unattached, until close) instead of failing the start. A cgroup that is not one
+   * (EBADF, ENOTDIR) is the operator's error, not the kernel's policy: that still fails.
+   * Returns the last attachment (or null when the feature is lost).
+   */
+  private <T> T attachOptional(KernelFeature f, java.util.function.Function<String, T> attach) {
+    if (!available(f)) {
+      return null;
+    }
+    T last = null;
+    for (String p : f.programs()) {
+      try {
+        last = attach.apply(p);
+      } catch (BpfException e) {
+        if (e.errno() == EBADF || e.errno() == ENOTDIR) {
+          throw e;
+        }
+        lose(f, "refused by the kernel: " + BpfException.errnoName(e.errno()) + " attaching " + p);
+        return null;
+      }
+    }
+    return last;
+  }
+
+  private boolean available(KernelFeature f) {
+    return features.get(f).ok();
+  }
+
+  private void lose(KernelFeature f, String cause) {
+    if (available(f)) {
+      features.put(f, FeatureStatus.lost(f, cause));
+      featuresView = Map.copyOf(features);
+    }
+  }
+
+  /**
+   * Loads and attaches the probe with every optional feature this kernel allows (see
+   * {@link FeatureLoader}; {@link #features()} says which are in use). Records are handed to
+   * {@code sink} on the thread calling {@link #poll}; the sink must copy nothing (records are
+   * immutable) and should not block.
+   *
+   * @throws BpfException when the core cannot be loaded or attached
    */
   public static ConnectionProbe start(Options options, Consumer<ConnRecord> sink) {
-    BpfObject object = BpfObject.openResource(ConnectionProbe.class, OBJECT_RESOURCE);
-    try {
-      object.setMaxEntries(MAP_EVENTS, options.ringBufferBytes());
-      boolean attribution = ATTRIBUTION_PROGRAMS.values().stream().allMatch(BpfObject::kernelHasTracepoint);
-      if (!attribution) {
-        ATTRIBUTION_PROGRAMS.keySet().forEach(p -> object.setAutoload(p, false));
+    Map<KernelFeature, String> off = new EnumMap<>(KernelFeature.class);
+    options.disabled().forEach(f -> off.put(f, "turned off by " + KernelFeature.DISABLE_ENV));
+    for (String t : KernelFeature.CORE_TRACEPOINTS) {
+      if (!BpfObject.kernelHasTracepoint(t)) {
+        throw Native.failure("load BPF object " + OBJECT_RESOURCE, "this kernel has no " + t + " tracepoint",
+            "wmscope needs Linux >= 5.12 with BTF (CONFIG_DEBUG_INFO_BTF=y)");
       }
-      object.load();
+    }
+    var spec = new FeatureLoader.Spec<>(OBJECT_RESOURCE, objectBytes(), KernelFeature.CORE_PROGRAMS,
+        List.of(KernelFeature.values()), o -> o.setMaxEntries(MAP_EVENTS, options.ringBufferBytes()));
+    FeatureLoader.Loaded<KernelFeature> loaded = FeatureLoader.load(spec, off, BpfObject::kernelHasTracepoint);
+    BpfObject object = loaded.object();
+    try {
       setBudget(object.map(MAP_CONN_BUDGET), options.maxConnections()); // before anything is attached
-      return new ConnectionProbe(object, sink, options, attribution);
+      return new ConnectionProbe(object, sink, options, loaded.lost());
     } catch (RuntimeException e) {
       object.close();
       throw e;
     }
   }
 
+  /** The compiled object, read once from the classpath. */
+  private static byte[] objectBytes() {
+    try (var in = ConnectionProbe.class.getResourceAsStream(OBJECT_RESOURCE)) {
+      if (in == null) {
+        throw Native.failure("open BPF object " + OBJECT_RESOURCE, "resource not found on the classpath",
+            "the loader jar was built without the BPF object: rebuild with clang installed");
+      }
+      return in.readAllBytes();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   /**
-   * Whether accepted connections are attributed to the process that serves them. False on
-   * kernels without the sock_recv_length tracepoint (before Linux 6.3): then only connections
-   * accepted with the peer's address asked for (PHP, Java) are.
+   * Every optional feature and whether it is in use (an immutable snapshot; a feature the kernel
+   * refuses later, e.g. an iterator whose read fails, changes it). Any thread.
    */
-  public boolean attributionAvailable() {
-    return attribution;
+  public Map<KernelFeature, FeatureStatus> features() {
+    return featuresView;
+  }
+
+  /** The loaded object (tests: which programs are in the kernel). */
+  BpfObject object() {
+    return object;
+  }
+
+  /** Whether this feature is in use now. */
+  public boolean has(KernelFeature f) {
+    return featuresView.get(f).ok();
   }
 
   /** Port 0 in the watch maps means every port (process 0: every process). */
@@ -201,30 +307,50 @@ public final class ConnectionProbe implements AutoCloseable {
    * {@link #FULL_PASS_EVERY}th walk every TCP socket of the namespace (iter/tcp): they find the
    * listeners and, when adoption is on, adopt connections on watched ports that are not tracked
    * yet (their open records arrive through {@link #poll}). The others walk only the sockets
-   * the probe marked, so their cost does not grow with the host's other sockets (TIME_WAIT
-   * included). Call from the poll thread.
+   * the probe marked (tracked_iter), so their cost does not grow with the host's other sockets
+   * (TIME_WAIT included). Without tracked_iter every snapshot takes the full walk; without
+   * tcp_iter every one walks the marked sockets (connections only, no listeners); without both
+   * a snapshot is empty. Call from the poll thread.
    */
   public LiveSnapshot snapshot() {
     long now = MonotonicClock.monotonicNow();
-    boolean full = fullPassDue || ++sinceFullPass >= FULL_PASS_EVERY;
+    if (iterator == null && trackedIterator == null) {
+      lastPassFull = false;
+      return new LiveSnapshot(now, List.of(), List.of());
+    }
+    boolean full = iterator != null
+        && (trackedIterator == null || fullPassDue || ++sinceFullPass >= FULL_PASS_EVERY);
     if (full) {
       fullPassDue = false;
       sinceFullPass = 0;
     }
     lastPassFull = full;
-    return IterLayouts.parse((full ? iterator : trackedIterator).run(), now);
+    if (full) {
+      return IterLayouts.parse(iterator.run(), now);
+    }
+    try {
+      return IterLayouts.parse(trackedIterator.run(), now);
+    } catch (BpfException e) {
+      // refused at read time (a policy applied after attach): fall back for good
+      lose(KernelFeature.TRACKED_ITER, "refused by the kernel: " + BpfException.errnoName(e.errno())
+          + " reading " + KernelFeature.TRACKED_ITER.programs().getFirst());
+      trackedIterator = null;
+      if (iterator == null) {
+        throw e;
+      }
+      lastPassFull = true;
+      return IterLayouts.parse(iterator.run(), now);
+    }
   }
 
   /**
    * Lets the iterator adopt connections on watched ports that predate tracking. Only sound
    * when attached to the root cgroup: the iterator cannot tell which cgroup a socket is in.
+   * Stays off without the adoption feature.
    */
   public void adoptExisting(boolean on) {
     fullPassDue = true;
-    try (Arena arena = Arena.ofConfined()) {
-      iterConfig.update(arena.allocateFrom(ValueLayout.JAVA_INT, 0),
-          arena.allocateFrom(ValueLayout.JAVA_INT, on ? 1 : 0), BpfMap.BPF_ANY);
-    }
+    setIterSwitch(ITER_ADOPT, on && has(KernelFeature.ADOPTION));
   }
 
   /** Kernel-side losses so far, by reason (monotonic counters). */

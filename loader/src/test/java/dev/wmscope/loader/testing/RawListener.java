@@ -29,6 +29,7 @@ public final class RawListener implements AutoCloseable {
       libc("getsockname", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS));
   private static final MethodHandle ACCEPT4 =
       libc("accept4", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, JAVA_INT));
+  private static final MethodHandle READ = libc("read", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
   private static final MethodHandle WRITE = libc("write", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
   private static final MethodHandle CLOSE = libc("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
   private static final int AF_INET = 2;
@@ -82,7 +83,7 @@ public final class RawListener implements AutoCloseable {
     closeFd(fd);
   }
 
-  /** An accepted connection: write and close only. */
+  /** An accepted connection: read, write and close. */
   public static final class Conn implements AutoCloseable {
     private final int fd;
     private boolean closed;
@@ -98,6 +99,32 @@ public final class RawListener implements AutoCloseable {
         if (n != bytes.length) {
           throw new IOException("write: short write of " + n + " of " + bytes.length + " bytes");
         }
+      }
+    }
+
+    /** The socket's inode, from /proc/self/fd (what the kernel reports to find its owner). */
+    public long inode() throws IOException {
+      String link = java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/fd/" + fd)).toString();
+      if (!link.startsWith("socket:[")) {
+        throw new IOException("fd " + fd + " is not a socket: " + link);
+      }
+      return Long.parseLong(link.substring(8, link.length() - 1));
+    }
+
+    /** Reads exactly {@code n} bytes (blocking); fewer only when the peer closed. */
+    public byte[] read(int n) throws IOException {
+      try (Arena arena = Arena.ofConfined()) {
+        MemorySegment buf = arena.allocate(Math.max(1, n));
+        int got = 0;
+        while (got < n) {
+          int off = got;
+          int r = call("read", () -> (int) (long) READ.invokeExact(fd, buf.asSlice(off), (long) (n - off)));
+          if (r == 0) {
+            break;
+          }
+          got += r;
+        }
+        return buf.asSlice(0, got).toArray(JAVA_BYTE);
       }
     }
 
