@@ -4,6 +4,7 @@
 #
 #   bench/churn.sh [--rounds N] [--seconds S] [--warmup S] [--concurrency C]
 #                  [--servers c,standin] [--standin-workers N] [--no-rate-tests] [--work-us U]
+#                  [--conditions none,counter,wmscope,fullwalk]
 #
 # For each server (the epoll C echo server, one thread; the Workerman stand-in, text protocol),
 # the three conditions run interleaved, the order rotating every round (ABC, BCA, CAB), each for
@@ -19,10 +20,13 @@
 # handler's parsing and logic would: with U around 100 the one server thread, not the machine, is
 # the bottleneck (the case where the workers are what limits the rate); 0, the default, is the
 # bare echo that saturates both CPUs. The stand-in is not affected; the paced runs are skipped.
+# --conditions picks the interleaved conditions (default none,counter,wmscope); fullwalk is the
+# agent with WMSCOPE_DISABLE_FEATURES=tracked_iter (every live read walks all TCP sockets of the
+# host, TIME_WAIT included: the fallback on kernels that refuse map iterators).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-ROUNDS=3 SECS=10 WARM=15 CONC=64 SERVERS=c,standin STANDIN_WORKERS=1 RATE_TESTS=1 WORK_US=0
+ROUNDS=3 SECS=10 WARM=15 CONC=64 SERVERS=c,standin STANDIN_WORKERS=1 RATE_TESTS=1 WORK_US=0 CONDITIONS=none,counter,wmscope
 while [ $# -gt 0 ]; do
   case $1 in
     --rounds) ROUNDS=$2; shift 2 ;;
@@ -33,7 +37,8 @@ while [ $# -gt 0 ]; do
     --standin-workers) STANDIN_WORKERS=$2; shift 2 ;;
     --no-rate-tests) RATE_TESTS=0; shift ;;
     --work-us) WORK_US=$2; shift 2 ;;
-    *) die "usage: $0 [--rounds N] [--seconds S] [--warmup S] [--concurrency C] [--servers c,standin] [--standin-workers N] [--no-rate-tests] [--work-us U]" ;;
+    --conditions) CONDITIONS=$2; shift 2 ;;
+    *) die "usage: $0 [--rounds N] [--seconds S] [--warmup S] [--concurrency C] [--servers c,standin] [--standin-workers N] [--no-rate-tests] [--work-us U] [--conditions none,counter,wmscope,fullwalk]" ;;
   esac
 done
 [ "$ROUNDS" -ge 0 ] && [ "$SECS" -ge 1 ] && [ "$SECS" -le 60 ] || die "--rounds >= 0 (0: the paced runs only), --seconds 1..60"
@@ -44,7 +49,7 @@ if [ "$WORK_US" -gt 0 ] && [ "$RATE_TESTS" = 1 ]; then
 fi
 
 bench_packages
-bench_init $((300 + ROUNDS * (SECS + WARM + 35) * 6)) # 3 conditions x 2 servers per round, with margin
+bench_init $((300 + ROUNDS * (SECS + WARM + 35) * 8)) # up to 4 conditions x 2 servers per round, with margin
 build_tools
 prepare_agent
 mkdir -p "$RESULTS_DIR"
@@ -63,6 +68,7 @@ run_one() {
   case $cond in
     counter) counter_start ;;
     wmscope) agent_start "$port" "$out" ;;
+    fullwalk) WMSCOPE_DISABLE_FEATURES=tracked_iter agent_start "$port" "$out" ;;
   esac
   local counter0=0 accepted0=0 warm
   [ "$cond" = counter ] && counter0=$(counter_read)
@@ -94,7 +100,7 @@ run_one() {
     counter)
       records=$(( $(counter_read) - counter0 ))
       counter_stop ;;
-    wmscope)
+    wmscope | fullwalk)
       # drain: wait (at most 15 s) until every record arrived or the count stops growing
       local n prev=-1 i a2
       for i in $(seq 1 30); do
@@ -124,7 +130,11 @@ run_one() {
   [ "$ctd" -eq 0 ] || log "WARNING: conntrack dropped $ctd packets during this run"
 }
 
-CONDS=(none counter wmscope)
+IFS=, read -r -a CONDS <<<"$CONDITIONS"
+for c in "${CONDS[@]}"; do
+  case $c in none | counter | wmscope | fullwalk) ;; *) die "unknown condition $c (none, counter, wmscope, fullwalk)" ;; esac
+done
+NC=${#CONDS[@]}
 IFS=, read -r -a KINDS <<<"$SERVERS"
 for kind in "${KINDS[@]}"; do
   port=$(free_port)
@@ -140,8 +150,8 @@ for kind in "${KINDS[@]}"; do
     WARMUP_OVERRIDE=30 run_one c "$port" rate1000 wmscope -r 1000 -c 256
   fi
   for ((r = 1; r <= ROUNDS; r++)); do
-    for ((k = 0; k < 3; k++)); do
-      run_one "$kind" "$port" "$r" "${CONDS[(k + r - 1) % 3]}"
+    for ((k = 0; k < NC; k++)); do
+      run_one "$kind" "$port" "$r" "${CONDS[(k + r - 1) % NC]}"
     done
   done
   if [ "$kind" = c ] && [ "$RATE_TESTS" = 1 ]; then
@@ -154,7 +164,7 @@ done
 summary() { # summary KIND: one table row per condition
   local kind=$1 base cond rates med
   base=$(awk -F'\t' -v k="$kind" '$1 == k && $3 == "none" && $2 !~ /rate/ { print $4 }' "$ROWS" | median)
-  for cond in none counter wmscope; do
+  for cond in "${CONDS[@]}"; do
     rates=$(awk -F'\t' -v k="$kind" -v c="$cond" '$1 == k && $3 == c && $2 !~ /rate/ { print $4 }' "$ROWS")
     [ -n "$rates" ] || continue
     med=$(median <<<"$rates")
@@ -166,7 +176,7 @@ summary() { # summary KIND: one table row per condition
     ams=$(awk -F'\t' -v k="$kind" -v c="$cond" '$1 == k && $3 == c && $2 !~ /rate/ && $10 != "-" { print $10 }' "$ROWS" | median)
     rss=$(awk -F'\t' -v k="$kind" -v c="$cond" '$1 == k && $3 == c && $2 !~ /rate/ && $12 != "-" { if ($12 > m) m = $12 } END { print m ? m : "-" }' "$ROWS")
     foreign=$(awk -F'\t' -v k="$kind" -v c="$cond" '$1 == k && $3 == c && $2 !~ /rate/ && $15 != "-" { n++ } END { print n + 0 }' "$ROWS")
-    [ "$cond" = wmscope ] || { acpu=-; ams=-; }
+    [ "$cond" = wmscope ] || [ "$cond" = fullwalk ] || { acpu=-; ams=-; }
     paired=$(awk -F'\t' -v k="$kind" '$1 == k && $2 !~ /rate/' "$ROWS" | paired_ratios 2 3 4 "$cond" | median_of_list)
     printf '| %s | %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$kind" "$cond" "$med" \
       "$(awk -v m="$med" -v b="$base" 'BEGIN { printf "%.3f", b ? m / b : 0 }')" "$paired" \
@@ -180,7 +190,7 @@ summary() { # summary KIND: one table row per condition
   machine_header
   echo "- load: loadgen churn, $CONC connections in flight, ${WARM} s warm-up then ${SECS} s measured per run, 16-byte line echoed$([ "$WORK_US" -gt 0 ] && echo " after $WORK_US µs of CPU work in the C server"), client closes first; $ROUNDS rounds, conditions rotating (ABC, BCA, CAB); stand-in: $STANDIN_WORKERS worker(s), text protocol"
   echo "- paced runs: $([ "$RATE_TESTS" = 1 ] && echo "30 s (1,000/s) or 10 s (20,000/s) warm-up at the target rate, then ${SECS} s" || echo none); conntrack: $([ -n "$NOTRACK_TABLE" ] && echo "on, the servers' ports exempted (notrack) for the run" || echo off)"
-  echo "- conditions: none; counter = bench/bpf/conn_counter.bpf.c (sock_ops, counts established connections); wmscope = agent jar, $(agent_output_desc)"
+  echo "- conditions: none; counter = bench/bpf/conn_counter.bpf.c (sock_ops, counts established connections); wmscope = agent jar, $(agent_output_desc); fullwalk = the same with WMSCOPE_DISABLE_FEATURES=tracked_iter"
   echo
   echo "## Summary (medians over rounds)"
   echo

@@ -5,11 +5,14 @@
 # connection state (an iterator pass: mostly over the marked sockets, every tenth over all TCP sockets) takes.
 #
 #   bench/longlived.sh [--connections N] [--seconds S] [--interval-ms I] [--poll-interval D]
-#                      [--conditions none,wmscope,adopt]
+#                      [--conditions none,wmscope,adopt,fullwalk] [--idle M]
 #
 # Conditions, one run each: none; wmscope (agent attached before the connections open, so
 # sock_ops tracks them); adopt (agent started once they are all open: the iterator adopts them
-# as preexisting). loadgen hold opens N connections (default 10,000) and then sends one 16-byte
+# as preexisting); fullwalk (as wmscope, with WMSCOPE_DISABLE_FEATURES=tracked_iter: every live
+# read walks all TCP sockets of the host, the fallback on kernels that refuse map iterators).
+# --idle M holds M more connections open to a second, unwatched echo server for the whole run
+# (no traffic): the host's other sockets, which only the full walk pays for. loadgen hold opens N connections (default 10,000) and then sends one 16-byte
 # line per connection every I ms (default 1000, spread evenly: 10,000 echoes/s) for S seconds
 # (default 45), then closes them all. While they are open:
 #   - agent CPU (utime+stime from /proc) over a 25 s window divided by the polls in it
@@ -25,7 +28,7 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-CONNS=10000 SECS=45 INTERVAL=1000 POLL=1s CONDITIONS=none,wmscope,adopt
+CONNS=10000 SECS=45 INTERVAL=1000 POLL=1s CONDITIONS=none,wmscope,adopt IDLE=0
 while [ $# -gt 0 ]; do
   case $1 in
     --connections) CONNS=$2; shift 2 ;;
@@ -33,7 +36,8 @@ while [ $# -gt 0 ]; do
     --interval-ms) INTERVAL=$2; shift 2 ;;
     --poll-interval) POLL=$2; shift 2 ;;
     --conditions) CONDITIONS=$2; shift 2 ;;
-    *) die "usage: $0 [--connections N] [--seconds S] [--interval-ms I] [--poll-interval D] [--conditions none,wmscope,adopt]" ;;
+    --idle) IDLE=$2; shift 2 ;;
+    *) die "usage: $0 [--connections N] [--seconds S] [--interval-ms I] [--poll-interval D] [--conditions none,wmscope,adopt,fullwalk] [--idle M]" ;;
   esac
 done
 [ "$SECS" -ge 40 ] && [ "$SECS" -le 120 ] || die "--seconds 40..120 (25 s CPU window + 6 s trace window + settling)"
@@ -43,7 +47,8 @@ AGENT_JAVA_OPTS="-XX:NativeMemoryTracking=summary ${AGENT_JAVA_OPTS:-}"
 
 bench_packages strace
 bench_init 900
-ulimit -n $((CONNS * 2 + 4096)) 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+[[ "$IDLE" =~ ^[0-9]+$ ]] && [ $((CONNS + IDLE)) -le 26000 ] || die "--idle M: connections + idle at most 26,000 (the ephemeral port range)"
+ulimit -n $(( (CONNS > IDLE ? CONNS : IDLE) * 2 + 4096)) 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 build_tools
 prepare_agent
 mkdir -p "$RESULTS_DIR"
@@ -72,7 +77,23 @@ run_one() {
   local i tw
   wait_timewait 2000 70
   wait_quiet 20
-  [ "$cond" = wmscope ] && agent_start "$port" "$out" --poll-interval "$POLL"
+  local idle_lg=""
+  if [ "$IDLE" -gt 0 ]; then
+    # the unwatched server and its idle clients (no traffic: one line per 10 minutes)
+    local main=$SERVER_MAIN pids=("${SERVER_PIDS[@]}") idle_port
+    idle_port=$(free_port)
+    server_c "$idle_port" 1
+    SERVER_IDLE=$SERVER_MAIN SERVER_MAIN=$main SERVER_PIDS=("${pids[@]}")
+    "$WORK/loadgen" hold -p "$idle_port" -n "$IDLE" -d $((SECS + 60)) -i 600000 -R 5000 >"$WORK/$cond-idle.out" 2>&1 &
+    idle_lg=$!
+    BENCH_PIDS+=("$idle_lg")
+    for i in $(seq 1 700); do grep -q '^ready' "$WORK/$cond-idle.out" && break; sleep 0.1; done
+    grep -q '^ready' "$WORK/$cond-idle.out" || die "idle loadgen did not get ready: $(cat "$WORK/$cond-idle.out")"
+  fi
+  case $cond in
+    wmscope) agent_start "$port" "$out" --poll-interval "$POLL" ;;
+    fullwalk) WMSCOPE_DISABLE_FEATURES=tracked_iter agent_start "$port" "$out" --poll-interval "$POLL" ;;
+  esac
   "$WORK/loadgen" hold -p "$port" -n "$CONNS" -d "$SECS" -i "$INTERVAL" -R 5000 >"$hold" 2>&1 &
   local lg=$!
   BENCH_PIDS+=("$lg")
@@ -131,6 +152,10 @@ run_one() {
     records=$AGENT_RECORDS
   fi
   stop_pid "$SERVER_MAIN"
+  if [ -n "$idle_lg" ]; then
+    stop_pid "$idle_lg"
+    stop_pid "$SERVER_IDLE"
+  fi
   local est echoed sent maxwait
   est=$(kv established "$summary") echoed=$(kv echoed "$summary") sent=$(kv sent "$summary") maxwait=$(kv max_echo_wait_ms "$summary")
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$cond" "$est" "$sent" "$echoed" "$maxwait" \
@@ -139,7 +164,7 @@ run_one() {
     echo "### $cond"
     echo
     echo "- loadgen: $summary"
-    echo "- TCP sockets on the host during the window: $all_tcp (TIME_WAIT: $tw); full live reads (every tenth) walk all of them, the others only the tracked ones"
+    echo "- TCP sockets on the host during the window: $all_tcp (TIME_WAIT: $tw); full live reads walk all of them (fullwalk: every read; otherwise every tenth), the others only the tracked ones"
     [ "$cond" = adopt ] && echo "- agent start to attached, with $est connections already open: ${adopt_s} s"
     if [ -n "$threads" ]; then
       echo "- agent CPU by thread over ${CPU_WINDOW} s: $threads"
@@ -157,7 +182,7 @@ run_one() {
 
 IFS=, read -r -a CONDS <<<"$CONDITIONS"
 for cond in "${CONDS[@]}"; do
-  case $cond in none | wmscope | adopt) run_one "$cond" ;; *) die "unknown condition $cond" ;; esac
+  case $cond in none | wmscope | adopt | fullwalk) run_one "$cond" ;; *) die "unknown condition $cond" ;; esac
 done
 
 {
@@ -165,6 +190,8 @@ done
   echo
   machine_header
   echo "- load: loadgen hold, $CONNS connections to the epoll C server (1 thread), one 16-byte line per connection every ${INTERVAL} ms, ${SECS} s; agent $(agent_output_desc) with \`--poll-interval $POLL\`, launcher JVM defaults plus -XX:NativeMemoryTracking=summary"
+  echo "- other sockets on the host: $IDLE idle connections to an unwatched echo server (both ends: $((IDLE * 2)) sockets) held through every run"
+  echo "- fullwalk = wmscope with WMSCOPE_DISABLE_FEATURES=tracked_iter (every live read walks all TCP sockets)"
   echo
   echo "| condition | established | echoes sent | echoed | max echo wait ms | agent CPU % of a core | agent CPU ms per poll | same without JIT compiler threads: % | ms per poll | RSS MiB | peak RSS MiB | close records | drops | machine busy % | foreign BPF programs |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"

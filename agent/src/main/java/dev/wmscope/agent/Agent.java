@@ -13,6 +13,8 @@ import dev.wmscope.agent.selection.ProcessDirectory;
 import dev.wmscope.agent.selection.TargetScanner;
 import dev.wmscope.agent.selection.WatchReconciler;
 import dev.wmscope.loader.ConnectionProbe;
+import dev.wmscope.loader.FeatureStatus;
+import dev.wmscope.loader.KernelFeature;
 import dev.wmscope.agent.telemetry.OtelSetup;
 import dev.wmscope.agent.discovery.WorkermanApp;
 import dev.wmscope.agent.http.HttpAddress;
@@ -68,6 +70,7 @@ public final class Agent implements AutoCloseable, StatusSource {
   private final long pollIntervalMillis;
   private final boolean watchesAllWorkers;
   private HttpServerVerticle http;
+  private volatile ProbeVerticle probeVerticle;
   private volatile LiveState live;
   private volatile boolean attached;
   private volatile boolean discovered;
@@ -124,7 +127,7 @@ public final class Agent implements AutoCloseable, StatusSource {
           () -> ownerCandidates(directory, config, procs), config.stallThreshold().toNanos());
       live.setHostTelemetry(new HostTelemetry(sdk, live));
       agent.live = live;
-      SelfTelemetry.register(sdk.getMeterProvider(), agent::view);
+      SelfTelemetry.register(sdk.getMeterProvider(), agent::view, agent::kernelFeatures);
       // adoption of existing connections is only sound on the root: the iterator sees all cgroups
       boolean onRoot = CgroupV2.findMount().map(root -> root.equals(config.probe().cgroup())).orElse(false);
       TargetScanner scanner = new TargetScanner(config.selection(), procs, new ListeningPorts(Path.of("/proc")));
@@ -135,6 +138,7 @@ public final class Agent implements AutoCloseable, StatusSource {
         discovery.get().pass();
         agent.discovered = discovery.get().firstPassDone();
       }, listeners, live, config.pollInterval(), onRoot);
+      agent.probeVerticle = probe;
       vertx.deployVerticle(probe, new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))
           .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       agent.attached = true;
@@ -210,6 +214,12 @@ public final class Agent implements AutoCloseable, StatusSource {
       why.add("first discovery pass not done");
     }
     return why;
+  }
+
+  @Override
+  public Map<KernelFeature, FeatureStatus> kernelFeatures() {
+    ProbeVerticle p = probeVerticle;
+    return p == null ? Map.of() : p.features();
   }
 
   @Override

@@ -48,6 +48,8 @@ public record ConnRecord(
   public static final int TCP_SYN_SENT = 2;
   public static final int ECONNRESET = 104;
   public static final int ETIMEDOUT = 110;
+  /** The socket error a reset received in CLOSE_WAIT leaves (tcp_reset). */
+  public static final int EPIPE = 32;
   public static final int ECONNREFUSED = 111;
 
   /** Whether {@link #pid()} and {@link #comm()} are known. */

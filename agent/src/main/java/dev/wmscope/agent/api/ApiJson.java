@@ -2,6 +2,7 @@ package dev.wmscope.agent.api;
 
 import dev.wmscope.agent.cli.BuildInfo;
 import dev.wmscope.agent.probe.LiveState;
+import dev.wmscope.loader.FeatureStatus;
 import dev.wmscope.agent.probe.TrafficStats;
 import dev.wmscope.otel.ConnectionEvent;
 import dev.wmscope.otel.HostTelemetry;
@@ -366,6 +367,8 @@ public final class ApiJson {
         .put("events_dropped", new JsonObject(new TreeMap<>(new HashMap<String, Object>(v.dropped()))))
         .put("export_failures", new JsonObject(new TreeMap<>(new HashMap<String, Object>(source.exportFailures()))))
         .put("spans_dropped", source.spansDropped())
+        .put("kernel_features", kernelFeatures(source))
+        .put("degraded_features", featureIds(source.degradedFeatures()))
         .put("open_connections", v.connections().size())
         .put("peers_tracked", a.peersTracked())
         .put("peers_evicted", a.peersEvicted())
@@ -375,6 +378,25 @@ public final class ApiJson {
             .put("heap_max_bytes", heap.getMax())
             .put("non_heap_used_bytes", nonHeap.getUsed())
             .put("threads", ManagementFactory.getThreadMXBean().getThreadCount()));
+  }
+
+  /** {"tracked_iter": {"state": "degraded", "cause": "...", "consequence": "..."}, ...} in table order. */
+  static JsonObject kernelFeatures(StatusSource source) {
+    JsonObject out = new JsonObject();
+    source.kernelFeatures().values().stream().sorted(java.util.Comparator.comparing(FeatureStatus::feature))
+        .forEach(f -> {
+          JsonObject o = new JsonObject().put("state", f.state().label());
+          if (!f.ok()) {
+            o.put("cause", f.cause()).put("consequence", f.feature().consequence());
+          }
+          out.put(f.feature().id(), o);
+        });
+    return out;
+  }
+
+  /** The features' ids as a JSON array. */
+  public static JsonArray featureIds(List<FeatureStatus> features) {
+    return new JsonArray(features.stream().map(f -> (Object) f.feature().id()).toList());
   }
 
   static double round(double d) {

@@ -1,6 +1,8 @@
 package dev.wmscope.agent.api;
 
 import dev.wmscope.agent.probe.LiveState;
+import dev.wmscope.loader.FeatureStatus;
+import dev.wmscope.loader.KernelFeature;
 import java.util.List;
 import java.util.Map;
 
@@ -14,6 +16,20 @@ public interface StatusSource {
 
   /** Why the agent is not ready yet; empty when it is (programs attached, first discovery done). */
   List<String> notReady();
+
+  /**
+   * Each optional kernel feature and whether it is in use (empty before the programs are
+   * loaded): what {@code /api/agent}, {@code /readyz} and the kernel_feature gauge report.
+   */
+  default Map<KernelFeature, FeatureStatus> kernelFeatures() {
+    return Map.of();
+  }
+
+  /** The features not in use, in table order (degraded or missing). */
+  default List<FeatureStatus> degradedFeatures() {
+    return kernelFeatures().values().stream().filter(f -> !f.ok())
+        .sorted(java.util.Comparator.comparing(FeatureStatus::feature)).toList();
+  }
 
   /** Failed export batches so far by {@code signal/exporter} (e.g. {@code traces/otlp}). */
   Map<String, Long> exportFailures();

@@ -13,6 +13,7 @@ import dev.wmscope.agent.http.HttpAddress;
 import dev.wmscope.agent.selection.Selection;
 import dev.wmscope.loader.CgroupV2;
 import dev.wmscope.loader.ConnectionProbe;
+import dev.wmscope.loader.KernelFeature;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintStream;
@@ -85,7 +86,7 @@ public final class DemoCommand implements Callable<Integer> {
   private AgentConfig config(Set<Integer> ports) {
     return new AgentConfig(
         new ConnectionProbe.Options(CgroupV2.requireMount(), ConnectionProbe.Options.DEFAULT_MAX_CONNECTIONS,
-            ConnectionProbe.Options.DEFAULT_RING_BUFFER_BYTES),
+            ConnectionProbe.Options.DEFAULT_RING_BUFFER_BYTES, KernelFeature.disabledByEnvironment()),
         new Selection(ports, Set.of(), Optional.empty(), Optional.empty()),
         AgentConfig.Output.TEXT, Duration.ofMillis(500), Duration.ofMillis(500), AgentConfig.DEFAULT_STALL_THRESHOLD);
   }

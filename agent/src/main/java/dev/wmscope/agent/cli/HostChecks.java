@@ -5,6 +5,8 @@ import dev.wmscope.loader.BpfException;
 import dev.wmscope.loader.BpfObject;
 import dev.wmscope.loader.CgroupV2;
 import dev.wmscope.loader.ConnectionProbe;
+import dev.wmscope.loader.FeatureStatus;
+import dev.wmscope.loader.KernelFeature;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -15,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -26,13 +29,19 @@ import java.util.regex.Pattern;
 final class HostChecks {
   private HostChecks() {}
 
-  /** How a check came out. FAIL means the agent cannot run; WARN means it runs with less. */
+  /**
+   * How a check came out. FAIL means the agent cannot run; WARN means it runs with less;
+   * DEGRADED and MISSING are optional kernel features lost (a fallback does the work at a cost,
+   * or the function is gone): the agent runs.
+   */
   enum Status {
     OK,
     WARN,
     FAIL,
     SKIP,
-    INFO
+    INFO,
+    DEGRADED,
+    MISSING
   }
 
   /** One check's result. {@code fix} is empty unless something must be done. */
@@ -44,11 +53,6 @@ final class HostChecks {
   static final int CAP_SYS_ADMIN = 21;
   static final int CAP_PERFMON = 38;
   static final int CAP_BPF = 39;
-
-  /** Tracepoints the probe attaches; the first only gives per-worker attribution (of servers that
-   * accept without asking the peer's address: PHP's accept asks, and is attributed without it). */
-  static final List<String> ATTRIBUTION_TRACEPOINTS = List.of("sock_recv_length");
-  static final List<String> REQUIRED_TRACEPOINTS = List.of("tcp_send_reset", "tcp_receive_reset", "inet_sock_set_state");
 
   private static final Pattern KERNEL = Pattern.compile("^(\\d+)\\.(\\d+)");
 
@@ -79,11 +83,12 @@ final class HostChecks {
     }
     if (v < 6003) {
       return new Result("kernel", Status.WARN, "Linux " + h.kernelRelease()
-          + " (>= 5.12: runs; accepted connections are not attributed to workers before 6.3)",
-          "upgrade to Linux >= 6.3 for per-worker numbers of accepted connections");
+          + " (>= 5.12: runs; before 6.3 without recv_attribution: servers accepting without asking the"
+          + " peer's address are attributed at close)",
+          "upgrade to Linux >= 6.3 to attribute every accepted connection at its first receive");
     }
-    return new Result("kernel", Status.OK, "Linux " + h.kernelRelease() + " (>= 5.12 needed, >= 6.3 for per-worker"
-        + " attribution)", "");
+    return new Result("kernel", Status.OK, "Linux " + h.kernelRelease() + " (>= 5.12 needed; what this build"
+        + " allows beyond the core is listed below, feature by feature)", "");
   }
 
   static Result btf(Host h) {
@@ -170,51 +175,57 @@ final class HostChecks {
     return new Result("libbpf", Status.OK, found.get().version() + " (" + found.get().path() + ")", "");
   }
 
-  /** Looks the tracepoints up in the kernel's BTF through libbpf (loads no program). */
+  /** Looks the core's tracepoints up in the kernel's BTF through libbpf (loads no program). */
   static Result tracepoints() {
-    List<String> missingRequired = new ArrayList<>();
-    List<String> missingAttribution = new ArrayList<>();
+    List<String> missing = new ArrayList<>();
     try {
-      for (String t : REQUIRED_TRACEPOINTS) {
+      for (String t : KernelFeature.CORE_TRACEPOINTS) {
         if (!BpfObject.kernelHasTracepoint(t)) {
-          missingRequired.add(t);
-        }
-      }
-      for (String t : ATTRIBUTION_TRACEPOINTS) {
-        if (!BpfObject.kernelHasTracepoint(t)) {
-          missingAttribution.add(t);
+          missing.add(t);
         }
       }
     } catch (RuntimeException | LinkageError e) {
       return new Result("tracepoints", Status.SKIP, "not checked (" + e.getMessage() + ")", "");
     }
-    List<String> all = new ArrayList<>(ATTRIBUTION_TRACEPOINTS);
-    all.addAll(REQUIRED_TRACEPOINTS);
-    if (!missingRequired.isEmpty()) {
-      return new Result("tracepoints", Status.FAIL, "missing " + String.join(", ", missingRequired),
-          "use Linux >= 5.12 with BTF; these tracepoints mark resets and closes");
+    if (!missing.isEmpty()) {
+      return new Result("tracepoints", Status.FAIL, "missing " + String.join(", ", missing),
+          "use Linux >= 5.12 with BTF; this tracepoint closes every tracked connection");
     }
-    if (!missingAttribution.isEmpty()) {
-      return new Result("tracepoints", Status.WARN, "missing " + String.join(", ", missingAttribution)
-          + ": connections accepted without asking the peer's address will not be attributed to workers",
-          "use Linux >= 6.3");
-    }
-    return new Result("tracepoints", Status.OK, String.join(", ", all), "");
+    return new Result("tracepoints", Status.OK, String.join(", ", KernelFeature.CORE_TRACEPOINTS)
+        + " (the optional ones are checked with their features)", "");
   }
 
-  /** Loads and attaches the programs once (as `run` would), then detaches them. */
-  static Result load() {
+  /**
+   * Loads and attaches the programs once (as `run` would, with the features
+   * WMSCOPE_DISABLE_FEATURES switches off), then detaches them: the core's row, then one row per
+   * optional kernel feature.
+   */
+  static List<Result> load(Set<KernelFeature> disabled) {
     try {
       Path root = CgroupV2.requireMount();
-      try (ConnectionProbe probe = ConnectionProbe.start(new ConnectionProbe.Options(root, 1024, 1 << 16), r -> {})) {
-        return new Result("load", Status.OK, "programs loaded and attached to " + root + ", then detached"
-            + (probe.attributionAvailable() ? "" : " (attribution only at accept)"), "");
+      try (ConnectionProbe probe = ConnectionProbe.start(new ConnectionProbe.Options(root, 1024, 1 << 16, disabled),
+          r -> {})) {
+        List<Result> out = new ArrayList<>();
+        out.add(new Result("load", Status.OK, "core programs (" + String.join(", ", KernelFeature.CORE_PROGRAMS)
+            + ") loaded and attached to " + root + ", then detached", ""));
+        probe.features().values().stream().sorted(java.util.Comparator.comparing(FeatureStatus::feature))
+            .forEach(f -> out.add(feature(f)));
+        return out;
       }
     } catch (BpfException e) {
-      return new Result("load", Status.FAIL, e.getMessage(), e.hint().isEmpty() ? "see the failures above" : e.hint());
+      return List.of(new Result("load", Status.FAIL, e.getMessage(), e.hint().isEmpty() ? "see the failures above" : e.hint()));
     } catch (RuntimeException | LinkageError e) {
-      return new Result("load", Status.FAIL, String.valueOf(e.getMessage()), "run with WMSCOPE_DEBUG=1 for details");
+      return List.of(new Result("load", Status.FAIL, String.valueOf(e.getMessage()), "run with WMSCOPE_DEBUG=1 for details"));
     }
+  }
+
+  /** One optional feature's row: ok, or degraded/missing with why and what it costs. */
+  static Result feature(FeatureStatus f) {
+    if (f.ok()) {
+      return new Result(f.feature().id(), Status.OK, "in use", "");
+    }
+    Status s = f.state() == FeatureStatus.State.DEGRADED ? Status.DEGRADED : Status.MISSING;
+    return new Result(f.feature().id(), s, f.cause() + ": " + f.feature().consequence(), "");
   }
 
   static Result agent(Path lockFile) {

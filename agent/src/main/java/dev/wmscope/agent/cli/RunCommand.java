@@ -14,6 +14,7 @@ import java.util.Map;
 import dev.wmscope.agent.selection.Selection;
 import dev.wmscope.loader.CgroupV2;
 import dev.wmscope.loader.ConnectionProbe;
+import dev.wmscope.loader.KernelFeature;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -197,7 +198,7 @@ public final class RunCommand implements Callable<Integer> {
     Path dir = cgroup != null ? cgroup : CgroupV2.requireMount();
     ConnectionProbe.Options probe;
     try {
-      probe = new ConnectionProbe.Options(dir, maxConnections, ringBufferBytes);
+      probe = new ConnectionProbe.Options(dir, maxConnections, ringBufferBytes, KernelFeature.disabledByEnvironment());
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }

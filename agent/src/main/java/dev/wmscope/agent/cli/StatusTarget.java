@@ -9,6 +9,7 @@ import dev.wmscope.agent.http.HttpAddress;
 import dev.wmscope.agent.selection.Selection;
 import dev.wmscope.loader.CgroupV2;
 import dev.wmscope.loader.ConnectionProbe;
+import dev.wmscope.loader.KernelFeature;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -98,7 +99,7 @@ final class StatusTarget implements AutoCloseable {
             .orElse("")
         + "; sampling the kernel here");
     AgentConfig config = new AgentConfig(
-        new ConnectionProbe.Options(CgroupV2.requireMount(), 65_536, 1 << 22),
+        new ConnectionProbe.Options(CgroupV2.requireMount(), 65_536, 1 << 22, KernelFeature.disabledByEnvironment()),
         new Selection(Set.of(), Set.of(), Optional.empty(), Optional.empty()),
         AgentConfig.Output.NONE, Duration.ofMillis(500), poll, AgentConfig.DEFAULT_STALL_THRESHOLD);
     // no exporters and no HTTP server: the sample is for this command only

@@ -3,6 +3,7 @@ package dev.wmscope.agent.cli;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
+import java.util.List;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
 
@@ -41,6 +42,14 @@ final class StatusText {
         .append(t.getLong("listen_drops")).append(" dropped   workers: ").append(t.getLong("workers"))
         .append(t.getLong("stalled_workers") > 0 ? " (" + t.getLong("stalled_workers") + " stalled)" : "")
         .append("   kernel events lost: ").append(t.getLong("events_dropped")).append('\n');
+    JsonObject features = a.getJsonObject("kernel_features", new JsonObject());
+    List<String> lost = features.fieldNames().stream()
+        .filter(f -> !"ok".equals(features.getJsonObject(f).getString("state"))).sorted()
+        .map(f -> f + " " + features.getJsonObject(f).getString("state")).toList();
+    if (!lost.isEmpty()) {
+      out.append("kernel features not in use: ").append(String.join(", ", lost))
+          .append(" (wmscope check, /api/agent say what each costs)\n");
+    }
 
     out.append(rule(" PROCESS STATUS "));
     JsonArray workers = status.getJsonArray("workers");

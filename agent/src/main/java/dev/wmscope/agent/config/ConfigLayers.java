@@ -1,5 +1,6 @@
 package dev.wmscope.agent.config;
 
+import dev.wmscope.loader.KernelFeature;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -183,6 +184,14 @@ public final class ConfigLayers implements CommandLine.IDefaultValueProvider {
   public void check(CommandSpec root) {
     if (fileError != null) {
       throw fileError;
+    }
+    String off = env.get(KernelFeature.DISABLE_ENV);
+    if (off != null) {
+      try {
+        KernelFeature.parseList(off);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException(KernelFeature.DISABLE_ENV + "=" + off + ": " + e.getMessage());
+      }
     }
     CommandLine agent = root.subcommands().get(AGENT_COMMAND);
     Set<String> known = new TreeSet<>();

@@ -16,7 +16,7 @@ import java.util.concurrent.Callable;
  * <ul>
  *   <li>{@code GET /healthz}: 200 while the process serves HTTP (liveness).</li>
  *   <li>{@code GET /readyz}: 200 once the programs are attached and the first discovery pass is
- *       done, else 503 with the reasons (readiness).</li>
+ *       done, else 503 with the reasons (readiness); either way the kernel features not in use.</li>
  *   <li>{@code GET /api/status}: agent, totals, workers and listeners in one document (what
  *       {@code wmscope status} prints).</li>
  *   <li>{@code GET /api/workers}, {@code /api/listeners}, {@code /api/agent}, {@code /api/history}.</li>
@@ -40,8 +40,10 @@ public final class ApiRoutes implements HttpRoutes {
     router.get("/healthz").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "ok")));
     router.get("/readyz").handler(ctx -> {
       List<String> why = source.notReady();
+      // a degraded kernel feature does not make the agent unready: it is listed for whoever looks
       json(ctx, why.isEmpty() ? 200 : 503, new JsonObject().put("status", why.isEmpty() ? "ready" : "not ready")
-          .put("not_ready", new JsonArray(new java.util.ArrayList<>(why))));
+          .put("not_ready", new JsonArray(new java.util.ArrayList<>(why)))
+          .put("degraded_features", ApiJson.featureIds(source.degradedFeatures())));
     });
     router.get("/api/status").handler(ctx -> build(ctx, () -> ApiJson.status(source)));
     router.get("/api/workers").handler(ctx -> build(ctx, () -> ApiJson.workers(source)));

@@ -95,7 +95,7 @@ public final class LiveState implements HostTelemetry.View {
    * of each socket inode. Returns the events with owners filled in.
    */
   public ConnectionEvent resolveOwner(ConnRecord r, ConnectionEvent e) {
-    if (!r.preexisting() || r.sockInode() == 0 || e.pid() > 0) {
+    if (r.attributed() || r.sockInode() == 0 || e.pid() > 0) {
       return e;
     }
     Set<Long> holders = inodeHolders.computeIfAbsent(r.sockInode(),
@@ -111,7 +111,7 @@ public final class LiveState implements HostTelemetry.View {
   public void prefetchOwners(List<ConnRecord> batch) {
     List<Long> inodes = new ArrayList<>();
     for (ConnRecord r : batch) {
-      if (r.preexisting() && r.sockInode() != 0 && !inodeHolders.containsKey(r.sockInode())) {
+      if (!r.attributed() && r.sockInode() != 0 && !inodeHolders.containsKey(r.sockInode())) {
         inodes.add(r.sockInode());
       }
     }

@@ -5,6 +5,8 @@ import dev.wmscope.agent.selection.ProcessDirectory;
 import dev.wmscope.loader.ConnEventType;
 import dev.wmscope.loader.ConnRecord;
 import dev.wmscope.loader.ConnectionProbe;
+import dev.wmscope.loader.FeatureStatus;
+import dev.wmscope.loader.KernelFeature;
 import dev.wmscope.loader.MonotonicClock;
 import dev.wmscope.otel.ConnectionEvent;
 import io.vertx.core.Future;
@@ -12,6 +14,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Consumer;
@@ -46,6 +49,7 @@ public final class ProbeVerticle extends VerticleBase {
   private final AtomicBoolean running = new AtomicBoolean();
   private final List<ConnRecord> batch = new ArrayList<>();
   private volatile ConnectionProbe probe;
+  private volatile Map<KernelFeature, FeatureStatus> features = Map.of();
   private Thread pollThread;
 
   /**
@@ -82,10 +86,7 @@ public final class ProbeVerticle extends VerticleBase {
     try {
       mapper = new RecordMapper(new MonotonicClock(), directory, internal);
       probe = ConnectionProbe.start(options, batch::add);
-      if (!probe.attributionAvailable()) {
-        LOG.log(System.Logger.Level.WARNING, "this kernel lacks the sock_recv_length tracepoint (Linux < 6.3):"
-            + " only connections accepted with the peer's address asked for (PHP does) are attributed to workers");
-      }
+      logFeatureChanges(probe.features());
       onAttached.accept(probe);
       probe.adoptExisting(adoptExisting);
     } catch (RuntimeException e) {
@@ -126,6 +127,25 @@ public final class ProbeVerticle extends VerticleBase {
     } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.ERROR, "read live connection state: " + e.getMessage());
     }
+    if (probe.features() != features) {
+      logFeatureChanges(probe.features()); // a feature the kernel refused while running
+    }
+  }
+
+  /** One WARN line per feature lost since the last call: what, why, and what replaces it. */
+  private void logFeatureChanges(Map<KernelFeature, FeatureStatus> now) {
+    for (FeatureStatus f : now.values()) {
+      FeatureStatus before = features.get(f.feature());
+      if (!f.ok() && (before == null || before.ok())) {
+        LOG.log(System.Logger.Level.WARNING, "kernel feature " + f.describe());
+      }
+    }
+    features = now;
+  }
+
+  /** Each optional kernel feature and whether it is in use (empty before the probe loaded). */
+  public Map<KernelFeature, FeatureStatus> features() {
+    return features;
   }
 
   private void deliver(RecordMapper mapper) {

@@ -56,6 +56,7 @@ public final class RecordMapper {
   }
 
   // TCP states (include/net/tcp_states.h) the close cause depends on.
+  private static final int ESTABLISHED = 1;
   private static final int FIN_WAIT1 = 4;
   private static final int FIN_WAIT2 = 5;
   private static final int CLOSE_WAIT = 8;
@@ -64,7 +65,12 @@ public final class RecordMapper {
 
   /**
    * How a connection ended, from the socket error, the reset marks and who sent the first FIN.
-   * Errors first: a connection may exchange FINs and still end in a reset.
+   * Errors first: a connection may exchange FINs and still end in a reset. The reset marks only
+   * confirm what the socket error and the last state already say, so the causes are the same
+   * without the reset tracepoints (reset_marks lost): tcp_reset() leaves ECONNRESET (EPIPE in
+   * CLOSE_WAIT) before the close, and an abort by this host (close with unread data, SO_LINGER
+   * 0) goes from ESTABLISHED or CLOSE_WAIT straight to CLOSE without an error; the kernel sends
+   * that reset only after the CLOSE, too late for any mark.
    */
   static CloseCause closeCause(ConnRecord r) {
     if (r.type() != ConnEventType.CLOSE) {
@@ -77,10 +83,12 @@ public final class RecordMapper {
     if (r.skErr() == ConnRecord.ETIMEDOUT) {
       return CloseCause.TIMEOUT;
     }
-    if (r.has(ConnRecord.FLAG_RST_RECEIVED) || r.skErr() == ConnRecord.ECONNRESET) {
+    if (r.has(ConnRecord.FLAG_RST_RECEIVED) || r.skErr() == ConnRecord.ECONNRESET
+        || r.skErr() == ConnRecord.EPIPE && r.prevState() == CLOSE_WAIT) {
       return CloseCause.RST_RECEIVED;
     }
-    if (r.has(ConnRecord.FLAG_RST_SENT)) {
+    if (r.has(ConnRecord.FLAG_RST_SENT)
+        || r.skErr() == 0 && (r.prevState() == ESTABLISHED || r.prevState() == CLOSE_WAIT)) {
       return CloseCause.RST_SENT;
     }
     if (r.has(ConnRecord.FLAG_FIN_LOCAL_FIRST)) {
@@ -91,7 +99,7 @@ public final class RecordMapper {
     }
     return switch (r.prevState()) {
       case FIN_WAIT1, FIN_WAIT2, CLOSING -> CloseCause.FIN_LOCAL;
-      case CLOSE_WAIT, LAST_ACK -> CloseCause.FIN_PEER;
+      case LAST_ACK -> CloseCause.FIN_PEER;
       default -> null;
     };
   }

@@ -1,6 +1,8 @@
 package dev.wmscope.agent.telemetry;
 
 import dev.wmscope.agent.probe.LiveState;
+import dev.wmscope.loader.FeatureStatus;
+import dev.wmscope.loader.KernelFeature;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.Meter;
@@ -8,7 +10,9 @@ import io.opentelemetry.api.metrics.MeterProvider;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 
 /**
@@ -36,8 +40,31 @@ public final class SelfTelemetry {
   static final AttributeKey<String> JVM_MEMORY_TYPE = AttributeKey.stringKey("jvm.memory.type");
   static final AttributeKey<String> JVM_MEMORY_POOL = AttributeKey.stringKey("jvm.memory.pool.name");
 
-  public static void register(MeterProvider meterProvider, Supplier<LiveState.View> view) {
+  /** 1 for each optional kernel feature's current state, 0 for its other states. */
+  public static final String AGENT_KERNEL_FEATURE = "wmscope.agent.kernel_feature";
+  /** The feature (tracked_iter, recv_attribution, ...; the README lists them). */
+  static final AttributeKey<String> KERNEL_FEATURE = AttributeKey.stringKey("wmscope.kernel.feature");
+  /** ok, degraded or missing. */
+  static final AttributeKey<String> KERNEL_FEATURE_STATE = AttributeKey.stringKey("wmscope.kernel.feature.state");
+
+  public static void register(MeterProvider meterProvider, Supplier<LiveState.View> view,
+      Supplier<Map<KernelFeature, FeatureStatus>> features) {
     Meter meter = meterProvider.meterBuilder(ExportNames.SCOPE_NAME).build();
+    // every state of every feature, so `== 1` and `absent()` alerts both work across a fleet
+    Map<KernelFeature, Map<FeatureStatus.State, Attributes>> featureAttributes = new EnumMap<>(KernelFeature.class);
+    for (KernelFeature f : KernelFeature.values()) {
+      Map<FeatureStatus.State, Attributes> byState = new EnumMap<>(FeatureStatus.State.class);
+      for (FeatureStatus.State st : FeatureStatus.State.values()) {
+        byState.put(st, Attributes.of(KERNEL_FEATURE, f.id(), KERNEL_FEATURE_STATE, st.label()));
+      }
+      featureAttributes.put(f, byState);
+    }
+    meter.gaugeBuilder(AGENT_KERNEL_FEATURE)
+        .setDescription("Optional kernel features by state: 1 for the state a feature is in (ok; degraded: a"
+            + " fallback does its work at a cost; missing: its function is lost), 0 for the others.")
+        .ofLongs()
+        .buildWithCallback(m -> features.get().values().forEach(f ->
+            featureAttributes.get(f.feature()).forEach((st, attrs) -> m.record(st == f.state() ? 1 : 0, attrs))));
     meter.counterBuilder(AGENT_EVENTS)
         .setDescription("Kernel connection records the agent's poll loop handled.")
         .setUnit("{event}")

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.wmscope.agent.probe.LiveState;
+import dev.wmscope.loader.FeatureStatus;
+import dev.wmscope.loader.KernelFeature;
 import dev.wmscope.agent.selection.InodeOwners;
 import dev.wmscope.agent.selection.ProcessDirectory;
 import dev.wmscope.loader.ListenerState;
@@ -93,6 +95,17 @@ class ApiJsonTest {
       @Override
       public long pollIntervalMillis() {
         return 1000;
+      }
+
+      @Override
+      public Map<KernelFeature, FeatureStatus> kernelFeatures() {
+        Map<KernelFeature, FeatureStatus> f = new java.util.EnumMap<>(KernelFeature.class);
+        for (KernelFeature k : KernelFeature.values()) {
+          f.put(k, FeatureStatus.ok(k));
+        }
+        f.put(KernelFeature.TRACKED_ITER,
+            FeatureStatus.lost(KernelFeature.TRACKED_ITER, "refused by the kernel: EPERM loading wmscope_iter_tracked"));
+        return f;
       }
     };
   }
@@ -211,6 +224,14 @@ class ApiJsonTest {
     assertThat(a.getJsonObject("export_failures").getLong("traces/otlp")).isEqualTo(3);
     assertThat(a.getLong("spans_dropped")).isEqualTo(12);
     assertThat(a.getJsonObject("jvm").getLong("heap_used_bytes")).isPositive();
+    JsonObject features = a.getJsonObject("kernel_features");
+    assertThat(features.fieldNames()).containsExactly("tracked_iter", "tcp_iter", "adoption", "accept_attribution",
+        "recv_attribution", "reset_marks");
+    assertThat(features.getJsonObject("tcp_iter")).isEqualTo(new JsonObject().put("state", "ok"));
+    assertThat(features.getJsonObject("tracked_iter")).isEqualTo(new JsonObject().put("state", "degraded")
+        .put("cause", "refused by the kernel: EPERM loading wmscope_iter_tracked")
+        .put("consequence", KernelFeature.TRACKED_ITER.consequence()));
+    assertThat(a.getJsonArray("degraded_features")).containsExactly("tracked_iter");
     JsonArray points = ApiJson.history(live.view()).getJsonArray("points");
     assertThat(points).hasSize(1);
     assertThat(points.getJsonObject(0).fieldNames()).containsExactlyInAnyOrder("time", "active", "opened_per_s",

@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import dev.wmscope.loader.FeatureStatus;
+import dev.wmscope.loader.KernelFeature;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -85,11 +87,29 @@ class HostChecksTest {
   void renderingSaysWhatToDoAndTheResult() {
     String text = CheckCommand.render(List.of(
         new HostChecks.Result("kernel", HostChecks.Status.OK, "Linux 6.8", ""),
-        new HostChecks.Result("privileges", HostChecks.Status.FAIL, "uid 1000 without CAP_BPF", "run as root")), 1, 0);
-    assertThat(text).contains("  ok    kernel      Linux 6.8", "  FAIL  privileges  uid 1000 without CAP_BPF",
+        new HostChecks.Result("privileges", HostChecks.Status.FAIL, "uid 1000 without CAP_BPF", "run as root")), 1, 0, 0);
+    assertThat(text).contains("  ok        kernel      Linux 6.8", "  FAIL      privileges  uid 1000 without CAP_BPF",
         "fix: run as root", "result: this host cannot run wmscope yet: 1 problem (exit 3)");
-    assertThat(CheckCommand.render(List.of(new HostChecks.Result("kernel", HostChecks.Status.WARN, "old", "upgrade")), 0, 1))
+    assertThat(CheckCommand.render(List.of(new HostChecks.Result("kernel", HostChecks.Status.WARN, "old", "upgrade")), 0, 1, 0))
         .contains("result: this host can run wmscope (1 warning)");
     assertThat(HostChecks.privileges(Optional.empty()).status()).isEqualTo(HostChecks.Status.WARN);
+  }
+
+  @Test
+  void aLostOptionalFeatureIsARowWithItsCauseAndConsequenceNotAProblem() {
+    var lost = FeatureStatus.lost(KernelFeature.TRACKED_ITER, "refused by the kernel: EPERM loading wmscope_iter_tracked");
+    HostChecks.Result row = HostChecks.feature(lost);
+    assertThat(row.name()).isEqualTo("tracked_iter");
+    assertThat(row.status()).isEqualTo(HostChecks.Status.DEGRADED);
+    assertThat(row.detail()).isEqualTo("refused by the kernel: EPERM loading wmscope_iter_tracked: live reads walk every"
+        + " TCP socket of the host (iter/tcp) on every poll: slower with many sockets");
+    assertThat(HostChecks.feature(FeatureStatus.lost(KernelFeature.ADOPTION, "turned off")).status())
+        .isEqualTo(HostChecks.Status.MISSING);
+    assertThat(HostChecks.feature(FeatureStatus.ok(KernelFeature.RESET_MARKS)).status()).isEqualTo(HostChecks.Status.OK);
+
+    String text = CheckCommand.render(List.of(
+        new HostChecks.Result("load", HostChecks.Status.OK, "core programs loaded", ""), row), 0, 0, 1);
+    assertThat(text).contains("  degraded  tracked_iter  refused by the kernel: EPERM")
+        .contains("result: this host can run wmscope (1 optional kernel feature not in use)");
   }
 }

@@ -3,6 +3,7 @@ package dev.wmscope.agent.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.wmscope.agent.discovery.WorkermanStandin;
+import dev.wmscope.loader.KernelFeature;
 import dev.wmscope.loader.testing.KernelTest;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -219,7 +220,19 @@ class CliKernelIT {
   void checkPassesAsRootAndTellsAnUnprivilegedUserWhatToDo() throws Exception {
     CliRun.Result root = CliRun.wmscope(List.of("check"), Map.of(), RUN);
     assertThat(root.exit()).as(root.toString()).isZero();
-    assertThat(root.stdout()).contains("ok    privileges", "ok    load", "result: this host can run wmscope");
+    assertThat(root.stdout()).contains("ok        privileges", "ok        load", "result: this host can run wmscope");
+    for (KernelFeature f : KernelFeature.values()) {
+      assertThat(root.stdout()).as(f.id()).containsPattern("(?m)^  (ok      |degraded|missing ) {2}" + f.id() + " ");
+    }
+    // a feature the kernel refuses (here: switched off as if it had) is a row, not a problem
+    CliRun.Result degraded = CliRun.wmscope(List.of("check"), Map.of(KernelFeature.DISABLE_ENV, "tracked_iter"), RUN);
+    assertThat(degraded.exit()).as(degraded.toString()).isZero();
+    assertThat(degraded.stdout()).containsPattern("(?m)^  degraded  tracked_iter +turned off by WMSCOPE_DISABLE_FEATURES:"
+        + " live reads walk every TCP socket of the host").contains("result: this host can run wmscope (");
+    CliRun.Result unknown = CliRun.wmscope(List.of("check"), Map.of(KernelFeature.DISABLE_ENV, "tracked-iter"), RUN);
+    assertThat(unknown.exit()).as(unknown.toString()).isEqualTo(2);
+    assertThat(unknown.stderr()).contains("WMSCOPE_DISABLE_FEATURES=tracked-iter: unknown kernel feature 'tracked-iter'"
+        + " (known: tracked_iter, ").doesNotContain("\tat ");
 
     Path jar = worldReadableJar();
     try {
@@ -227,10 +240,10 @@ class CliKernelIT {
       CliRun.Result r = CliRun.run(nobody, jar, List.of("check"), Map.of(), RUN);
       assertThat(r.exit()).as(r.toString()).isEqualTo(3);
       assertThat(r.stdout())
-          .contains("FAIL  privileges   uid 65534 without CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN")
+          .contains("FAIL      privileges   uid 65534 without CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN")
           .contains("fix: run as root (sudo wmscope run), or grant CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN")
-          .contains("skip  load", "not tried: fix the failures above first")
-          .contains("ok    kernel", "ok    BTF", "ok    libbpf")
+          .contains("skip      load", "not tried: fix the failures above first")
+          .contains("ok        kernel", "ok        BTF", "ok        libbpf")
           .contains("result: this host cannot run wmscope yet: 1 problem (exit 3)");
       assertThat(r.stderr()).doesNotContain("Exception", "\tat ");
 
@@ -245,7 +258,7 @@ class CliKernelIT {
       CliRun.Result dropped = CliRun.run(List.of("capsh", "--drop=cap_bpf,cap_sys_admin,cap_perfmon", "--", "-c",
           "exec \"$0\" \"$@\""), jar, List.of("check", "--no-load"), Map.of(), RUN);
       assertThat(dropped.exit()).as(dropped.toString()).isEqualTo(3);
-      assertThat(dropped.stdout()).contains("FAIL  privileges   root without CAP_BPF, CAP_PERFMON",
+      assertThat(dropped.stdout()).contains("FAIL      privileges   root without CAP_BPF, CAP_PERFMON",
           "capabilities taken away");
     } finally {
       Files.deleteIfExists(jar);

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.wmscope.agent.api.StatusSource;
 import dev.wmscope.agent.probe.LiveState;
+import dev.wmscope.loader.FeatureStatus;
+import dev.wmscope.loader.KernelFeature;
 import dev.wmscope.agent.probe.TrafficStats;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -53,6 +55,12 @@ class ApiRoutesTest {
     public long pollIntervalMillis() {
       return 1000;
     }
+
+    @Override
+    public Map<KernelFeature, FeatureStatus> kernelFeatures() {
+      return Map.of(KernelFeature.TRACKED_ITER, FeatureStatus.lost(KernelFeature.TRACKED_ITER, "turned off"),
+          KernelFeature.RESET_MARKS, FeatureStatus.ok(KernelFeature.RESET_MARKS));
+    }
   };
 
   @BeforeEach
@@ -85,8 +93,9 @@ class ApiRoutesTest {
 
     notReady.clear();
     HttpResponse<String> ready = get("/readyz");
-    assertThat(ready.statusCode()).isEqualTo(200);
+    assertThat(ready.statusCode()).as("a degraded kernel feature does not make the agent unready").isEqualTo(200);
     assertThat(new JsonObject(ready.body()).getString("status")).isEqualTo("ready");
+    assertThat(new JsonObject(ready.body()).getJsonArray("degraded_features")).containsExactly("tracked_iter");
   }
 
   @Test

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 class CloseCauseTest {
   private static final int ESTABLISHED = 1;
   private static final int FIN_WAIT2 = 5;
+  private static final int CLOSE_WAIT = 8;
   private static final int LAST_ACK = 9;
 
   private static ConnRecord close(int flags, int prevState, int skErr) {
@@ -31,7 +32,18 @@ class CloseCauseTest {
   void withoutTransitionFlagsThePreviousStateDecides() {
     assertThat(RecordMapper.closeCause(close(0, FIN_WAIT2, 0))).isEqualTo(CloseCause.FIN_LOCAL);
     assertThat(RecordMapper.closeCause(close(0, LAST_ACK, 0))).isEqualTo(CloseCause.FIN_PEER);
-    assertThat(RecordMapper.closeCause(close(0, ESTABLISHED, 0))).isNull();
+  }
+
+  @Test
+  void withoutResetMarksTheSocketErrorAndTheLastStateTellResets() {
+    // what the kernel leaves in a close record with or without the reset tracepoints
+    // (FeatureFallbackKernelIT, LiveTelemetryKernelIT): an abort by this host goes straight to
+    // CLOSE without an error, a reset received leaves ECONNRESET (EPIPE in CLOSE_WAIT)
+    assertThat(RecordMapper.closeCause(close(0, ESTABLISHED, 0))).isEqualTo(CloseCause.RST_SENT);
+    assertThat(RecordMapper.closeCause(close(ConnRecord.FLAG_FIN_PEER_FIRST, CLOSE_WAIT, 0))).isEqualTo(CloseCause.RST_SENT);
+    assertThat(RecordMapper.closeCause(close(0, ESTABLISHED, ConnRecord.ECONNRESET))).isEqualTo(CloseCause.RST_RECEIVED);
+    assertThat(RecordMapper.closeCause(close(ConnRecord.FLAG_FIN_PEER_FIRST, CLOSE_WAIT, ConnRecord.EPIPE)))
+        .isEqualTo(CloseCause.RST_RECEIVED);
   }
 
   @Test
