@@ -93,7 +93,7 @@ class AgentOtlpExportKernelIT {
             .anySatisfy(kv -> assertThat(kv.getKey() + "=" + kv.getValue().getStringValue())
                 .isEqualTo("service.instance.id=" + instance));
 
-        assertThat(agent.stderr()).noneMatch(l -> l.contains("WARN") || l.contains("ERROR"));
+        assertThat(agent.stderrBeyondKernelFeatures()).noneMatch(l -> l.contains("WARN") || l.contains("ERROR"));
         assertThat(agent.terminate(15_000)).as("exit code after SIGTERM").isZero();
       }
     }

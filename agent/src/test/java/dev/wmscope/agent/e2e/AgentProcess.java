@@ -78,6 +78,15 @@ final class AgentProcess implements AutoCloseable {
     return stderr;
   }
 
+  /**
+   * Standard error without the one WARN line per optional kernel feature this host (or
+   * WMSCOPE_DISABLE_FEATURES) leaves out: expected on a degraded kernel, and checked by
+   * KernelFeaturesKernelIT; what remains are the warnings a test's scenario explains.
+   */
+  List<String> stderrBeyondKernelFeatures() {
+    return stderr.stream().filter(l -> !l.contains("WARN kernel feature ")).toList();
+  }
+
   long pid() {
     return process.pid();
   }
