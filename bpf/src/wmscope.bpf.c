@@ -57,6 +57,7 @@
 #include "maps/iter_config.h"
 #include "maps/tracked.h"
 #include "maps/conn_budget.h"
+#include "maps/untracked.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -161,6 +162,19 @@ static __always_inline struct wm_tracked *tracked_of(void *sk)
 	return bpf_sk_storage_get(&tracked, sk, 0, 0);
 }
 
+/* Counts a connection the budget has no room for, once: the iterator meets the same socket
+ * again at every full walk, and one that sock_ops already counted too (its `untracked` mark). */
+static __always_inline void count_budget_full(void *sk)
+{
+	__u8 *seen = bpf_sk_storage_get(&untracked, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+
+	if (seen && *seen)
+		return;
+	if (seen)
+		*seen = 1;
+	count_drop(WM_DROP_CONN_MAP_FULL);
+}
+
 /* Creates the record of a newly tracked connection in sk's storage, within the
  * --max-connections budget. NULL (counted as not tracked) when the budget is spent or there is
  * no memory; NULL (not counted) when the socket is tracked already. sk is a sock_ops socket or
@@ -175,14 +189,14 @@ static __always_inline struct wm_tracked *start_tracking(void *sk, __u64 cookie)
 		return NULL;
 	if (__sync_fetch_and_add(&b->open, 1) >= b->max) {
 		__sync_fetch_and_add(&b->open, -1);
-		count_drop(WM_DROP_CONN_MAP_FULL);
+		count_budget_full(sk);
 		return NULL;
 	}
 	t = bpf_sk_storage_get(&tracked, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 	if (!t || t->conn.cookie || t->mark) {
 		__sync_fetch_and_add(&b->open, -1);
 		if (!t)
-			count_drop(WM_DROP_CONN_MAP_FULL);
+			count_budget_full(sk);
 		return NULL; /* or: tracked already (a listener or a connection), keep what is there */
 	}
 	t->conn.cookie = cookie;

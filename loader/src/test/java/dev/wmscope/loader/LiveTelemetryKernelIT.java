@@ -287,6 +287,38 @@ class LiveTelemetryKernelIT {
     return s.listeners().stream().map(ListenerState::port).toList();
   }
 
+  @ParameterizedTest(name = "without [{0}]")
+  @ValueSource(strings = {"", "tracked_iter"})
+  void connectionsBeyondTheBudgetAreCountedOnceHoweverOftenTheyAreWalked(String off) throws Exception {
+    List<Socket> sockets = new ArrayList<>();
+    try (ServerSocket server = new ServerSocket(0, 50, V4)) {
+      try {
+        for (int i = 0; i < 4; i++) { // older than the probe: met by the iterator's adoption
+          sockets.add(new Socket(V4, server.getLocalPort()));
+          sockets.add(server.accept());
+        }
+        try (ConnectionProbe probe = start(without(off).withMaxConnections(5))) {
+          probe.watchPort(server.getLocalPort());
+          for (int i = 0; i < 8; i++) { // 5 tracked by sock_ops, 3 over the budget
+            sockets.add(new Socket(V4, server.getLocalPort()));
+            sockets.add(server.accept());
+          }
+          probe.adoptExisting(true);
+          for (int i = 0; i < 2 * ConnectionProbe.FULL_PASS_EVERY + 1; i++) {
+            probe.snapshot(); // every walk meets the 7 untracked connections again
+          }
+          assertThat(probe.trackedConnections()).isEqualTo(5);
+          assertThat(probe.drops()).as("each untracked connection once, whatever the number of walks")
+              .containsEntry(DropReason.CONN_MAP_FULL, 3L + 4L);
+        }
+      } finally {
+        for (Socket s : sockets) {
+          s.close();
+        }
+      }
+    }
+  }
+
   @Test
   void aTinyRingBufferCountsExactlyTheRecordsItLost() throws Exception {
     var options = ConnectionProbe.Options.defaults().withRingBufferBytes(4096);

@@ -5,6 +5,7 @@ import dev.wmscope.agent.selection.ProcessDirectory;
 import dev.wmscope.loader.ConnEventType;
 import dev.wmscope.loader.ConnRecord;
 import dev.wmscope.loader.ConnectionProbe;
+import dev.wmscope.loader.DropReason;
 import dev.wmscope.loader.FeatureStatus;
 import dev.wmscope.loader.KernelFeature;
 import dev.wmscope.loader.MonotonicClock;
@@ -24,6 +25,12 @@ import java.util.function.Consumer;
  * {@code onAttached} (the first discovery pass fills the watch maps) and completes (or fails
  * with the loader's error); the thread then polls the ring buffer in 100 ms slices and hands
  * each slice's events to the listeners. Stop ends the loop within one slice, then detaches.
+ *
+ * <p>Ownership: the poll thread is the probe's one owner for its whole life: it creates the
+ * probe, is the only thread that polls and reads it, and closes it (detaching the programs)
+ * when its loop ends. {@link #stop()} only asks the loop to end and waits for that thread; it
+ * never closes the probe from another thread. Other threads only update the watch maps (which
+ * the kernel makes safe) until the loop ends.
  */
 public final class ProbeVerticle extends VerticleBase {
   private static final System.Logger LOG = System.getLogger(ProbeVerticle.class.getName());
@@ -96,8 +103,17 @@ public final class ProbeVerticle extends VerticleBase {
       return;
     }
     LOG.log(System.Logger.Level.INFO, "attached sock_ops to cgroup {0}", options.cgroup());
-    long nextLive = System.nanoTime();
     attached.complete();
+    try {
+      pollUntilStopped(mapper);
+    } finally {
+      closeProbe(); // on this thread, the one that created it and the only one that polled it
+      LOG.log(System.Logger.Level.INFO, "detached BPF programs");
+    }
+  }
+
+  private void pollUntilStopped(RecordMapper mapper) {
+    long nextLive = System.nanoTime();
     while (running.get()) {
       long drainStart = System.nanoTime();
       int records = 0;
@@ -123,12 +139,37 @@ public final class ProbeVerticle extends VerticleBase {
 
   private void readLive() {
     try {
-      live.live(probe.snapshot(), probe.drops(), probe.decodeErrors());
+      Map<DropReason, Long> drops = probe.drops();
+      live.live(probe.snapshot(), drops, probe.decodeErrors());
+      noteBudget(drops.getOrDefault(DropReason.CONN_MAP_FULL, 0L));
     } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.ERROR, "read live connection state: " + e.getMessage());
     }
     if (probe.features() != features) {
       logFeatureChanges(probe.features()); // a feature the kernel refused while running
+    }
+  }
+
+  private long budgetDrops;
+  private boolean budgetFull;
+
+  /**
+   * One WARN line when the kernel first leaves connections untracked for lack of budget
+   * (--max-connections), one INFO line when it has room again (no new untracked connection
+   * since the last read, fewer tracked than the limit): not a line per connection or per read.
+   */
+  private void noteBudget(long untrackedSoFar) {
+    long now = untrackedSoFar - budgetDrops;
+    budgetDrops = untrackedSoFar;
+    if (now > 0 && !budgetFull) {
+      budgetFull = true;
+      LOG.log(System.Logger.Level.WARNING, "connection tracking is full (--max-connections "
+          + options.maxConnections() + "): " + untrackedSoFar + " connection(s) not tracked so far, counted in"
+          + " wmscope.events.dropped (conn_map_full); raise --max-connections to track them");
+    } else if (now == 0 && budgetFull && probe.trackedConnections() < options.maxConnections()) {
+      budgetFull = false;
+      LOG.log(System.Logger.Level.INFO, "connection tracking has room again (" + probe.trackedConnections() + " of "
+          + options.maxConnections() + " tracked); " + untrackedSoFar + " connection(s) were not tracked");
     }
   }
 
@@ -184,23 +225,35 @@ public final class ProbeVerticle extends VerticleBase {
     listeners.forEach(ConnectionListener::endOfBatch);
   }
 
-  /** The running probe, or null before start and after stop. */
+  /** The running probe, or null before start and after the poll loop ended. For the poll thread and the watch maps. */
   public ConnectionProbe probe() {
     return probe;
   }
 
+  /**
+   * Asks the poll loop to end and waits (at most {@link #STOP_WAIT_MILLIS}) for its thread,
+   * which detaches the programs as it ends. If it does not end in time (a listener stuck in a
+   * blocking call), the probe is left to that thread and the kernel detaches everything when
+   * the process exits: closing it here could free memory the thread is still reading.
+   */
   @Override
   public Future<?> stop() {
     running.set(false);
     return vertx.executeBlocking(() -> {
-      if (pollThread != null) {
-        pollThread.join(5_000);
+      Thread t = pollThread;
+      if (t != null) {
+        t.join(STOP_WAIT_MILLIS);
+        if (t.isAlive()) {
+          LOG.log(System.Logger.Level.WARNING, "the poll thread did not end within " + STOP_WAIT_MILLIS
+              + " ms; the kernel detaches the BPF programs when the process exits");
+        }
       }
-      closeProbe();
-      LOG.log(System.Logger.Level.INFO, "detached BPF programs");
       return null;
     });
   }
+
+  /** How long stop waits for the poll loop: one poll slice plus a live read, with room. */
+  static final long STOP_WAIT_MILLIS = 3_000;
 
   private void closeProbe() {
     ConnectionProbe p = probe;
