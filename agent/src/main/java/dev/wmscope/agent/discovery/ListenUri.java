@@ -24,6 +24,13 @@ import java.util.Optional;
  * @param path      the socket path for unix sockets, otherwise {@code null}
  */
 public record ListenUri(String raw, String scheme, Transport transport, String host, int port, String path) {
+    /** From a title any local user sets: escaped and capped (see {@link ProcText}). */
+    public ListenUri {
+        raw = ProcText.clean(raw, ProcText.PATH_LIMIT);
+        scheme = ProcText.clean(scheme, ProcText.NAME_LIMIT);
+        host = ProcText.clean(host, ProcText.NAME_LIMIT);
+        path = ProcText.clean(path, ProcText.PATH_LIMIT);
+    }
 
     /** {@link #port()} of a listener without a port (a unix socket). */
     public static final int NO_PORT = -1;

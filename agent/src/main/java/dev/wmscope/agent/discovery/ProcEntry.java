@@ -15,6 +15,10 @@ import java.util.Optional;
  * @param cmdline    {@code /proc/PID/cmdline} decoded as UTF-8, NUL separators kept
  */
 public record ProcEntry(int pid, int ppid, String comm, long startTicks, String cmdline) {
+    /** comm is any process's to set (prctl): escaped and capped here, where it enters. */
+    public ProcEntry {
+        comm = ProcText.clean(comm, ProcText.NAME_LIMIT);
+    }
 
     /** The Workerman title in the command line, if there is one. */
     public Optional<WorkermanTitle> title() {
@@ -23,6 +27,6 @@ public record ProcEntry(int pid, int ppid, String comm, long startTicks, String 
 
     /** The command line with NULs shown as spaces and trailing padding removed, as ps shows it. */
     public String displayCmdline() {
-        return cmdline.replace('\0', ' ').strip();
+        return ProcText.clean(cmdline.replace('\0', ' ').strip(), ProcText.PATH_LIMIT);
     }
 }

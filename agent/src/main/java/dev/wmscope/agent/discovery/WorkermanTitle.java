@@ -49,6 +49,11 @@ public sealed interface WorkermanTitle permits WorkermanTitle.Master, WorkermanT
      * @param startFile the start file, empty when the title was truncated before it
      */
     record Master(String processTitle, String startFile, boolean truncated) implements WorkermanTitle {
+        /** Title text is any local user's: escaped and capped here, where it enters (see {@link ProcText}). */
+        public Master {
+            processTitle = ProcText.clean(processTitle, ProcText.NAME_LIMIT);
+            startFile = ProcText.clean(startFile, ProcText.PATH_LIMIT);
+        }
     }
 
     /**
@@ -63,6 +68,12 @@ public sealed interface WorkermanTitle permits WorkermanTitle.Master, WorkermanT
      */
     record Worker(String processTitle, String name, String listen, Optional<ListenUri> listenUri,
                   boolean truncated) implements WorkermanTitle {
+        /** Title text is any local user's: escaped and capped here, where it enters (see {@link ProcText}). */
+        public Worker {
+            processTitle = ProcText.clean(processTitle, ProcText.NAME_LIMIT);
+            name = ProcText.clean(name, ProcText.NAME_LIMIT);
+            listen = ProcText.clean(listen, ProcText.PATH_LIMIT);
+        }
 
         /** Whether the worker has a listening socket of its own definition. */
         public boolean hasListener() {

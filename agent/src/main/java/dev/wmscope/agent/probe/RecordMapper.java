@@ -48,7 +48,8 @@ public final class RecordMapper {
         r.srttMicros(),
         r.totalRetrans(),
         r.pid(),
-        r.comm(),
+        // a thread name is any process's to set (prctl): escaped here (the same instance when clean)
+        dev.wmscope.agent.discovery.ProcText.clean(r.comm(), dev.wmscope.agent.discovery.ProcText.NAME_LIMIT),
         r.pid() > 0 ? directory.lookup(r.pid()) : null,
         isInternal,
         closeCause(r),

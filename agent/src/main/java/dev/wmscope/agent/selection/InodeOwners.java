@@ -40,7 +40,9 @@ public final class InodeOwners {
   /** A process's thread name (comm), empty when it is gone. */
   public String comm(long pid) {
     try {
-      return java.nio.file.Files.readString(proc.resolve(Long.toString(pid)).resolve("comm")).strip();
+      return dev.wmscope.agent.discovery.ProcText.clean(
+          java.nio.file.Files.readString(proc.resolve(Long.toString(pid)).resolve("comm")).strip(),
+          dev.wmscope.agent.discovery.ProcText.NAME_LIMIT);
     } catch (java.io.IOException e) {
       return "";
     }
