@@ -368,6 +368,7 @@ public final class ApiJson {
         .put("export_failures", new JsonObject(new TreeMap<>(new HashMap<String, Object>(source.exportFailures()))))
         .put("spans_dropped", source.spansDropped())
         .put("kernel_features", kernelFeatures(source))
+        .put("http", http(source.httpStats()))
         .put("degraded_features", featureIds(source.degradedFeatures()))
         .put("open_connections", v.connections().size())
         .put("peers_tracked", a.peersTracked())
@@ -392,6 +393,13 @@ public final class ApiJson {
           out.put(f.feature().id(), o);
         });
     return out;
+  }
+
+  /** The HTTP server's limits at work (null without a server). */
+  static JsonObject http(dev.wmscope.agent.http.HttpServerVerticle.ConnectionStats h) {
+    return h == null ? null : new JsonObject().put("connections_open", h.open())
+        .put("connections_refused", h.refused()).put("connections_timed_out", h.timedOut())
+        .put("requests_refused", h.requestsRefused());
   }
 
   /** The features' ids as a JSON array. */

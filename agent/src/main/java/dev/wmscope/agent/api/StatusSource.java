@@ -31,6 +31,11 @@ public interface StatusSource {
         .sorted(java.util.Comparator.comparing(FeatureStatus::feature)).toList();
   }
 
+  /** The HTTP server's connection and refusal counts, or null without a server. */
+  default dev.wmscope.agent.http.HttpServerVerticle.ConnectionStats httpStats() {
+    return null;
+  }
+
   /** Failed export batches so far by {@code signal/exporter} (e.g. {@code traces/otlp}). */
   Map<String, Long> exportFailures();
 

@@ -23,12 +23,16 @@ final class AgentAddressOptions {
       description = "The running agent's lock file, which names its HTTP address (default: /run/wmscope/wmscope.lock).")
   Path lockFile = AgentLock.DEFAULT_PATH;
 
+  @Option(names = "--http-token-file", paramLabel = "PATH",
+      description = "The file with the agent's bearer token, when it was started with one.")
+  Path httpTokenFile;
+
   /**
    * The agent to ask, or a kernel sample when none answers within {@code poll}; {@code sampling}
    * hears why it samples. {@code spec} is the command's, for the error of a bad address.
    */
   StatusTarget open(CommandLine.Model.CommandSpec spec, Duration poll, Consumer<String> sampling) throws Exception {
-    return StatusTarget.open(address(spec, httpAddress), lockFile, poll, sampling);
+    return StatusTarget.open(address(spec, httpAddress), lockFile, poll, sampling, HttpToken.read(spec, httpTokenFile));
   }
 
   /** {@code --http-address} of any command: {@code none} is no address; a bad one exits 2 naming the flag. */

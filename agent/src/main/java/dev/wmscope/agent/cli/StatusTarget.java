@@ -45,11 +45,21 @@ final class StatusTarget implements AutoCloseable {
   private final HttpClient http;
   private final String description;
 
-  private StatusTarget(URI base, Agent embedded, HttpClient http, String description) {
+  private final Optional<String> token;
+
+  private StatusTarget(URI base, Agent embedded, HttpClient http, String description, Optional<String> token) {
     this.base = base;
     this.embedded = embedded;
     this.http = http;
     this.description = description;
+    this.token = token;
+  }
+
+  /** A GET of {@code uri}, with the bearer token when there is one. */
+  private static HttpRequest request(URI uri, Optional<String> token) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(uri).timeout(REQUEST_TIMEOUT).GET();
+    token.ifPresent(t -> b.header("Authorization", "Bearer " + t));
+    return b.build();
   }
 
   /** What answered, for the header line. */
@@ -70,14 +80,14 @@ final class StatusTarget implements AutoCloseable {
    * @param notes    receives one line when falling back to a kernel sample
    */
   static StatusTarget open(Optional<HttpAddress> address, Path lockFile, Duration poll,
-      java.util.function.Consumer<String> notes) throws Exception {
+      java.util.function.Consumer<String> notes, Optional<String> token) throws Exception {
     HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(CONNECT_TIMEOUT)
         .followRedirects(HttpClient.Redirect.NEVER).build();
     String tried = "";
     if (address.isPresent()) {
       URI uri = uri(address.get());
-      if (answers(client, uri)) {
-        return new StatusTarget(uri, null, client, "agent at " + address.get());
+      if (answers(client, uri, token)) {
+        return new StatusTarget(uri, null, client, "agent at " + address.get(), token);
       }
       tried = address.get().toString();
     }
@@ -86,8 +96,8 @@ final class StatusTarget implements AutoCloseable {
       try {
         HttpAddress a = HttpAddress.parse(holder.get().http());
         URI uri = uri(a);
-        if (answers(client, uri)) {
-          return new StatusTarget(uri, null, client, "agent at " + a + " (pid " + holder.get().pid() + ")");
+        if (answers(client, uri, token)) {
+          return new StatusTarget(uri, null, client, "agent at " + a + " (pid " + holder.get().pid() + ")", token);
         }
       } catch (IllegalArgumentException e) {
         // an unreadable address in the lock file: sample instead
@@ -106,7 +116,7 @@ final class StatusTarget implements AutoCloseable {
     ExportConfig export = new ExportConfig(Map.of("otel.traces.exporter", "none", "otel.metrics.exporter", "none"),
         Optional.empty());
     Agent agent = Agent.start(config, export, System.out);
-    return new StatusTarget(null, agent, null, "kernel sample (no agent running)");
+    return new StatusTarget(null, agent, null, "kernel sample (no agent running)", token);
   }
 
   private static URI uri(HttpAddress a) {
@@ -120,10 +130,9 @@ final class StatusTarget implements AutoCloseable {
   }
 
   /** Whether a wmscope agent answers /api/agent there. */
-  private static boolean answers(HttpClient client, URI base) {
+  private static boolean answers(HttpClient client, URI base, Optional<String> token) {
     try {
-      HttpResponse<String> r = client.send(HttpRequest.newBuilder(base.resolve("api/agent")).timeout(REQUEST_TIMEOUT)
-          .GET().build(), HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r = client.send(request(base.resolve("api/agent"), token), HttpResponse.BodyHandlers.ofString());
       return r.statusCode() == 200 && new JsonObject(r.body()).containsKey("version");
     } catch (IOException | DecodeException | IllegalArgumentException e) {
       return false;
@@ -166,8 +175,7 @@ final class StatusTarget implements AutoCloseable {
         .map(e -> e.getKey() + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))
         .collect(Collectors.joining("&"));
     URI uri = base.resolve(path + (qs.isEmpty() ? "" : "?" + qs));
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(uri).timeout(REQUEST_TIMEOUT).GET().build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r = http.send(request(uri, token), HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 200) {
       String why = r.body();
       try {

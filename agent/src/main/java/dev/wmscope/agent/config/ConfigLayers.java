@@ -47,7 +47,7 @@ public final class ConfigLayers implements CommandLine.IDefaultValueProvider {
   /** The command whose flags are the settings. */
   static final String AGENT_COMMAND = "run";
   /** Settings every command that has the flag takes from the environment and the file. */
-  public static final Set<String> SHARED = Set.of("http-address", "log-format", "lock-file");
+  public static final Set<String> SHARED = Set.of("http-address", "log-format", "lock-file", "http-token-file");
   private static final Set<String> NOT_SETTINGS = Set.of("help", "version", "config");
 
   /** Where one setting's value came from. */

@@ -37,22 +37,22 @@ public final class ApiRoutes implements HttpRoutes {
 
   @Override
   public void mount(Router router) {
-    router.get("/healthz").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "ok")));
-    router.get("/readyz").handler(ctx -> {
+    HttpRoutes.read(router, "/healthz").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "ok")));
+    HttpRoutes.read(router, "/readyz").handler(ctx -> {
       List<String> why = source.notReady();
       // a degraded kernel feature does not make the agent unready: it is listed for whoever looks
       json(ctx, why.isEmpty() ? 200 : 503, new JsonObject().put("status", why.isEmpty() ? "ready" : "not ready")
           .put("not_ready", new JsonArray(new java.util.ArrayList<>(why)))
           .put("degraded_features", ApiJson.featureIds(source.degradedFeatures())));
     });
-    router.get("/api/status").handler(ctx -> build(ctx, () -> ApiJson.status(source)));
-    router.get("/api/workers").handler(ctx -> build(ctx, () -> ApiJson.workers(source)));
-    router.get("/api/listeners").handler(ctx -> build(ctx, () -> ApiJson.listenersDocument(source.view())));
-    router.get("/api/agent").handler(ctx -> build(ctx, () -> ApiJson.agent(source)));
-    router.get("/api/history").handler(ctx -> build(ctx, () -> ApiJson.history(source.view())));
-    router.get("/api/top").handler(ctx -> build(ctx, () -> ApiJson.top(source.view(),
+    HttpRoutes.read(router, "/api/status").handler(ctx -> build(ctx, () -> ApiJson.status(source)));
+    HttpRoutes.read(router, "/api/workers").handler(ctx -> build(ctx, () -> ApiJson.workers(source)));
+    HttpRoutes.read(router, "/api/listeners").handler(ctx -> build(ctx, () -> ApiJson.listenersDocument(source.view())));
+    HttpRoutes.read(router, "/api/agent").handler(ctx -> build(ctx, () -> ApiJson.agent(source)));
+    HttpRoutes.read(router, "/api/history").handler(ctx -> build(ctx, () -> ApiJson.history(source.view())));
+    HttpRoutes.read(router, "/api/top").handler(ctx -> build(ctx, () -> ApiJson.top(source.view(),
         intParam(ctx, "limit", 10))));
-    router.get("/api/connections").handler(ctx -> build(ctx, () -> ApiJson.connections(source.view(),
+    HttpRoutes.read(router, "/api/connections").handler(ctx -> build(ctx, () -> ApiJson.connections(source.view(),
         new ApiJson.ConnectionFilter(blankToNull(ctx.request().getParam("worker")), integer(ctx, "port"),
             blankToNull(ctx.request().getParam("peer")), longParam(ctx, "pid"),
             intParam(ctx, "limit", ApiJson.DEFAULT_CONNECTION_LIMIT), blankToNull(ctx.request().getParam("sort"))))));

@@ -1,5 +1,7 @@
 package dev.wmscope.agent.http;
 
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 
 /**
@@ -13,6 +15,11 @@ import io.vertx.ext.web.Router;
  */
 @FunctionalInterface
 public interface HttpRoutes {
-  /** Adds this group's routes (e.g. {@code router.get("/metrics").handler(...)}). */
+  /** Adds this group's routes (e.g. {@code HttpRoutes.read(router, "/metrics").handler(...)}). */
   void mount(Router router);
+
+  /** A read-only endpoint: GET, and HEAD (the same headers, no body). */
+  static Route read(Router router, String path) {
+    return router.route(path).method(HttpMethod.GET).method(HttpMethod.HEAD);
+  }
 }

@@ -55,7 +55,7 @@ public final class PageRoutes implements HttpRoutes {
 
   @Override
   public void mount(Router router) {
-    FILES.forEach((path, file) -> router.get(path).handler(ctx -> ctx.response()
+    FILES.forEach((path, file) -> HttpRoutes.read(router, path).handler(ctx -> ctx.response()
         .putHeader(HttpHeaders.CONTENT_TYPE, contentType(file))
         .putHeader(HttpHeaders.CACHE_CONTROL, "no-cache")
         .putHeader("X-Content-Type-Options", "nosniff")

@@ -35,7 +35,7 @@ public final class PrometheusRoutes implements HttpRoutes {
 
   @Override
   public void mount(Router router) {
-    router.get(PATH).handler(this::scrape);
+    HttpRoutes.read(router, PATH).handler(this::scrape);
   }
 
   private void scrape(RoutingContext ctx) {

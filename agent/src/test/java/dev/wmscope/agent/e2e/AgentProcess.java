@@ -25,13 +25,20 @@ final class AgentProcess implements AutoCloseable {
       "wmscope-test-" + java.util.UUID.randomUUID() + ".lock");
 
   AgentProcess(List<String> args, Map<String, String> env) throws IOException {
+    this(List.of(), args, env);
+  }
+
+  /** With JVM options before {@code -jar} (e.g. the launcher's heap size). */
+  AgentProcess(List<String> jvmOptions, List<String> args, Map<String, String> env) throws IOException {
     Path jar = Path.of(System.getProperty("wmscope.agent.jar", "target/wmscope.jar"));
     if (!Files.isRegularFile(jar)) {
       throw new IllegalStateException("agent jar " + jar + " not built: run mvn package first");
     }
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "--enable-native-access=ALL-UNNAMED", "-jar", jar.toString()));
+        "--enable-native-access=ALL-UNNAMED"));
+    cmd.addAll(jvmOptions);
+    cmd.addAll(List.of("-jar", jar.toString()));
     cmd.addAll(args);
     if (!args.contains("--http-address") && args.contains("run")) {
       // a free port per agent, never the fixed default: tests and a running agent may coexist
