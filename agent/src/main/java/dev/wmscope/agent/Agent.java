@@ -60,7 +60,6 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class Agent implements AutoCloseable, StatusSource {
   private static final System.Logger LOG = System.getLogger(Agent.class.getName());
-  private static final long STOP_TIMEOUT_SECONDS = 5;
   private static final LiveState.View EMPTY_VIEW = new LiveState.View(0, List.of(), List.of(), List.of(), List.of(),
       Map.of(), dev.wmscope.agent.probe.TrafficStats.Snapshot.EMPTY);
 
@@ -69,7 +68,7 @@ public final class Agent implements AutoCloseable, StatusSource {
   private final Telemetry telemetry;
   private final long pollIntervalMillis;
   private final boolean watchesAllWorkers;
-  private HttpServerVerticle http;
+  private volatile HttpServerVerticle http;
   private volatile ProbeVerticle probeVerticle;
   private volatile LiveState live;
   private volatile boolean attached;
@@ -108,7 +107,7 @@ public final class Agent implements AutoCloseable, StatusSource {
       if (export.http().isPresent()) {
         // first, so a taken port fails the start before any program is attached; /readyz says
         // 503 until the programs are attached and discovery has run once
-        agent.http = new HttpServerVerticle(export.http().get(), httpRoutes(telemetry, agent));
+        agent.http = new HttpServerVerticle(export.http().get(), httpRoutes(telemetry, agent), export.httpToken());
         vertx.deployVerticle(agent.http).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       }
       List<ConnectionListener> listeners = new ArrayList<>();
@@ -223,6 +222,12 @@ public final class Agent implements AutoCloseable, StatusSource {
   }
 
   @Override
+  public HttpServerVerticle.ConnectionStats httpStats() {
+    HttpServerVerticle h = http;
+    return h == null ? null : h.connectionStats();
+  }
+
+  @Override
   public Map<String, Long> exportFailures() {
     return telemetry.exportHealth().failuresByExporter();
   }
@@ -304,20 +309,30 @@ public final class Agent implements AutoCloseable, StatusSource {
     };
   }
 
+  /**
+   * The most a stop takes, whatever the collector does (one that accepts and never answers
+   * included): the probe and Vert.x get {@link #STOP_VERTX_SECONDS}, the SDK's final flush the
+   * rest. What is not exported by then is lost, and the log says so.
+   */
+  public static final long STOP_BUDGET_SECONDS = 8;
+  private static final long STOP_VERTX_SECONDS = 4;
+
   @Override
   public void close() {
     stopping = true;
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(STOP_BUDGET_SECONDS);
     try {
-      vertx.close().toCompletionStage().toCompletableFuture().get(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+      vertx.close().toCompletionStage().toCompletableFuture().get(STOP_VERTX_SECONDS, TimeUnit.SECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     } catch (ExecutionException | TimeoutException e) {
       LOG.log(System.Logger.Level.WARNING, "stop Vert.x: " + e);
     }
-    var flushed = sdk.shutdown().join(STOP_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+    long left = Math.max(TimeUnit.SECONDS.toMillis(1), TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+    var flushed = sdk.shutdown().join(left, TimeUnit.MILLISECONDS);
     if (!flushed.isSuccess()) {
-      LOG.log(System.Logger.Level.WARNING, "flush telemetry exporters: not confirmed within "
-          + STOP_TIMEOUT_SECONDS + " s (collector unreachable?)");
+      LOG.log(System.Logger.Level.WARNING, "flush telemetry exporters: not confirmed within " + left
+          + " ms (collector unreachable or not answering?); what was not exported is lost");
     }
   }
 }

@@ -65,6 +65,25 @@ public final class Main implements Runnable {
     ConfigLayers layers = ConfigLayers.of(env, args);
     CommandLine cli = new CommandLine(new Main());
     cli.setCaseInsensitiveEnumValuesAllowed(true);
+    // a regular expression flag's error names the problem, not Java's exception class
+    cli.registerConverter(java.util.regex.Pattern.class, text -> {
+      try {
+        return java.util.regex.Pattern.compile(text);
+      } catch (java.util.regex.PatternSyntaxException e) {
+        throw new CommandLine.TypeConversionException("not a regular expression: " + e.getDescription()
+            + (e.getIndex() >= 0 ? " at index " + e.getIndex() : ""));
+      }
+    });
+    // a bad flag: the reason and where to look, not the whole usage (95 lines) on every typo
+    cli.setParameterExceptionHandler((ex, unusedArgs) -> {
+      var err = ex.getCommandLine().getErr();
+      err.println("wmscope: " + ex.getMessage());
+      CommandLine.UnmatchedArgumentException.printSuggestions(ex, err);
+      err.println("try: wmscope " + (ex.getCommandLine().getCommandSpec().parent() == null ? ""
+          : ex.getCommandLine().getCommandName() + " ") + "--help");
+      err.flush();
+      return ExitCodes.USAGE;
+    });
     cli.setDefaultValueProvider(layers);
     cli.setExitCodeExceptionMapper(t -> switch (t) {
       case CommandLine.ParameterException p -> ExitCodes.USAGE;

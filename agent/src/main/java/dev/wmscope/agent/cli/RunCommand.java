@@ -98,6 +98,11 @@ public final class RunCommand implements Callable<Integer> {
       description = "Where the HTTP server (Prometheus /metrics) listens, or none (default: 127.0.0.1:9464).")
   String httpAddress = HttpAddress.DEFAULT.toString();
 
+  @Option(names = "--http-token-file", paramLabel = "PATH",
+      description = "A file holding a bearer token: every HTTP request but /healthz must then send"
+          + " 'Authorization: Bearer TOKEN' (Prometheus: authorization.credentials_file).")
+  Path httpTokenFile;
+
   @Option(names = "--service-name", paramLabel = "NAME",
       description = "service.name of everything exported (default: WMSCOPE_SERVICE_NAME, OTEL_SERVICE_NAME,"
           + " then the Workerman app's directory or start file, else wmscope).")
@@ -147,8 +152,14 @@ public final class RunCommand implements Callable<Integer> {
     ExportConfig export = export();
     CountDownLatch stop = new CountDownLatch(1);
     // Handle the signals ourselves so a requested stop is an orderly one with exit code 0.
-    Signal.handle(new Signal("TERM"), s -> stop.countDown());
-    Signal.handle(new Signal("INT"), s -> stop.countDown());
+    // SIGHUP (the terminal went away, or an operator's habit of "reload") stops it the same way:
+    // there is nothing to reload, and dying with 129 would skip the detach and the flush
+    for (String name : List.of("TERM", "INT", "HUP")) {
+      Signal.handle(new Signal(name), s -> {
+        LOG.log(System.Logger.Level.INFO, "SIG" + s.getName() + " received");
+        stop.countDown();
+      });
+    }
     Optional<AgentLock> lock = lockFile.equalsIgnoreCase("none") ? Optional.empty()
         : AgentLock.acquire(Path.of(lockFile), export.http().map(HttpAddress::toString).orElse("none"));
     try {
@@ -257,7 +268,7 @@ public final class RunCommand implements Callable<Integer> {
       otel.put(ExportNames.PROP_SLOW_THRESHOLD, traceSlowThreshold.strip().equals("0") ? "0"
           : OtelSetup.millis(duration("--trace-slow-threshold", traceSlowThreshold)));
     }
-    return new ExportConfig(otel, http);
+    return new ExportConfig(otel, http, HttpToken.read(spec, httpTokenFile));
   }
 
   /** A duration flag between 100ms and 24h; errors name where the value came from. */

@@ -4,6 +4,7 @@ import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.exporter.prometheus.PrometheusMetricReader;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
+import io.opentelemetry.sdk.autoconfigure.spi.ConfigurationException;
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigProperties;
 import io.opentelemetry.sdk.metrics.export.MetricExporter;
 import io.opentelemetry.sdk.resources.Resource;
@@ -92,6 +93,7 @@ public final class OtelSetup {
             "otel.exporter.otlp.protocol", "http/protobuf"))
         .addPropertiesCustomizer(config -> overrides)
         .addPropertiesCustomizer(OtelSetup::exportDefaults)
+        .addPropertiesCustomizer(OtelSetup::requirePositive)
         .addResourceCustomizer((r, config) -> {
           finalConfig.set(config);
           Resource built = resource(r, config, defaultServiceName, instanceId, OtelSetup::hostName);
@@ -114,6 +116,39 @@ public final class OtelSetup {
           c.getList("otel.metrics.exporter"), reader == null ? "" : " + Prometheus /metrics");
     }
     return new Telemetry(sdk, Optional.ofNullable(reader), health, resource.get());
+  }
+
+  /** Settings the SDK accepts below 1 and then fails on at every export, or never exports with. */
+  static final List<String> POSITIVE_DURATIONS = List.of("otel.exporter.otlp.timeout",
+      "otel.exporter.otlp.traces.timeout", "otel.exporter.otlp.metrics.timeout", "otel.exporter.zipkin.timeout",
+      "otel.bsp.schedule.delay", "otel.bsp.export.timeout", "otel.metric.export.interval",
+      "otel.metric.export.timeout");
+  static final List<String> POSITIVE_INTEGERS = List.of("otel.bsp.max.queue.size", "otel.bsp.max.export.batch.size");
+
+  /**
+   * Fails the start (exit 2, naming the setting) on a timeout, delay, interval or size that is
+   * zero or negative, instead of an agent that fails every export afterwards.
+   */
+  static Map<String, String> requirePositive(ConfigProperties c) {
+    for (String key : POSITIVE_DURATIONS) {
+      java.time.Duration d = c.getDuration(key); // unparsable: autoconfigure's own error
+      if (d != null && (d.isNegative() || d.isZero())) {
+        throw new ConfigurationException("invalid " + key + " (" + envName(key) + "): " + c.getString(key)
+            + ": must be positive, e.g. 10s");
+      }
+    }
+    for (String key : POSITIVE_INTEGERS) {
+      Integer n = c.getInt(key);
+      if (n != null && n <= 0) {
+        throw new ConfigurationException("invalid " + key + " (" + envName(key) + "): " + n + ": must be positive");
+      }
+    }
+    return Map.of();
+  }
+
+  /** otel.bsp.schedule.delay is OTEL_BSP_SCHEDULE_DELAY. */
+  static String envName(String property) {
+    return property.toUpperCase(java.util.Locale.ROOT).replace('.', '_');
   }
 
   /** Defaults that depend on what is configured: exporters by the presence of an endpoint. */

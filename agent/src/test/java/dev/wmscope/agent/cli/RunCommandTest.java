@@ -7,6 +7,7 @@ import dev.wmscope.agent.ExitCodes;
 import dev.wmscope.agent.Main;
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import picocli.CommandLine;
 
@@ -65,6 +66,7 @@ class RunCommandTest {
     AgentConfig c = parse("run", "--process-name", "^php-fpm|nginx", "--cgroup", "/tmp");
     assertThat(c.selection().processName()).get().satisfies(p -> assertThat(p.matcher("nginx: worker").find()).isTrue());
     assertThat(run("run", "--process-name", "(unclosed")).isEqualTo(ExitCodes.USAGE);
+    assertThat(err.toString()).contains("not a regular expression: Unclosed group").doesNotContain("Exception");
   }
 
   @Test
@@ -80,6 +82,27 @@ class RunCommandTest {
   void unknownFlagIsAUsageError() {
     assertThat(run("run", "--bogus")).isEqualTo(ExitCodes.USAGE);
     assertThat(err.toString()).contains("Unknown option").contains("--bogus");
+  }
+
+  @Test
+  void aFlagErrorIsOneLineAndAPointerToHelpNotTheWholeUsage() {
+    assertThat(run("run", "--poll-intervall=1s")).isEqualTo(ExitCodes.USAGE);
+    List<String> lines = err.toString().lines().toList();
+    assertThat(lines.getFirst()).startsWith("wmscope: Unknown option: '--poll-intervall=1s'");
+    assertThat(lines).contains("try: wmscope run --help").hasSizeLessThanOrEqualTo(6); // + picocli's "Did you mean"
+    assertThat(err.toString()).doesNotContain("Usage:");
+  }
+
+  @Test
+  void anUnreadableOrEmptyTokenFileIsAUsageError(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    assertThat(run("run", "--port", "80", "--cgroup", "/tmp", "--http-token-file", dir.resolve("none").toString()))
+        .isEqualTo(ExitCodes.USAGE);
+    assertThat(err.toString()).contains("--http-token-file").contains("cannot read it");
+    java.nio.file.Path empty = java.nio.file.Files.writeString(dir.resolve("empty"), "\n");
+    assertThat(run("run", "--port", "80", "--cgroup", "/tmp", "--http-token-file", empty.toString()))
+        .isEqualTo(ExitCodes.USAGE);
+    assertThat(err.toString()).contains("the file is empty");
   }
 
   @Test

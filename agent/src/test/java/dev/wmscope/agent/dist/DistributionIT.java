@@ -85,6 +85,34 @@ class DistributionIT {
   }
 
   @Test
+  void theJvmsOwnOutputGoesToStderrAndAnOutOfMemoryErrorKillsTheJvm() throws Exception {
+    // stdout is the data stream (--format json): the VM's output (a SIGQUIT thread dump, an
+    // OutOfMemoryError's last words, here its flag table) must never land there; and an
+    // OutOfMemoryError must not exit 3, the code the systemd unit does not restart
+    ProcessBuilder pb = new ProcessBuilder(home.resolve("bin/wmscope").toString(), "--version");
+    pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+    pb.environment().put("WMSCOPE_JAVA_OPTS", "-XX:+PrintFlagsFinal");
+    Process p = pb.start();
+    p.getOutputStream().close();
+    var err = new java.util.concurrent.CompletableFuture<String>();
+    Thread.ofPlatform().start(() -> {
+      try {
+        err.complete(new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8));
+      } catch (IOException e) {
+        err.completeExceptionally(e);
+      }
+    });
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).isZero();
+    assertThat(out).startsWith("wmscope ").doesNotContain("DisplayVMOutputToStderr");
+    String flags = err.get(10, TimeUnit.SECONDS);
+    assertThat(flags).containsPattern("bool DisplayVMOutputToStderr\\s+= true")
+        .containsPattern("ccstrlist OnOutOfMemoryError\\s+= kill -9 %p")
+        .containsPattern("bool ExitOnOutOfMemoryError\\s+= true");
+  }
+
+  @Test
   void launcherSkipsAnOlderJavaAndFindsJava25ByItself(@TempDir Path bin) throws Exception {
     // The usual trap on Debian: JAVA_HOME and `java` on PATH are an older JDK.
     Path old = null;

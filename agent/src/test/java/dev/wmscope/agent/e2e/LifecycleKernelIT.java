@@ -137,6 +137,22 @@ class LifecycleKernelIT {
   }
 
   @Test
+  void sighupStopsLikeSigtermExitZeroDetached() throws Exception {
+    try (var server = new LoopbackTraffic.Server(V4);
+        var agent = new AgentProcess(List.of("run", "--port", String.valueOf(server.port())), Map.of())) {
+      agent.awaitStderr(l -> l.contains("attached sock_ops"), 30_000);
+      Set<Integer> programs = programsHeldBy(agent.pid());
+      assertThat(programs).isNotEmpty();
+      LoopbackTraffic.exchanges(V4, server.port(), 5, 10, 1);
+      new ProcessBuilder("kill", "-HUP", Long.toString(agent.pid())).start().waitFor();
+      assertThat(agent.awaitExit(15_000)).as("exit code after SIGHUP (not 129)").isZero();
+      assertThat(agent.stderr()).anyMatch(l -> l.contains("SIGHUP received"))
+          .anyMatch(l -> l.contains("detached BPF programs"));
+      assertThat(stillLoaded(programs)).as("programs left after SIGHUP").isEmpty();
+    }
+  }
+
+  @Test
   void sigkillLeavesNoProgramOfTheAgentLoaded() throws Exception {
     try (var server = new LoopbackTraffic.Server(V4);
         var agent = new AgentProcess(List.of("run", "--port", String.valueOf(server.port())), Map.of())) {

@@ -92,6 +92,18 @@ class OtelSetupTest {
   }
 
   @Test
+  void timeoutsIntervalsAndSizesBelowOneFailAtStartNamingTheVariable() {
+    assertThatThrownBy(() -> OtelSetup.build(Map.of("otel.exporter.otlp.timeout", "-5"), "x", false))
+        .isInstanceOf(ConfigurationException.class)
+        .hasMessage("invalid otel.exporter.otlp.timeout (OTEL_EXPORTER_OTLP_TIMEOUT): -5: must be positive, e.g. 10s");
+    assertThatThrownBy(() -> OtelSetup.build(Map.of("otel.metric.export.interval", "0"), "x", false))
+        .isInstanceOf(ConfigurationException.class).hasMessageContaining("OTEL_METRIC_EXPORT_INTERVAL");
+    assertThatThrownBy(() -> OtelSetup.build(Map.of("otel.bsp.max.queue.size", "0"), "x", false))
+        .isInstanceOf(ConfigurationException.class).hasMessageContaining("otel.bsp.max.queue.size");
+    OtelSetup.build(Map.of("otel.exporter.otlp.timeout", "3s"), "x", false).sdk().close(); // a positive one is fine
+  }
+
+  @Test
   void serviceNameDefaultsToTheDiscoveredAppWithHostAndInstance() {
     Telemetry t = OtelSetup.build(Map.of(), "chat", true);
     try (var sdk = t.sdk()) {
