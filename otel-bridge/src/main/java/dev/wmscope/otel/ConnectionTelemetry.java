@@ -365,7 +365,13 @@ public final class ConnectionTelemetry {
     if (metricAttributes.size() >= MAX_CACHED_ATTRIBUTE_SETS) {
       metricAttributes.clear();
     }
-    return metricAttributes.computeIfAbsent(key, k -> MetricAttributes.of(e));
+    return metricAttributes.computeIfAbsent(key, k -> {
+      MetricAttributes m = MetricAttributes.of(e);
+      // a known series of a counter is exported from the start, at 0 until its first
+      // retransmit: dashboards show 0, not "no data", and absent() alerts mean what they say
+      retransmits.add(0, m.common(), NO_CONTEXT);
+      return m;
+    });
   }
 
   /**

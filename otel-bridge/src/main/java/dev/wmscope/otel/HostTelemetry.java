@@ -82,9 +82,12 @@ public final class HostTelemetry {
     }
   }
 
-  /** Kernel events lost since the last report, for one reason. */
+  /**
+   * Kernel events lost since the last report, for one reason. A count of 0 still creates the
+   * series: every known reason is exported from the first report on, at 0 until a loss.
+   */
   public void dropped(String reason, long count) {
-    if (count > 0) {
+    if (count >= 0) {
       dropped.add(count, Attributes.of(DROP_REASON, reason));
     }
   }

@@ -144,7 +144,9 @@ class ConnectionTelemetryLiveReadsTest {
     telemetry.retransmitted(open, -1);
     telemetry.rttSample(open, 0);
     telemetry.rttSample(open, -3);
-    assertThat(collect()).isEmpty();
+    // no bytes, no sample; only the label set's retransmit counter, known now, at 0
+    assertThat(collect()).extracting(MetricData::getName).containsExactly("wmscope.tcp.retransmits");
+    assertThat(metric("wmscope.tcp.retransmits")).hasLongSumSatisfying(sum -> sum.hasPointsSatisfying(p -> p.hasValue(0)));
 
     // Each direction is judged on its own.
     telemetry.transferred(open, -5, 10);
@@ -156,13 +158,16 @@ class ConnectionTelemetryLiveReadsTest {
   }
 
   @Test
-  void closeWithoutSrttOrRetransmitsRecordsNoSampleOrSegments() {
+  void closeWithoutSrttOrRetransmitsRecordsNoSampleAndZeroSegments() {
     telemetry.closed(closing(1, 1, 0, 0));
 
     assertThat(collect())
         .extracting(MetricData::getName)
-        .doesNotContain("wmscope.tcp.rtt", "wmscope.tcp.retransmits")
+        .doesNotContain("wmscope.tcp.rtt")
         .contains("wmscope.connection.closed");
+    // the counter's series exists from the first connection of its label set on, at 0
+    assertThat(metric("wmscope.tcp.retransmits"))
+        .hasLongSumSatisfying(sum -> sum.isMonotonic().hasPointsSatisfying(p -> p.hasValue(0)));
   }
 
   @Test

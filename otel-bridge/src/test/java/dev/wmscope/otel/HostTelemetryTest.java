@@ -278,7 +278,7 @@ class HostTelemetryTest {
                     .hasPointsSatisfying(
                         p -> p.hasValue(7).hasAttributes(port(8080)),
                         p -> p.hasValue(5).hasAttributes(port(9000))));
-    // decode_error only ever got 0 and -1: no series at all, not a zero one.
+    // decode_error got 0 and -1: a series at 0 (known reason, no loss yet); -1 is ignored
     assertThat(metric(metrics, "wmscope.events.dropped"))
         .hasLongSumSatisfying(
             sum ->
@@ -286,7 +286,8 @@ class HostTelemetryTest {
                     .isCumulative()
                     .hasPointsSatisfying(
                         p -> p.hasValue(12).hasAttributes(reason("ringbuf_full")),
-                        p -> p.hasValue(1).hasAttributes(reason("conn_map_full"))));
+                        p -> p.hasValue(1).hasAttributes(reason("conn_map_full")),
+                        p -> p.hasValue(0).hasAttributes(reason("decode_error"))));
   }
 
   private static Attributes port(long port) {
@@ -298,13 +299,16 @@ class HostTelemetryTest {
   }
 
   @Test
-  void onlyZeroAndNegativeAddsReportNoCounter() {
+  void zeroAndNegativeAddsReportNoOverflowsAndADropReasonAtZero() {
     telemetry.listenOverflows(8080, 0);
     telemetry.listenOverflows(8080, -1);
     telemetry.dropped("ringbuf_full", 0);
     telemetry.dropped("ringbuf_full", -1);
 
-    assertThat(collect()).isEmpty();
+    List<MetricData> metrics = collect();
+    assertThat(metrics).extracting(MetricData::getName).containsExactly("wmscope.events.dropped");
+    assertThat(metric(metrics, "wmscope.events.dropped"))
+        .hasLongSumSatisfying(sum -> sum.hasPointsSatisfying(p -> p.hasValue(0).hasAttributes(reason("ringbuf_full"))));
   }
 
   @Test

@@ -252,8 +252,8 @@ public final class LiveState implements HostTelemetry.View {
     now.put("decode_error", decodeErrors);
     now.forEach((reason, total) -> {
       long before = droppedSeen.getOrDefault(reason, 0L);
-      if (host != null && total > before) {
-        host.dropped(reason, total - before);
+      if (host != null && (total > before || !droppedSeen.containsKey(reason))) {
+        host.dropped(reason, total - before); // the first report creates each reason's series, at 0
       }
       droppedSeen.put(reason, total);
     });
