@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.logging.Filter;
 import java.util.logging.Level;
@@ -89,9 +90,10 @@ public final class ExportHealth {
     return new SpanExporter() {
       @Override
       public CompletableResultCode export(Collection<SpanData> spans) {
+        long batch = state.started.incrementAndGet();
         CompletableResultCode result = exporter.export(spans);
         int n = spans.size();
-        result.whenComplete(() -> state.record(result, n));
+        result.whenComplete(() -> state.record(result, n, batch));
         return result;
       }
 
@@ -119,8 +121,9 @@ public final class ExportHealth {
     return new MetricExporter() {
       @Override
       public CompletableResultCode export(Collection<MetricData> metrics) {
+        long batch = state.started.incrementAndGet();
         CompletableResultCode result = exporter.export(metrics);
-        result.whenComplete(() -> state.record(result, 0));
+        result.whenComplete(() -> state.record(result, 0, batch));
         return result;
       }
 
@@ -211,14 +214,24 @@ public final class ExportHealth {
     final LongAdder dropped = new LongAdder();
     final LongAdder failuresThisOutage = new LongAdder();
     final LongAdder droppedThisOutage = new LongAdder();
+    /** Batches handed to the exporter so far: a batch's number orders it by start. */
+    final AtomicLong started = new AtomicLong();
+    /** The number of the newest batch that succeeded. */
+    final AtomicLong lastSuccess = new AtomicLong();
 
     State(Key key, String endpoint) {
       this.key = key;
       this.endpoint = endpoint;
     }
 
-    void record(CompletableResultCode result, int items) {
+    /**
+     * One finished batch. Results arrive out of order: a batch of the outage may still be in
+     * the exporter's retries when a newer one has succeeded. Such a late failure is counted but
+     * is not a new outage (no warning, and no second "recovered" line after it).
+     */
+    synchronized void record(CompletableResultCode result, int items, long batch) {
       if (result.isSuccess()) {
+        lastSuccess.accumulateAndGet(batch, Math::max);
         if (failing.compareAndSet(true, false)) {
           long batches = failuresThisOutage.sumThenReset();
           long lost = droppedThisOutage.sumThenReset();
@@ -230,6 +243,9 @@ public final class ExportHealth {
       }
       failures.increment();
       dropped.add(items);
+      if (batch < lastSuccess.get()) {
+        return; // started before the last success: the end of the outage already reported
+      }
       failuresThisOutage.increment();
       droppedThisOutage.add(items);
       if (!shutdown.get() && failing.compareAndSet(false, true)) {

@@ -78,6 +78,49 @@ class ExportHealthTest {
     }
   }
 
+  /** An exporter whose results the test completes, in any order. */
+  private static final class Pending implements SpanExporter {
+    final List<CompletableResultCode> results = new ArrayList<>();
+
+    @Override
+    public CompletableResultCode export(Collection<SpanData> spans) {
+      CompletableResultCode r = new CompletableResultCode();
+      results.add(r);
+      return r;
+    }
+
+    @Override
+    public CompletableResultCode flush() {
+      return CompletableResultCode.ofSuccess();
+    }
+
+    @Override
+    public CompletableResultCode shutdown() {
+      return CompletableResultCode.ofSuccess();
+    }
+  }
+
+  @Test
+  void aBatchOfTheOutageFailingAfterANewerSuccessIsCountedNotANewOutage() {
+    // seen in AgentExportOutageKernelIT: a batch still in the exporter's retries when the
+    // collector came back failed after a newer batch had succeeded, and logged "recovered" twice
+    ExportHealth health = new ExportHealth();
+    Pending real = new Pending();
+    SpanExporter exporter = health.wrap(real, "otlp", "http://127.0.0.1:4318");
+    exporter.export(spans(1)); // 0: fails at once
+    exporter.export(spans(2)); // 1: retrying through the outage
+    exporter.export(spans(3)); // 2: after the collector is back
+    exporter.export(spans(4)); // 3: later
+    real.results.get(0).failExceptionally(new ConnectException("Connection refused"));
+    real.results.get(2).succeed();
+    real.results.get(1).failExceptionally(new ConnectException("Connection refused"));
+    real.results.get(3).succeed();
+    assertThat(lines(Level.WARNING)).as("one outage, one warning").isEqualTo(1);
+    assertThat(lines(Level.INFO)).as("one recovery").isEqualTo(1);
+    assertThat(health.failures("traces", "otlp")).as("every failed batch counted").isEqualTo(2);
+    assertThat(health.spansDropped()).isEqualTo(3);
+  }
+
   private static List<SpanData> spans(int n) {
     List<SpanData> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
