@@ -140,13 +140,9 @@ public final class ConnectionProbe implements AutoCloseable {
       attachOptional(KernelFeature.ACCEPT_ATTRIBUTION, p -> object.program(p).attachCgroup(options.cgroup()));
       attachOptional(KernelFeature.RESET_MARKS, p -> object.program(p).attach());
       object.program(PROGRAM_SET_STATE).attach();
-      if (available(KernelFeature.TCP_ITER)) {
-        iterator = attachOptional(KernelFeature.TCP_ITER, p -> object.program(p).attachIterator());
-      }
-      if (available(KernelFeature.TRACKED_ITER)) {
-        trackedIterator = attachOptional(KernelFeature.TRACKED_ITER,
-            p -> object.program(p).attachIterator(object.map(MAP_TRACKED)));
-      }
+      iterator = attachOptional(KernelFeature.TCP_ITER, p -> object.program(p).attachIterator());
+      trackedIterator = attachOptional(KernelFeature.TRACKED_ITER,
+          p -> object.program(p).attachIterator(object.map(MAP_TRACKED)));
       if (!available(KernelFeature.TCP_ITER)) {
         lose(KernelFeature.ADOPTION, "needs tcp_iter, which is not available");
       }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.wmscope.loader.testing.KernelTest;
+import dev.wmscope.loader.testing.KernelTestExtension;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -18,44 +19,15 @@ import org.junit.jupiter.api.Test;
  */
 @KernelTest
 class FeatureLoaderKernelIT {
-  /** The test object's optional parts. */
-  enum TestFeature implements FeatureLoader.Feature {
-    LOADS("loads", List.of("wmt_loads"), List.of(), List.of()),
-    REFUSED("refused", List.of("wmt_refused"), List.of(), List.of()),
-    NEEDS_REFUSED("needs_refused", List.of(), List.of(), List.of(REFUSED)),
-    NO_TRACEPOINT("no_tracepoint", List.of(), List.of("wmscope_no_such_tracepoint"), List.of());
-
-    private final String id;
-    private final List<String> programs;
-    private final List<String> tracepoints;
-    private final List<TestFeature> requires;
-
-    TestFeature(String id, List<String> programs, List<String> tracepoints, List<TestFeature> requires) {
-      this.id = id;
-      this.programs = programs;
-      this.tracepoints = tracepoints;
-      this.requires = requires;
-    }
-
-    @Override
-    public String id() {
-      return id;
-    }
-
-    @Override
-    public List<String> programs() {
-      return programs;
-    }
-
-    @Override
-    public List<String> tracepoints() {
-      return tracepoints;
-    }
-
-    @Override
-    public List<TestFeature> requires() {
-      return requires;
-    }
+  /** An optional part of the test object. */
+  record TestFeature(String id, List<String> programs, List<String> tracepoints, List<TestFeature> requires)
+      implements FeatureLoader.Feature {
+    static final TestFeature LOADS = new TestFeature("loads", List.of("wmt_loads"), List.of(), List.of());
+    static final TestFeature REFUSED = new TestFeature("refused", List.of("wmt_refused"), List.of(), List.of());
+    static final TestFeature NEEDS_REFUSED = new TestFeature("needs_refused", List.of(), List.of(), List.of(REFUSED));
+    static final TestFeature NO_TRACEPOINT =
+        new TestFeature("no_tracepoint", List.of(), List.of("wmscope_no_such_tracepoint"), List.of());
+    static final List<TestFeature> ALL = List.of(LOADS, REFUSED, NEEDS_REFUSED, NO_TRACEPOINT);
   }
 
   private static byte[] elf() {
@@ -68,7 +40,7 @@ class FeatureLoaderKernelIT {
   }
 
   private static FeatureLoader.Spec<TestFeature> spec(List<String> core) {
-    return new FeatureLoader.Spec<>("feature_refusal.bpf.o", elf(), core, List.of(TestFeature.values()), o -> {});
+    return new FeatureLoader.Spec<>("feature_refusal.bpf.o", elf(), core, TestFeature.ALL, o -> {});
   }
 
   private static List<String> loadedTestPrograms() {
@@ -95,18 +67,7 @@ class FeatureLoaderKernelIT {
 
   /** Test programs still loaded after up to 5 s (a detached tracing program goes after an RCU grace period). */
   private static List<String> awaitNoTestPrograms() {
-    long deadline = System.nanoTime() + 5_000_000_000L;
-    List<String> left = loadedTestPrograms();
-    while (!left.isEmpty() && System.nanoTime() < deadline) {
-      try {
-        Thread.sleep(20);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-      left = loadedTestPrograms();
-    }
-    return left;
+    return KernelTestExtension.awaitEmpty(FeatureLoaderKernelIT::loadedTestPrograms);
   }
 
   @Test

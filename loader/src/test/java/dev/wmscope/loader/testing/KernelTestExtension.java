@@ -80,18 +80,26 @@ public final class KernelTestExtension implements BeforeAllCallback, BeforeEachC
    * nobody (pinned, or an orphaned link), is a leak.
    */
   public static List<BpfSystem.LoadedProgram> awaitNoWmscopePrograms() {
+    return awaitEmpty(() -> ours(BpfSystem.wmscopePrograms()));
+  }
+
+  /**
+   * What {@code left} still finds after waiting up to 5 s for it to find nothing (the kernel
+   * frees a detached tracing program only after an RCU grace period).
+   */
+  public static <T> List<T> awaitEmpty(java.util.function.Supplier<List<T>> left) {
     long deadline = System.nanoTime() + 5_000_000_000L;
-    List<BpfSystem.LoadedProgram> left = ours(BpfSystem.wmscopePrograms());
-    while (!left.isEmpty() && System.nanoTime() < deadline) {
+    List<T> now = left.get();
+    while (!now.isEmpty() && System.nanoTime() < deadline) {
       try {
         Thread.sleep(20);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         break;
       }
-      left = ours(BpfSystem.wmscopePrograms());
+      now = left.get();
     }
-    return left;
+    return now;
   }
 
   private static List<BpfSystem.LoadedProgram> ours(List<BpfSystem.LoadedProgram> programs) {
