@@ -72,7 +72,8 @@ class AgentExportOutageKernelIT {
   }
 
   /** Sum of the agent's /metrics samples of a series name whose labels contain {@code label}. */
-  private static long scrape(int httpPort, String seriesPrefix, String label) {
+  /** The sum of the /metrics series starting with {@code seriesPrefix} that contain {@code label}. */
+  static long scrape(int httpPort, String seriesPrefix, String label) {
     return Http.get(URI.create("http://127.0.0.1:" + httpPort + "/metrics")).body().lines()
         .filter(l -> l.startsWith(seriesPrefix) && l.contains(label))
         .mapToLong(l -> Math.round(Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))))
