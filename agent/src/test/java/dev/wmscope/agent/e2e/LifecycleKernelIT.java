@@ -136,14 +136,20 @@ class LifecycleKernelIT {
     }
   }
 
+  /** Waits until the agent attached, runs 5 exchanges through it, returns the programs it holds. */
+  private static Set<Integer> attachedAndBusy(AgentProcess agent, LoopbackTraffic.Server server) throws Exception {
+    agent.awaitStderr(l -> l.contains("attached sock_ops"), 30_000);
+    Set<Integer> programs = programsHeldBy(agent.pid());
+    assertThat(programs).as("programs the agent holds").isNotEmpty();
+    LoopbackTraffic.exchanges(V4, server.port(), 5, 10, 1);
+    return programs;
+  }
+
   @Test
   void sighupStopsLikeSigtermExitZeroDetached() throws Exception {
     try (var server = new LoopbackTraffic.Server(V4);
         var agent = new AgentProcess(List.of("run", "--port", String.valueOf(server.port())), Map.of())) {
-      agent.awaitStderr(l -> l.contains("attached sock_ops"), 30_000);
-      Set<Integer> programs = programsHeldBy(agent.pid());
-      assertThat(programs).isNotEmpty();
-      LoopbackTraffic.exchanges(V4, server.port(), 5, 10, 1);
+      Set<Integer> programs = attachedAndBusy(agent, server);
       new ProcessBuilder("kill", "-HUP", Long.toString(agent.pid())).start().waitFor();
       assertThat(agent.awaitExit(15_000)).as("exit code after SIGHUP (not 129)").isZero();
       assertThat(agent.stderr()).anyMatch(l -> l.contains("SIGHUP received"))
@@ -156,10 +162,7 @@ class LifecycleKernelIT {
   void sigkillLeavesNoProgramOfTheAgentLoaded() throws Exception {
     try (var server = new LoopbackTraffic.Server(V4);
         var agent = new AgentProcess(List.of("run", "--port", String.valueOf(server.port())), Map.of())) {
-      agent.awaitStderr(l -> l.contains("attached sock_ops"), 30_000);
-      Set<Integer> programs = programsHeldBy(agent.pid());
-      assertThat(programs).isNotEmpty();
-      LoopbackTraffic.exchanges(V4, server.port(), 5, 10, 1);
+      Set<Integer> programs = attachedAndBusy(agent, server);
       agent.kill();
       assertThat(stillLoaded(programs)).as("programs left after SIGKILL").isEmpty();
     }
