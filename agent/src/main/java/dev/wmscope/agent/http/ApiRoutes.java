@@ -2,7 +2,6 @@ package dev.wmscope.agent.http;
 
 import dev.wmscope.agent.api.ApiJson;
 import dev.wmscope.agent.api.StatusSource;
-import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -71,10 +70,7 @@ public final class ApiRoutes implements HttpRoutes {
   }
 
   private static void json(RoutingContext ctx, int status, JsonObject body) {
-    ctx.response().setStatusCode(status)
-        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json; charset=utf-8")
-        .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
-        .end(body.encode());
+    HttpRoutes.json(ctx.response(), status, body);
   }
 
   private static String blankToNull(String s) {

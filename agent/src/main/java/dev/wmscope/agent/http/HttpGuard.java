@@ -104,9 +104,7 @@ public final class HttpGuard {
           + (n == 1 ? "" : " in the last minute") + " (latest: " + r.status() + " " + r.error() + ", from "
           + req.remoteAddress() + "); counted in /api/agent http.requests_refused");
     }
-    var response = req.response().setStatusCode(r.status())
-        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json; charset=utf-8")
-        .putHeader(HttpHeaders.CACHE_CONTROL, "no-store");
+    var response = req.response();
     if (r.status() == 401) {
       response.putHeader("WWW-Authenticate", "Bearer realm=\"wmscope\"");
     }
@@ -114,7 +112,7 @@ public final class HttpGuard {
     if (close) {
       response.putHeader(HttpHeaders.CONNECTION, "close");
     }
-    response.end(new JsonObject().put("error", r.error()).encode()).onComplete(v -> {
+    HttpRoutes.json(response, r.status(), new JsonObject().put("error", r.error())).onComplete(v -> {
       if (close) {
         req.connection().close();
       }

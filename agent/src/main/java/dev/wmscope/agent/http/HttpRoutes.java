@@ -1,6 +1,10 @@
 package dev.wmscope.agent.http;
 
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 
@@ -17,6 +21,14 @@ import io.vertx.ext.web.Router;
 public interface HttpRoutes {
   /** Adds this group's routes (e.g. {@code HttpRoutes.read(router, "/metrics").handler(...)}). */
   void mount(Router router);
+
+  /** Answers with a JSON document, never cached: every answer is the state at that moment. */
+  static Future<Void> json(HttpServerResponse response, int status, JsonObject body) {
+    return response.setStatusCode(status)
+        .putHeader(HttpHeaders.CONTENT_TYPE, "application/json; charset=utf-8")
+        .putHeader(HttpHeaders.CACHE_CONTROL, "no-store")
+        .end(body.encode());
+  }
 
   /** A read-only endpoint: GET, and HEAD (the same headers, no body). */
   static Route read(Router router, String path) {

@@ -163,10 +163,7 @@ public final class HttpServerVerticle extends VerticleBase {
   }
 
   private static void error(io.vertx.ext.web.RoutingContext ctx, int status, String message) {
-    ctx.response().setStatusCode(status)
-        .putHeader(io.vertx.core.http.HttpHeaders.CONTENT_TYPE, "application/json; charset=utf-8")
-        .putHeader(io.vertx.core.http.HttpHeaders.CACHE_CONTROL, "no-store")
-        .end(new io.vertx.core.json.JsonObject().put("error", message).encode());
+    HttpRoutes.json(ctx.response(), status, new io.vertx.core.json.JsonObject().put("error", message));
   }
 
   /**
