@@ -2,6 +2,7 @@ package dev.wmscope.agent;
 
 import dev.wmscope.agent.selection.Selection;
 import dev.wmscope.loader.ConnectionProbe;
+import dev.wmscope.otel.ConnectionTelemetry;
 import java.time.Duration;
 
 /**
@@ -13,9 +14,10 @@ import java.time.Duration;
  * @param discoveryInterval how often /proc is rescanned for apps, reloads and listeners
  * @param pollInterval      how often live counters and accept queues are read from the kernel
  * @param stallThreshold    how long unread bytes may sit undrained before a worker is stalled
+ * @param seriesRetention   how long the metric series of a process that exited stay exported
  */
 public record AgentConfig(ConnectionProbe.Options probe, Selection selection, Output output, Duration discoveryInterval,
-    Duration pollInterval, Duration stallThreshold) {
+    Duration pollInterval, Duration stallThreshold, Duration seriesRetention) {
 
   /** Standard output format. */
   public enum Output {
@@ -30,9 +32,10 @@ public record AgentConfig(ConnectionProbe.Options probe, Selection selection, Ou
   public static final Duration DEFAULT_DISCOVERY_INTERVAL = Duration.ofSeconds(1);
   public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(1);
   public static final Duration DEFAULT_STALL_THRESHOLD = Duration.ofSeconds(2);
+  public static final Duration DEFAULT_SERIES_RETENTION = ConnectionTelemetry.DEFAULT_SERIES_RETENTION;
 
   /** The same configuration with other output (the demo prints text). */
   public AgentConfig withOutput(Output o) {
-    return new AgentConfig(probe, selection, o, discoveryInterval, pollInterval, stallThreshold);
+    return new AgentConfig(probe, selection, o, discoveryInterval, pollInterval, stallThreshold, seriesRetention);
   }
 }

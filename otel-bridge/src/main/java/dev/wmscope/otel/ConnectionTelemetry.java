@@ -14,11 +14,8 @@ import static dev.wmscope.otel.TelemetryNames.CONNECTION_DURATION_DESCRIPTION;
 import static dev.wmscope.otel.TelemetryNames.CONNECTION_DURATION_MS;
 import static dev.wmscope.otel.TelemetryNames.CONNECTION_DURATION_UNIT;
 import static dev.wmscope.otel.TelemetryNames.CONNECTION_SIDE;
-import static dev.wmscope.otel.TelemetryNames.IO_RECEIVE;
-import static dev.wmscope.otel.TelemetryNames.IO_TRANSMIT;
 import static dev.wmscope.otel.TelemetryNames.NETWORK_IO;
 import static dev.wmscope.otel.TelemetryNames.NETWORK_IO_DESCRIPTION;
-import static dev.wmscope.otel.TelemetryNames.NETWORK_IO_DIRECTION;
 import static dev.wmscope.otel.TelemetryNames.NETWORK_IO_UNIT;
 import static dev.wmscope.otel.TelemetryNames.NETWORK_LOCAL_ADDRESS;
 import static dev.wmscope.otel.TelemetryNames.NETWORK_LOCAL_PORT;
@@ -60,8 +57,6 @@ import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.common.AttributesBuilder;
 import io.opentelemetry.api.metrics.DoubleHistogram;
-import io.opentelemetry.api.metrics.LongCounter;
-import io.opentelemetry.api.metrics.LongUpDownCounter;
 import io.opentelemetry.api.metrics.Meter;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanBuilder;
@@ -71,11 +66,13 @@ import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.semconv.NetworkAttributes.NetworkTransportValues;
 import io.opentelemetry.semconv.NetworkAttributes.NetworkTypeValues;
+import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongPredicate;
 
 /**
  * Turns {@link ConnectionEvent}s into OpenTelemetry signals: one span per closed connection and
@@ -91,68 +88,94 @@ import java.util.concurrent.TimeUnit;
 public final class ConnectionTelemetry {
 
   /**
-   * Cap on cached metric attribute sets. Worker reloads replace PIDs, so without a cap the cache
-   * would grow for the life of the agent; clearing it now and then costs only a rebuild.
+   * How long the counters of a process that has exited (with nothing left open) stay exported
+   * by default: long enough for any exporter interval and scrape interval to read their final
+   * values.
    */
-  private static final int MAX_CACHED_ATTRIBUTE_SETS = 4096;
+  public static final Duration DEFAULT_SERIES_RETENTION = Duration.ofMinutes(5);
+
+  /** How often {@link #expireSeries} looks for series to drop. */
+  private static final long EXPIRY_PERIOD_NANOS = 1_000_000_000L;
+
+  /**
+   * Cap on cached histogram attribute sets (no pid in them, so a handful per port); clearing
+   * costs only a rebuild.
+   */
+  private static final int MAX_CACHED_HISTOGRAM_SETS = 4096;
 
   /**
    * The context metrics are recorded in. The poll thread has none, and without this argument
-   * the SDK asks Context.current() (a thread-local read) on every add: ~10% of the poll
+   * the SDK asks Context.current() (a thread-local read) on every record: ~10% of the poll
    * thread's samples under churn (bench/README.md).
    */
   private static final Context NO_CONTEXT = Context.root();
 
   private final Tracer tracer;
-  private final LongCounter opened;
-  private final LongCounter closed;
-  private final LongUpDownCounter active;
   private final DoubleHistogram duration;
-  private final LongCounter networkIo;
   private final DoubleHistogram rtt;
-  private final LongCounter retransmits;
-  private final ConcurrentHashMap<Long, MetricAttributes> metricAttributes =
-      new ConcurrentHashMap<>();
+  private final ConnectionSeries series = new ConnectionSeries();
+  private final ConcurrentHashMap<Long, HistogramAttributes> histogramAttributes = new ConcurrentHashMap<>();
+  private final long retentionNanos;
+  private final LongPredicate processAlive;
+  private long nextExpiryNanos = Long.MIN_VALUE;
+
+  /**
+   * A bridge whose counters never expire: for callers that do not know which processes live
+   * (tests, embedders); see {@link #ConnectionTelemetry(OpenTelemetry, Duration, LongPredicate)}.
+   */
+  public ConnectionTelemetry(OpenTelemetry openTelemetry) {
+    this(openTelemetry, DEFAULT_SERIES_RETENTION, pid -> true);
+  }
 
   /**
    * @param openTelemetry the caller-owned API entry point; its tracer and meter providers supply
    *     a tracer and meter with scope {@value TelemetryNames#SCOPE_NAME}
+   * @param seriesRetention how long the counter series of an exited process (nothing open) stay
+   *     exported before {@link #expireSeries} drops them
+   * @param processAlive whether a pid is still running; called by {@link #expireSeries} only
    */
-  public ConnectionTelemetry(OpenTelemetry openTelemetry) {
+  public ConnectionTelemetry(OpenTelemetry openTelemetry, Duration seriesRetention, LongPredicate processAlive) {
     Objects.requireNonNull(openTelemetry, "openTelemetry");
+    this.retentionNanos = Objects.requireNonNull(seriesRetention, "seriesRetention").toNanos();
+    this.processAlive = Objects.requireNonNull(processAlive, "processAlive");
     tracer = Scope.tracer(openTelemetry);
     Meter meter = Scope.meter(openTelemetry);
 
-    opened =
-        meter
-            .counterBuilder(CONNECTIONS_OPENED)
-            .setDescription(CONNECTIONS_OPENED_DESCRIPTION)
-            .setUnit(UNIT_CONNECTIONS)
-            .build();
-    closed =
-        meter
-            .counterBuilder(CONNECTIONS_CLOSED)
-            .setDescription(CONNECTIONS_CLOSED_DESCRIPTION)
-            .setUnit(UNIT_CONNECTIONS)
-            .build();
-    active =
-        meter
-            .upDownCounterBuilder(CONNECTIONS_ACTIVE)
-            .setDescription(CONNECTIONS_ACTIVE_DESCRIPTION)
-            .setUnit(UNIT_CONNECTIONS)
-            .build();
+    // Counters are observable, fed from the series table, so that exited processes' series can
+    // go (ConnectionSeries). Their exported form is that of a counter / up-down counter.
+    meter
+        .counterBuilder(CONNECTIONS_OPENED)
+        .setDescription(CONNECTIONS_OPENED_DESCRIPTION)
+        .setUnit(UNIT_CONNECTIONS)
+        .buildWithCallback(series::observeOpened);
+    meter
+        .counterBuilder(CONNECTIONS_CLOSED)
+        .setDescription(CONNECTIONS_CLOSED_DESCRIPTION)
+        .setUnit(UNIT_CONNECTIONS)
+        .buildWithCallback(series::observeClosed);
+    meter
+        .upDownCounterBuilder(CONNECTIONS_ACTIVE)
+        .setDescription(CONNECTIONS_ACTIVE_DESCRIPTION)
+        .setUnit(UNIT_CONNECTIONS)
+        .buildWithCallback(series::observeActive);
+    meter
+        .counterBuilder(NETWORK_IO)
+        .setDescription(NETWORK_IO_DESCRIPTION)
+        .setUnit(NETWORK_IO_UNIT)
+        .buildWithCallback(series::observeNetworkIo);
+    meter
+        .counterBuilder(TelemetryNames.TCP_RETRANSMITS_METRIC)
+        .setDescription(TCP_RETRANSMITS_DESCRIPTION)
+        .setUnit(UNIT_SEGMENTS)
+        .buildWithCallback(series::observeRetransmits);
+    // Histograms have no observable form; they carry no process.pid, so their attribute sets
+    // are bounded by ports and flags whatever the reloads.
     duration =
         meter
             .histogramBuilder(CONNECTION_DURATION)
             .setDescription(CONNECTION_DURATION_DESCRIPTION)
             .setUnit(CONNECTION_DURATION_UNIT)
             .setExplicitBucketBoundariesAdvice(CONNECTION_DURATION_BUCKETS)
-            .build();
-    networkIo =
-        meter
-            .counterBuilder(NETWORK_IO)
-            .setDescription(NETWORK_IO_DESCRIPTION)
-            .setUnit(NETWORK_IO_UNIT)
             .build();
     rtt =
         meter
@@ -161,44 +184,61 @@ public final class ConnectionTelemetry {
             .setUnit(CONNECTION_DURATION_UNIT)
             .setExplicitBucketBoundariesAdvice(TCP_RTT_BUCKETS)
             .build();
-    retransmits =
-        meter
-            .counterBuilder(TelemetryNames.TCP_RETRANSMITS_METRIC)
-            .setDescription(TCP_RETRANSMITS_DESCRIPTION)
-            .setUnit(UNIT_SEGMENTS)
-            .build();
+  }
+
+  /**
+   * Drops the counter series of processes that exited at least the retention time ago and hold
+   * no open connection. Cheap to call often: it looks at most once a second. Call it from the
+   * thread that records (the agent's poll thread), so a drop never races a record.
+   *
+   * @return the number of series dropped
+   */
+  public int expireSeries(long nowNanos) {
+    if (nowNanos - nextExpiryNanos < 0 && nextExpiryNanos != Long.MIN_VALUE) {
+      return 0;
+    }
+    nextExpiryNanos = nowNanos + EXPIRY_PERIOD_NANOS;
+    return series.expire(nowNanos, retentionNanos, processAlive);
+  }
+
+  /** Counter series held now (one per pid, port, side, family, worker and internal flag). */
+  public int seriesCount() {
+    return series.size();
   }
 
   /** Payload moved on an open connection since the last report (live reads). */
   public void transferred(ConnectionEvent e, long received, long sent) {
-    MetricAttributes m = metricAttributes(e);
+    if (received <= 0 && sent <= 0) {
+      return;
+    }
+    ConnectionSeries.Series m = series(e);
     if (received > 0) {
-      networkIo.add(received, m.receive(), NO_CONTEXT);
+      m.received.add(received);
     }
     if (sent > 0) {
-      networkIo.add(sent, m.transmit(), NO_CONTEXT);
+      m.sent.add(sent);
     }
   }
 
   /** Segments retransmitted on a connection since the last report. */
   public void retransmitted(ConnectionEvent e, long segments) {
     if (segments > 0) {
-      retransmits.add(segments, metricAttributes(e).common(), NO_CONTEXT);
+      series(e).retransmits.add(segments);
     }
   }
 
   /** One smoothed-RTT sample of a connection. */
   public void rttSample(ConnectionEvent e, long srttMicros) {
     if (srttMicros > 0) {
-      rtt.record(srttMicros / 1e6, metricAttributes(e).common(), NO_CONTEXT);
+      rtt.record(srttMicros / 1e6, histogramAttributes(e).common(), NO_CONTEXT);
     }
   }
 
   /** Records a newly established connection. Only side, IP family, ports and pid are read. */
   public void opened(ConnectionEvent e) {
-    Attributes attributes = metricAttributes(e).common();
-    opened.add(1, attributes, NO_CONTEXT);
-    active.add(1, attributes, NO_CONTEXT);
+    ConnectionSeries.Series m = series(e);
+    m.opened.increment();
+    m.active.increment();
   }
 
   /**
@@ -240,13 +280,13 @@ public final class ConnectionTelemetry {
     }
     span.end(end, TimeUnit.NANOSECONDS);
 
-    MetricAttributes m = metricAttributes(e);
-    closed.add(1, m.closed(cause), NO_CONTEXT);
-    active.add(-1, m.common(), NO_CONTEXT);
+    ConnectionSeries.Series m = series(e);
+    m.closed(cause);
+    m.active.decrement();
     transferred(e, uncountedReceived, uncountedSent);
     retransmitted(e, uncountedRetransmits);
     rttSample(e, e.srttMicros());
-    duration.record(e.durationNanos() / 1e9, m.duration(cause), NO_CONTEXT);
+    duration.record(e.durationNanos() / 1e9, histogramAttributes(e).duration(cause), NO_CONTEXT);
   }
 
   /**
@@ -345,78 +385,82 @@ public final class ConnectionTelemetry {
     return e.ipv6() ? NetworkTypeValues.IPV6 : NetworkTypeValues.IPV4;
   }
 
-  /** Cached low-cardinality attributes for the event's (server port, side, family, pid). */
-  private MetricAttributes metricAttributes(ConnectionEvent e) {
-    // Pack the label set into one long: pid in the high half (a tgid fits 32 bits; Linux
-    // pid_max is at most 2^22), then the 16-bit port, then one bit each for worker known,
-    // internal, side and family. The worker name is a function of the pid while it lives.
-    long pid = e.pid() > 0 ? e.pid() : 0;
-    long key =
-        pid << 32
-            | (e.serverPort() & 0xFFFFL) << 4
-            | (e.worker() != null ? 8L : 0L)
-            | (e.internal() ? 4L : 0L)
-            | (e.side() == Side.CLIENT ? 2L : 0L)
-            | (e.ipv6() ? 1L : 0L);
-    MetricAttributes cached = metricAttributes.get(key);
-    if (cached != null) {
+  /**
+   * The label set packed into one long: pid in the high half (a tgid fits 32 bits; Linux
+   * pid_max is at most 2^22), then the 16-bit port, then one bit each for worker known,
+   * internal, side and family. The worker name is a function of the pid while it lives.
+   */
+  private static long labelKey(ConnectionEvent e, boolean withPid) {
+    long pid = withPid && e.pid() > 0 ? e.pid() : 0;
+    return pid << 32
+        | (e.serverPort() & 0xFFFFL) << 4
+        | (e.worker() != null ? 8L : 0L)
+        | (e.internal() ? 4L : 0L)
+        | (e.side() == Side.CLIENT ? 2L : 0L)
+        | (e.ipv6() ? 1L : 0L);
+  }
+
+  /** The counter series of the event's (server port, side, family, pid, worker, internal). */
+  private ConnectionSeries.Series series(ConnectionEvent e) {
+    return series.get(labelKey(e, true), k -> new ConnectionSeries.Series(e.pid(), baseAttributes(e, true)));
+  }
+
+  /** Cached histogram attributes: the counters' labels without process.pid. */
+  private HistogramAttributes histogramAttributes(ConnectionEvent e) {
+    long key = labelKey(e, false) | (e.worker() != null ? (long) e.worker().workerName().hashCode() << 32 : 0L);
+    HistogramAttributes cached = histogramAttributes.get(key);
+    if (cached != null && cached.matches(e)) {
       return cached;
     }
-    if (metricAttributes.size() >= MAX_CACHED_ATTRIBUTE_SETS) {
-      metricAttributes.clear();
+    if (histogramAttributes.size() >= MAX_CACHED_HISTOGRAM_SETS) {
+      histogramAttributes.clear();
     }
-    return metricAttributes.computeIfAbsent(key, k -> {
-      MetricAttributes m = MetricAttributes.of(e);
-      // a known series of a counter is exported from the start, at 0 until its first
-      // retransmit: dashboards show 0, not "no data", and absent() alerts mean what they say
-      retransmits.add(0, m.common(), NO_CONTEXT);
-      return m;
-    });
+    HistogramAttributes built = HistogramAttributes.of(e);
+    histogramAttributes.put(key, built);
+    return built;
   }
 
   /**
-   * Pre-built metric attribute sets for one label set. Never the client or peer address or
+   * The low-cardinality metric labels of a connection. Never the client or peer address or
    * port: those are unbounded and would explode metric cardinality.
    */
-  private record MetricAttributes(Attributes common, Attributes receive, Attributes transmit,
-      Map<CloseCause, Attributes> closedByCause, Map<CloseCause, Attributes> durationByCause) {
+  private static Attributes baseAttributes(ConnectionEvent e, boolean withPid) {
+    AttributesBuilder b =
+        Attributes.builder()
+            .put(SERVER_PORT, e.serverPort())
+            .put(CONNECTION_SIDE, e.side() == Side.SERVER ? SIDE_SERVER : SIDE_CLIENT)
+            .put(NETWORK_TYPE, networkType(e))
+            .put(CONNECTION_INTERNAL, e.internal());
+    if (withPid && e.pid() > 0) {
+      b.put(PROCESS_PID, e.pid());
+    }
+    if (e.worker() != null) {
+      b.put(WORKERMAN_WORKER_NAME, e.worker().workerName());
+    }
+    return b.build();
+  }
 
-    Attributes closed(CloseCause cause) {
-      return cause == null ? common : closedByCause.get(cause);
+  /** Pre-built histogram attribute sets for one label set (no pid). */
+  private record HistogramAttributes(String workerName, Attributes common, Map<CloseCause, Attributes> durationByCause) {
+
+    /** The key folds the worker name into a hash: check the name itself. */
+    boolean matches(ConnectionEvent e) {
+      return Objects.equals(workerName, e.worker() == null ? null : e.worker().workerName());
     }
 
-    /** Duration carries error.type only for abnormal closes, as kestrel.connection.duration does. */
+    /** Duration carries the close cause, and error.type for abnormal closes as kestrel.connection.duration does. */
     Attributes duration(CloseCause cause) {
       return cause == null ? common : durationByCause.get(cause);
     }
 
-    static MetricAttributes of(ConnectionEvent e) {
-      AttributesBuilder b =
-          Attributes.builder()
-              .put(SERVER_PORT, e.serverPort())
-              .put(CONNECTION_SIDE, e.side() == Side.SERVER ? SIDE_SERVER : SIDE_CLIENT)
-              .put(NETWORK_TYPE, networkType(e))
-              .put(CONNECTION_INTERNAL, e.internal());
-      if (e.pid() > 0) {
-        b.put(PROCESS_PID, e.pid());
-      }
-      if (e.worker() != null) {
-        b.put(WORKERMAN_WORKER_NAME, e.worker().workerName());
-      }
-      Attributes common = b.build();
-      Map<CloseCause, Attributes> closedByCause = new EnumMap<>(CloseCause.class);
+    static HistogramAttributes of(ConnectionEvent e) {
+      Attributes common = baseAttributes(e, false);
       Map<CloseCause, Attributes> durationByCause = new EnumMap<>(CloseCause.class);
       for (CloseCause c : CloseCause.values()) {
         Attributes withCause = common.toBuilder().put(CLOSE_CAUSE, c.value()).build();
-        closedByCause.put(c, withCause);
         durationByCause.put(c, c.abnormal() ? withCause.toBuilder().put(ERROR_TYPE, c.value()).build() : withCause);
       }
-      return new MetricAttributes(
-          common,
-          common.toBuilder().put(NETWORK_IO_DIRECTION, IO_RECEIVE).build(),
-          common.toBuilder().put(NETWORK_IO_DIRECTION, IO_TRANSMIT).build(),
-          closedByCause,
-          durationByCause);
+      return new HistogramAttributes(e.worker() == null ? null : e.worker().workerName(), common, durationByCause);
     }
   }
 }

@@ -91,7 +91,7 @@ class ConnectionTelemetryCloseCauseTest {
     // Metrics: the cause splits closed and duration (error.type on duration only when
     // abnormal); opened, active, network.io, rtt and retransmits never carry it.
     Attributes closedAttributes = closedBy(value);
-    Attributes durationAttributes = abnormal ? failedBy(value) : closedAttributes;
+    Attributes durationAttributes = withoutPid(abnormal ? failedBy(value) : closedAttributes);
     List<MetricData> metrics = collect();
     assertThat(metrics)
         .extracting(MetricData::getName)
@@ -127,7 +127,7 @@ class ConnectionTelemetryCloseCauseTest {
         .hasHistogramSatisfying(
             h ->
                 h.hasPointsSatisfying(
-                    p -> p.hasCount(1).hasSum(250 / 1e6).hasAttributes(SERVER_8080)));
+                    p -> p.hasCount(1).hasSum(250 / 1e6).hasAttributes(Events.SERVER_8080_HISTOGRAM)));
     assertThat(metric(metrics, "wmscope.tcp.retransmits"))
         .hasLongSumSatisfying(
             sum -> sum.hasPointsSatisfying(p -> p.hasValue(1).hasAttributes(SERVER_8080)));
@@ -161,13 +161,13 @@ class ConnectionTelemetryCloseCauseTest {
         .hasHistogramSatisfying(
             h ->
                 h.hasPointsSatisfying(
-                    p -> p.hasCount(1).hasAttributes(closedBy("fin_local")),
-                    p -> p.hasCount(1).hasAttributes(closedBy("fin_peer")),
-                    p -> p.hasCount(1).hasAttributes(failedBy("rst_sent")),
-                    p -> p.hasCount(1).hasAttributes(failedBy("rst_received")),
-                    p -> p.hasCount(1).hasAttributes(failedBy("timeout")),
-                    p -> p.hasCount(1).hasAttributes(failedBy("refused")),
-                    p -> p.hasCount(1).hasAttributes(SERVER_8080)));
+                    p -> p.hasCount(1).hasAttributes(withoutPid(closedBy("fin_local"))),
+                    p -> p.hasCount(1).hasAttributes(withoutPid(closedBy("fin_peer"))),
+                    p -> p.hasCount(1).hasAttributes(withoutPid(failedBy("rst_sent"))),
+                    p -> p.hasCount(1).hasAttributes(withoutPid(failedBy("rst_received"))),
+                    p -> p.hasCount(1).hasAttributes(withoutPid(failedBy("timeout"))),
+                    p -> p.hasCount(1).hasAttributes(withoutPid(failedBy("refused"))),
+                    p -> p.hasCount(1).hasAttributes(Events.SERVER_8080_HISTOGRAM)));
     assertThat(metric(metrics, "wmscope.connection.opened"))
         .hasLongSumSatisfying(
             sum -> sum.hasPointsSatisfying(p -> p.hasValue(7).hasAttributes(SERVER_8080)));
@@ -179,6 +179,11 @@ class ConnectionTelemetryCloseCauseTest {
   /** Closed-counter (and normal-close duration) attributes on SERVER_8080. */
   private static Attributes closedBy(String cause) {
     return plus(SERVER_8080, TelemetryNames.CLOSE_CAUSE, cause);
+  }
+
+  /** Histograms carry the counters' labels without process.pid. */
+  private static Attributes withoutPid(Attributes a) {
+    return a.toBuilder().remove(TelemetryNames.PROCESS_PID).build();
   }
 
   /** Duration attributes of an abnormal close on SERVER_8080. */
@@ -213,7 +218,7 @@ class ConnectionTelemetryCloseCauseTest {
             sum -> sum.hasPointsSatisfying(p -> p.hasValue(1).hasAttributes(SERVER_8080)));
     assertThat(metric(metrics, "wmscope.connection.duration"))
         .hasHistogramSatisfying(
-            h -> h.hasPointsSatisfying(p -> p.hasCount(1).hasAttributes(SERVER_8080)));
+            h -> h.hasPointsSatisfying(p -> p.hasCount(1).hasAttributes(Events.SERVER_8080_HISTOGRAM)));
   }
 
   @Test

@@ -167,7 +167,7 @@ class ConnectionTelemetryMetricsTest {
                                 .hasSum(0.25 + 0.5 + 2.0 + 100_000.0)
                                 .hasMin(0.25)
                                 .hasMax(100_000.0)
-                                .hasAttributes(SERVER_8080)
+                                .hasAttributes(Events.SERVER_8080_HISTOGRAM)
                                 .hasBucketBoundaries(
                                     0.0001, 0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                     0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200,

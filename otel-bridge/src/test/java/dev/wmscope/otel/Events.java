@@ -26,6 +26,9 @@ final class Events {
           .put(TelemetryNames.WORKERMAN_WORKER_NAME, "ChatGateway")
           .build();
 
+  /** Histogram attributes of the same events: the counters' labels without process.pid. */
+  static final Attributes SERVER_8080_HISTOGRAM = SERVER_8080.toBuilder().remove(TelemetryNames.PROCESS_PID).build();
+
   /** {@code a} plus network.io.direction (receive or transmit). */
   static Attributes withDirection(Attributes a, String direction) {
     return a.toBuilder().put(TelemetryNames.NETWORK_IO_DIRECTION, direction).build();

@@ -88,7 +88,8 @@ public final class DemoCommand implements Callable<Integer> {
         new ConnectionProbe.Options(CgroupV2.requireMount(), ConnectionProbe.Options.DEFAULT_MAX_CONNECTIONS,
             ConnectionProbe.Options.DEFAULT_RING_BUFFER_BYTES, KernelFeature.disabledByEnvironment()),
         new Selection(ports, Set.of(), Optional.empty(), Optional.empty()),
-        AgentConfig.Output.TEXT, Duration.ofMillis(500), Duration.ofMillis(500), AgentConfig.DEFAULT_STALL_THRESHOLD);
+        AgentConfig.Output.TEXT, Duration.ofMillis(500), Duration.ofMillis(500), AgentConfig.DEFAULT_STALL_THRESHOLD,
+        AgentConfig.DEFAULT_SERIES_RETENTION);
   }
 
   private static Agent startAgent(AgentConfig config, Optional<HttpAddress> http, PrintStream out) throws Exception {

@@ -76,6 +76,10 @@ public final class RunCommand implements Callable<Integer> {
       description = "A worker is stalled when received bytes stay unread this long (default: 2s).")
   String stallThreshold = "2s";
 
+  @Option(names = "--series-retention", paramLabel = "DURATION",
+      description = "How long the metric series of a process that exited stay exported, so every scrape and export sees their final values (default: 5m).")
+  String seriesRetention = "5m";
+
   @Option(names = "--format", paramLabel = "FORMAT",
       description = "Per closed connection on stdout: none, text or json (default: none).")
   AgentConfig.Output format = AgentConfig.Output.NONE;
@@ -199,6 +203,7 @@ public final class RunCommand implements Callable<Integer> {
     Duration interval = duration("--discovery-interval", discoveryInterval);
     Duration poll = duration("--poll-interval", pollInterval);
     Duration stall = duration("--stall-threshold", stallThreshold);
+    Duration retention = duration("--series-retention", seriesRetention);
     if (maxConnections <= 0) {
       throw Sources.bad(spec, "--max-connections", String.valueOf(maxConnections), "must be positive");
     }
@@ -215,7 +220,8 @@ public final class RunCommand implements Callable<Integer> {
     }
     Selection selection = new Selection(new LinkedHashSet<>(ports), new LinkedHashSet<>(pids),
         Optional.ofNullable(processName), Optional.ofNullable(cgroup));
-    return new AgentConfig(probe, selection, console ? AgentConfig.Output.TEXT : format, interval, poll, stall);
+    return new AgentConfig(probe, selection, console ? AgentConfig.Output.TEXT : format, interval, poll, stall,
+        retention);
   }
 
   ExportConfig export() {

@@ -111,7 +111,8 @@ final class StatusTarget implements AutoCloseable {
     AgentConfig config = new AgentConfig(
         new ConnectionProbe.Options(CgroupV2.requireMount(), 65_536, 1 << 22, KernelFeature.disabledByEnvironment()),
         new Selection(Set.of(), Set.of(), Optional.empty(), Optional.empty()),
-        AgentConfig.Output.NONE, Duration.ofMillis(500), poll, AgentConfig.DEFAULT_STALL_THRESHOLD);
+        AgentConfig.Output.NONE, Duration.ofMillis(500), poll, AgentConfig.DEFAULT_STALL_THRESHOLD,
+        AgentConfig.DEFAULT_SERIES_RETENTION);
     // no exporters and no HTTP server: the sample is for this command only
     ExportConfig export = new ExportConfig(Map.of("otel.traces.exporter", "none", "otel.metrics.exporter", "none"),
         Optional.empty());

@@ -11,6 +11,8 @@ import dev.wmscope.otel.ConnectionEvent;
 import dev.wmscope.otel.ConnectionTelemetry;
 import dev.wmscope.otel.HostTelemetry;
 import dev.wmscope.otel.WorkerIdentity;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -193,6 +195,8 @@ public final class LiveState implements HostTelemetry.View {
     }
     updateListeners(s.listeners());
     reportDrops(drops, decodeErrors);
+    telemetry.expireSeries(now);
+    forgetExitedWorkers();
     long queued = 0;
     long limit = 0;
     for (Listener l : listeners) {
@@ -202,6 +206,43 @@ public final class LiveState implements HostTelemetry.View {
     stats.tick(now, System.currentTimeMillis(), queued, limit);
     publish(s.monoNanos());
   }
+
+  /** Above this many cached socket owners the cache starts over (a miss costs one /proc scan). */
+  private static final int MAX_CACHED_INODES = 16_384;
+
+  /**
+   * Keeps the per-pid maps bounded across reloads: a worker that exited with nothing open
+   * leaves the share counts (its accepted connections stay in the listener's total) and the
+   * stall set; the socket-owner cache starts over when it is large.
+   */
+  private void forgetExitedWorkers() {
+    if (inodeHolders.size() > MAX_CACHED_INODES) {
+      inodeHolders.clear();
+    }
+    Map<Long, WorkerIdentity> known = directory.live();
+    Set<Long> openPids = new HashSet<>();
+    for (OpenConn o : open.values()) {
+      openPids.add(o.event().pid());
+    }
+    for (Map.Entry<Integer, Map<Long, Long>> port : acceptedByPortAndPid.entrySet()) {
+      long gone = 0;
+      for (var it = port.getValue().entrySet().iterator(); it.hasNext(); ) {
+        var e = it.next();
+        long pid = e.getKey();
+        if (pid != GONE && !known.containsKey(pid) && !openPids.contains(pid)
+            && !Files.isDirectory(Path.of("/proc", Long.toString(pid)))) {
+          gone += e.getValue();
+          it.remove();
+        }
+      }
+      if (gone > 0) {
+        port.getValue().merge(GONE, gone, Long::sum);
+      }
+    }
+  }
+
+  /** The accepted-connection count of workers that exited, per port (not a pid: pids are positive). */
+  private static final long GONE = -1;
 
   /** Kernel records the poll thread handled in one slice (self-telemetry). */
   public void eventsHandled(int n) {
@@ -309,7 +350,7 @@ public final class LiveState implements HostTelemetry.View {
       Set<Long> sharePids = new TreeSet<>(accepted.keySet());
       sharePids.addAll(active.keySet());
       for (long pid : sharePids) {
-        if (!known.containsKey(pid) && !active.containsKey(pid)) {
+        if (pid == GONE || !known.containsKey(pid) && !active.containsKey(pid)) {
           continue; // a worker that is gone and holds nothing: its share is history
         }
         shares.add(new HostTelemetry.ShareGauge(port, pid, directory.lookup(pid),
