@@ -16,7 +16,9 @@ import org.junit.jupiter.api.Test;
  * The collector is down when the agent starts and comes back later: while it is down the agent
  * logs one warning per signal (not one per batch) and counts what it loses; when it is back,
  * export resumes by itself, the recovery is logged once, and the cumulative metrics carry every
- * connection, including those of the outage.
+ * connection, including those of the outage. Then the collector goes away in the middle of the
+ * run and comes back on the same address: the same again, with the losses of both outages
+ * counted.
  */
 @KernelTest
 class AgentExportOutageKernelIT {
@@ -67,6 +69,26 @@ class AgentExportOutageKernelIT {
         AgentOtlpExportKernelIT.awaitSum(receiver, "wmscope.export.spans.dropped",
             Map.of("wmscope.export.signal", "traces", "wmscope.export.exporter", "otlp"), duringOutage);
       }
+
+      // the collector gone in the middle of the run, then back on the same address
+      int midRun = 6;
+      LoopbackTraffic.exchanges(V4, server.port(), midRun, 60, 2);
+      Await.until(WAIT, "one more warning for traces", () -> agent.stderr().stream()
+          .filter(l -> l.contains("WARN export traces to " + endpoint + " (otlp): failed")).count(), 2L);
+      Await.until(WAIT, "spans dropped while the collector was gone", () -> scrape(httpPort,
+          "wmscope_export_spans_dropped_total{", "wmscope_export_exporter=\"otlp\""), (long) (duringOutage + midRun));
+      try (var back = new OtlpHttpReceiver(port)) {
+        List<LoopbackTraffic.Exchange> last = LoopbackTraffic.exchanges(V4, server.port(), afterwards, 80, 2);
+        var spans = AgentOtlpExportKernelIT.awaitSpans(back, afterwards);
+        assertThat(spans).extracting(s -> (int) AgentOtlpExportKernelIT.longAttr(s.getAttributesList(), "network.peer.port"))
+            .containsExactlyInAnyOrderElementsOf(last.stream().map(LoopbackTraffic.Exchange::clientPort).toList());
+        String serverPort = String.valueOf(server.port());
+        AgentOtlpExportKernelIT.awaitSum(back, "wmscope.connection.closed", Map.of("server.port", serverPort),
+            duringOutage + afterwards + midRun + afterwards);
+        AgentOtlpExportKernelIT.awaitSum(back, "wmscope.export.spans.dropped",
+            Map.of("wmscope.export.signal", "traces", "wmscope.export.exporter", "otlp"), duringOutage + midRun);
+      }
+      assertThat(agent.stderr()).noneMatch(l -> l.contains("Failed to export") || l.contains("ERROR"));
       assertThat(agent.terminate(15_000)).as("exit code after SIGTERM").isZero();
     }
   }

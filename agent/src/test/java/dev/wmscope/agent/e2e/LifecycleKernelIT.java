@@ -3,18 +3,24 @@ package dev.wmscope.agent.e2e;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.wmscope.agent.AgentLock;
+import dev.wmscope.agent.discovery.WorkermanStandin;
 import dev.wmscope.loader.BpfSystem;
 import dev.wmscope.loader.testing.KernelTest;
 import dev.wmscope.loader.testing.LoopbackTraffic;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -165,6 +171,98 @@ class LifecycleKernelIT {
       Set<Integer> programs = attachedAndBusy(agent, server);
       agent.kill();
       assertThat(stillLoaded(programs)).as("programs left after SIGKILL").isEmpty();
+    }
+  }
+
+  /**
+   * The agent killed with SIGKILL in the middle of connection churn, then started again: nothing
+   * of the first is left in the kernel, and the second adopts the connections that stayed open
+   * across the restart: each once (active exact, one close record each), with the bytes that
+   * moved after it started exact.
+   */
+  @Test
+  void sigkillDuringChurnThenARestartAdoptsTheOpenConnectionsOnce() throws Exception {
+    int held = 40;
+    List<Socket[]> pairs = new ArrayList<>();
+    try (var server = new LoopbackTraffic.Server(V4); ServerSocket listener = new ServerSocket(0, held, V4)) {
+      String churnPort = String.valueOf(server.port());
+      String heldPort = String.valueOf(listener.getLocalPort());
+      List<String> args = List.of("run", "--port", churnPort, "--port", heldPort, "--poll-interval", "200ms",
+          "--format", "json");
+      AtomicBoolean churning = new AtomicBoolean(true);
+      AtomicInteger churned = new AtomicInteger();
+      Thread churn;
+      try (var first = new AgentProcess(args, Map.of())) {
+        Set<Integer> programs = attachedAndBusy(first, server);
+        for (int i = 0; i < held; i++) {
+          Socket client = new Socket(V4, listener.getLocalPort());
+          Socket accepted = listener.accept();
+          client.getOutputStream().write(new byte[100]);
+          accepted.getInputStream().readNBytes(100);
+          pairs.add(new Socket[] {client, accepted});
+        }
+        churn = Thread.ofPlatform().start(() -> {
+          for (int i = 0; i < 5_000 && churning.get(); i++) {
+            try {
+              LoopbackTraffic.exchange(V4, server.port(), 10 + (i & 1));
+              churned.incrementAndGet();
+            } catch (IOException e) {
+              return;
+            }
+          }
+        });
+        Await.until(java.time.Duration.ofSeconds(10), "churn under way", () -> churned.get() >= 200, true);
+        first.kill();
+        assertThat(stillLoaded(programs)).as("programs left after SIGKILL during churn").isEmpty();
+      }
+      try (var second = new AgentProcess(args, Map.of())) {
+        second.awaitStderr(l -> l.contains("attached sock_ops"), 30_000);
+        churning.set(false);
+        churn.join(10_000);
+        int http = second.httpPort(5_000);
+        Await.until(java.time.Duration.ofSeconds(20), "the held connections adopted, once each", () ->
+            AgentExportOutageKernelIT.scrape(http, "wmscope_connection_active{", "server_port=\"" + heldPort + "\""),
+            (long) held);
+        for (Socket[] p : pairs) {
+          p[0].getOutputStream().write(new byte[1000]);
+          p[1].getInputStream().readNBytes(1000);
+        }
+        Await.until(java.time.Duration.ofSeconds(20), "bytes received after the restart", () ->
+            AgentExportOutageKernelIT.scrape(http, "wmscope_network_io_bytes_total{network_io_direction=\"receive\"",
+                "server_port=\"" + heldPort + "\""), (long) held * 1000);
+        for (Socket[] p : pairs) {
+          p[0].close();
+          p[1].close();
+        }
+        pairs.clear();
+        WorkermanStandin.await(java.time.Duration.ofSeconds(20), "close records of the held connections",
+            () -> {
+              List<JsonObject> l = second.stdout().stream().map(JsonObject::new)
+                  .filter(j -> String.valueOf(j.getLong("server.port")).equals(heldPort)
+                      && "server".equals(j.getString("wmscope.connection.side")))
+                  .toList();
+              return l.size() >= held ? l : null;
+            });
+        Thread.sleep(1_000); // a duplicate would come within a poll or two
+        List<JsonObject> all = second.stdout().stream().map(JsonObject::new)
+            .filter(j -> String.valueOf(j.getLong("server.port")).equals(heldPort)
+                && "server".equals(j.getString("wmscope.connection.side")))
+            .toList();
+        assertThat(all).hasSize(held).allSatisfy(j -> {
+          assertThat(j.getBoolean("wmscope.connection.preexisting")).isTrue();
+          // an adopted connection counts from its adoption on: the 1000 bytes, not the 100 before
+          assertThat(j.getLong("wmscope.tcp.bytes_received")).isEqualTo(1000);
+        });
+        assertThat(all.stream().map(j -> j.getLong("network.peer.port")).distinct()).hasSize(held);
+        assertThat(AgentExportOutageKernelIT.scrape(http, "wmscope_connection_active{",
+            "server_port=\"" + heldPort + "\"")).isZero();
+        assertThat(second.terminate(15_000)).isZero();
+      }
+    } finally {
+      for (Socket[] p : pairs) {
+        p[0].close();
+        p[1].close();
+      }
     }
   }
 }
