@@ -177,6 +177,7 @@ server_standin() {
     '{start_file: $sf, pid_file: $pf, stats_dir: $sd, stop_timeout: 2, stats_every_ms: 200,
       workers: [{name: "bench", protocol: $proto, host: "127.0.0.1", port: $port,
                  count: $count, reusePort: true}]}')
+  STANDIN_CONFIG=$config
   WMSCOPE_STANDIN_CONFIG=$config php "$STANDIN_PHP" start >"$dir/out.log" 2>&1 &
   BENCH_PIDS+=($!)
   SERVER_MAIN=$!
