@@ -150,7 +150,8 @@ final class HostChecks {
     }
     String who = v.uid() == 0 ? "root" : "uid " + v.uid();
     if (missing.isEmpty() || v.has(CAP_SYS_ADMIN) && v.has(CAP_NET_ADMIN)) {
-      if (v.uid() != 0 && !v.has(CAP_SYS_PTRACE)) {
+      // root too: a uid 0 whose capabilities were cut (a container) cannot read other users' fds
+      if (!v.has(CAP_SYS_PTRACE)) {
         return new Result("privileges", Status.WARN, who + " with CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN but not"
             + " CAP_SYS_PTRACE", "grant CAP_SYS_PTRACE too, or sockets of other users' processes (adopted"
             + " connections, listener owners) cannot be matched to their worker");
