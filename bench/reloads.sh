@@ -101,7 +101,7 @@ last=$(tail -1 "$SAMPLES")
   echo "# Series across reloads — $(date -u +%F)"
   echo
   machine_header
-  echo "- load: $RELOADS reloads of the PHP stand-in ($WORKERS reusePort text workers, all replaced each time), $CONNS short connections after each; two agents side by side, \`--series-retention 10s\` (expiring) and \`--series-retention 24h\` (keeping, as synchronous counters would); agent $(agent_output_desc)"
+  echo "- load: $RELOADS reloads of the PHP stand-in ($WORKERS reusePort text workers, all replaced each time), $CONNS short connections after each; two agents side by side, \`--series-retention 5s\` (expiring) and \`--series-retention 24h\` (keeping, as synchronous counters would); agent $(agent_output_desc)"
   echo
   echo "| after | expiring: pid series | /metrics bytes | heap MiB | RSS MiB | keeping: pid series | /metrics bytes | heap MiB | RSS MiB |"
   echo "|---|---|---|---|---|---|---|---|---|"
