@@ -2,7 +2,7 @@
 # Soak: long-lived connections with traffic plus steady churn for M minutes, against one agent:
 # every connection tracked and reported, the active gauge exact, and RSS flat (its slope).
 #
-#   bench/soak.sh [--minutes M] [--connections N] [--churn-rate R]
+#   bench/soak.sh [--minutes M] [--connections N] [--churn-rate R] [--check]
 #
 # The epoll C echo server holds N connections from `loadgen hold` (one 16-byte line per
 # connection per second) while `loadgen churn` opens and closes R connections/s (64 in flight)
@@ -11,17 +11,20 @@
 # samples of the active gauge must read exactly N. At the end every connection (N + the churn's)
 # must be a close record, with no drop. The RSS slope is a least-squares fit over the samples
 # after the first minute (warm-up, JIT, heap growth to its working size), in MiB per hour.
-# Writes bench/results/soak-DATE.md. Root; M + about 2 minutes (default M = 10).
+# Writes bench/results/soak-DATE.md. Root; M + about 2 minutes (default M = 10). With --check
+# (the short soak CI runs) it exits 1 unless every connection is a close record, nothing was
+# dropped and the active gauge read exactly N after the churn; RSS is reported, never judged.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-MINUTES=10 CONNS=10000 RATE=500
+MINUTES=10 CONNS=10000 RATE=500 CHECK=0
 while [ $# -gt 0 ]; do
   case $1 in
     --minutes) MINUTES=$2; shift 2 ;;
     --connections) CONNS=$2; shift 2 ;;
     --churn-rate) RATE=$2; shift 2 ;;
-    *) die "usage: $0 [--minutes M] [--connections N] [--churn-rate R]" ;;
+    --check) CHECK=1; shift ;;
+    *) die "usage: $0 [--minutes M] [--connections N] [--churn-rate R] [--check]" ;;
   esac
 done
 [[ "$MINUTES" =~ ^[0-9]+$ ]] && [ "$MINUTES" -ge 2 ] && [ "$MINUTES" -le 60 ] || die "--minutes 2..60"
@@ -30,6 +33,7 @@ done
 SECS=$((MINUTES * 60))
 
 bench_init $((SECS + 300))
+bench_packages
 ulimit -n $((CONNS * 2 + 4096)) 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 build_tools
 prepare_agent
@@ -114,3 +118,13 @@ rss_range=$(awk -F'\t' '$1 >= 60 { if (min == "" || $2 < min) min = $2; if ($2 >
 } >"$RESULT"
 log "wrote $RESULT"
 cat "$RESULT"
+if [ "$CHECK" -eq 1 ]; then
+  bad=""
+  [ "$held" -eq "$CONNS" ] || bad+=" held $held of $CONNS;"
+  [ "$records" -eq "$expected" ] || bad+=" close records $records, connections $expected;"
+  [ "$drops" = 0 ] || bad+=" kernel drops: $drops;"
+  [ -n "$quiet" ] || bad+=" no sample after the churn stopped;"
+  for a in $quiet; do [ "$a" -eq "$held" ] || { bad+=" active gauge read $a, not $held;"; break; }; done
+  [ -z "$bad" ] || die "soak check failed:$bad"
+  log "soak check passed: $records/$expected close records, 0 drops, active exactly $held after the churn"
+fi
