@@ -51,7 +51,7 @@ class ApiQueryPropertiesTest {
     vertx = Vertx.vertx();
     client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     List<LiveState.OpenConn> open = List.of(conn(0), conn(1), conn(2), conn(3), conn(4));
-    StatusSource source = new StatusSource() {
+    StatusSource source = new StaticStatusSource() {
       @Override
       public LiveState.View view() {
         return new LiveState.View(1, open, List.of(), List.of(), List.of(), Map.of("ringbuf_full", 0L),
@@ -61,21 +61,6 @@ class ApiQueryPropertiesTest {
       @Override
       public List<String> notReady() {
         return List.of();
-      }
-
-      @Override
-      public Map<String, Long> exportFailures() {
-        return Map.of();
-      }
-
-      @Override
-      public long spansDropped() {
-        return 0;
-      }
-
-      @Override
-      public long pollIntervalMillis() {
-        return 1000;
       }
     };
     HttpServerVerticle server = new HttpServerVerticle(new HttpAddress("127.0.0.1", 0), List.of(new ApiRoutes(source)));

@@ -29,7 +29,7 @@ class ApiRoutesTest {
   private final List<String> notReady = new ArrayList<>(List.of("BPF programs not attached yet"));
   private int port;
 
-  private final StatusSource source = new StatusSource() {
+  private final StatusSource source = new StaticStatusSource() {
     @Override
     public LiveState.View view() {
       return new LiveState.View(0, List.of(), List.of(), List.of(), List.of(), Map.of("ringbuf_full", 0L),
@@ -39,21 +39,6 @@ class ApiRoutesTest {
     @Override
     public List<String> notReady() {
       return List.copyOf(notReady);
-    }
-
-    @Override
-    public Map<String, Long> exportFailures() {
-      return Map.of();
-    }
-
-    @Override
-    public long spansDropped() {
-      return 0;
-    }
-
-    @Override
-    public long pollIntervalMillis() {
-      return 1000;
     }
 
     @Override
