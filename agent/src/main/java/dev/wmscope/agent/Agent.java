@@ -41,7 +41,6 @@ import io.vertx.core.DeploymentOptions;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -123,10 +122,10 @@ public final class Agent implements AutoCloseable, StatusSource {
       self[0] = directory;
       InternalTraffic internal = new InternalTraffic(new LocalAddresses());
       ProcScanner procs = new ProcScanner();
+      InodeOwners owners = new InodeOwners(Path.of("/proc"));
       // a reload replaces every worker pid: the counters of exited ones go after the retention
-      ConnectionTelemetry connections = new ConnectionTelemetry(sdk, config.seriesRetention(),
-          pid -> Files.isDirectory(Path.of("/proc", Long.toString(pid))));
-      LiveState live = new LiveState(connections, directory, new InodeOwners(Path.of("/proc")),
+      ConnectionTelemetry connections = new ConnectionTelemetry(sdk, config.seriesRetention(), owners::running);
+      LiveState live = new LiveState(connections, directory, owners,
           () -> ownerCandidates(directory, config, procs), config.stallThreshold().toNanos());
       live.setHostTelemetry(new HostTelemetry(sdk, live));
       agent.live = live;

@@ -11,8 +11,6 @@ import dev.wmscope.otel.ConnectionEvent;
 import dev.wmscope.otel.ConnectionTelemetry;
 import dev.wmscope.otel.HostTelemetry;
 import dev.wmscope.otel.WorkerIdentity;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -211,9 +209,9 @@ public final class LiveState implements HostTelemetry.View {
   private static final int MAX_CACHED_INODES = 16_384;
 
   /**
-   * Keeps the per-pid maps bounded across reloads: a worker that exited with nothing open
+   * Keeps the per-pid state bounded across reloads: a worker that exited with nothing open
    * leaves the share counts (its accepted connections stay in the listener's total) and the
-   * stall set; the socket-owner cache starts over when it is large.
+   * stall set (its stall ends with it); the socket-owner cache starts over when it is large.
    */
   private void forgetExitedWorkers() {
     if (inodeHolders.size() > MAX_CACHED_INODES) {
@@ -229,8 +227,7 @@ public final class LiveState implements HostTelemetry.View {
       for (var it = port.getValue().entrySet().iterator(); it.hasNext(); ) {
         var e = it.next();
         long pid = e.getKey();
-        if (pid != GONE && !known.containsKey(pid) && !openPids.contains(pid)
-            && !Files.isDirectory(Path.of("/proc", Long.toString(pid)))) {
+        if (pid != GONE && !known.containsKey(pid) && !openPids.contains(pid) && !owners.running(pid)) {
           gone += e.getValue();
           it.remove();
         }
@@ -239,6 +236,7 @@ public final class LiveState implements HostTelemetry.View {
         port.getValue().merge(GONE, gone, Long::sum);
       }
     }
+    stalledPids.removeIf(pid -> !known.containsKey(pid) && !openPids.contains(pid) && !owners.running(pid));
   }
 
   /** The accepted-connection count of workers that exited, per port (not a pid: pids are positive). */

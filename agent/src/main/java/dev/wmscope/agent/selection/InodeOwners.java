@@ -37,6 +37,11 @@ public final class InodeOwners {
     return out;
   }
 
+  /** Whether a process is still running (its /proc entry exists; a zombie still counts). */
+  public boolean running(long pid) {
+    return java.nio.file.Files.isDirectory(proc.resolve(Long.toString(pid)));
+  }
+
   /** A process's thread name (comm), empty when it is gone. */
   public String comm(long pid) {
     try {
