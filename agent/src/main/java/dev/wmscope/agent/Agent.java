@@ -101,7 +101,7 @@ public final class Agent implements AutoCloseable, StatusSource {
     Telemetry telemetry = OtelSetup.build(export.otelOverrides(), defaultServiceName(config.selection()),
         export.http().isPresent());
     OpenTelemetrySdk sdk = telemetry.sdk();
-    Vertx vertx = Vertx.vertx();
+    Vertx vertx = export.http().map(HttpServerVerticle::vertxFor).orElseGet(Vertx::vertx);
     Agent agent = new Agent(telemetry, vertx, config);
     try {
       if (export.http().isPresent()) {

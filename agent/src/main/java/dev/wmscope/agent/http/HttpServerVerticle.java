@@ -50,7 +50,6 @@ public final class HttpServerVerticle extends VerticleBase {
 
   private final HttpGuard guard;
   private final Limits limits;
-  private final boolean ipv4Only;
 
   /** The connection limits (tests shorten them). */
   record Limits(int maxConnections, long headerTimeoutMillis) {
@@ -71,7 +70,14 @@ public final class HttpServerVerticle extends VerticleBase {
     this.routes = List.copyOf(routes);
     this.guard = new HttpGuard(address, token);
     this.limits = limits;
-    this.ipv4Only = address.host().matches("\\d{1,3}(\\.\\d{1,3}){3}");
+  }
+
+  /**
+   * The Vert.x to deploy this server on: one whose listening socket binds {@code address}
+   * exactly (an IPv4 address as an IPv4 socket, see {@link ExactBindTransport}).
+   */
+  public static io.vertx.core.Vertx vertxFor(HttpAddress address) {
+    return ExactBindTransport.vertxFor(address);
   }
 
   @Override
@@ -119,31 +125,18 @@ public final class HttpServerVerticle extends VerticleBase {
         });
   }
 
-  /**
-   * Counts a new connection, closes it beyond the limit or when it arrived over IPv6 although an
-   * IPv4 address was asked for, and starts its header deadline.
-   */
+  /** Counts a new connection, closes it beyond the limit, and starts its header deadline. */
   private void admit(HttpConnection c) {
     c.closeHandler(v -> {
       open.decrementAndGet();
       disarm(c);
     });
-    if (open.incrementAndGet() > limits.maxConnections() || !asked(c)) {
+    if (open.incrementAndGet() > limits.maxConnections()) {
       refused.incrementAndGet();
       c.close();
       return;
     }
     arm(c);
-  }
-
-  /**
-   * The JDK binds an IPv4 wildcard (0.0.0.0) as the dual-stack IPv6 one (::), so the socket also
-   * takes IPv6 connections nobody asked it to: those are closed as they arrive. IPv4 clients of
-   * a dual-stack socket show as IPv4 addresses, so only real IPv6 peers are turned away.
-   */
-  private boolean asked(HttpConnection c) {
-    return !ipv4Only || c.localAddress() == null || c.localAddress().host() == null
-        || c.localAddress().host().indexOf(':') < 0;
   }
 
   private void arm(HttpConnection c) {
