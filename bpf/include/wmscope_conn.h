@@ -38,7 +38,8 @@ enum wm_conn_flags {
 enum wm_drop_reason {
 	WM_DROP_RINGBUF_FULL = 0, /* bpf_ringbuf_reserve failed: a record was lost */
 	WM_DROP_CONN_MAP_FULL = 1, /* over the --max-connections budget (or no memory for its record): not tracked */
-	WM_DROP__COUNT = 2,
+	WM_DROP_DATA_RINGBUF_FULL = 2, /* a data record (request capture) was lost: that stream resyncs */
+	WM_DROP__COUNT = 3,
 };
 
 struct wm_conn_event {
@@ -64,6 +65,40 @@ struct wm_conn_event {
 	__u32 prev_state;              /* TCP state before CLOSE (enum from include/net/tcp_states.h) */
 	__u32 sk_err;                  /* socket error at close: ECONNREFUSED, ETIMEDOUT, ECONNRESET or 0 */
 	__u64 sock_inode;              /* socket inode (preexisting opens): user space maps it to a process */
+};
+
+/*
+ * Data event family (request capture): one record per read or send of a captured connection,
+ * in the data_events ring buffer, followed by `captured` bytes: the first bytes of what the
+ * call moved, at most the configured budget. Stream offsets let user space frame messages
+ * exactly and see a lost record (an offset that does not follow on). Mirrored by
+ * dev.wmscope.loader.DataRecord.
+ */
+enum wm_data_direction {
+	WM_DATA_RECEIVE = 0, /* the owner read bytes from the peer */
+	WM_DATA_SEND = 1,    /* the owner sent bytes to the peer */
+};
+
+/* Bits of wm_data_event.flags. */
+enum wm_data_flags {
+	WM_DATA_NO_BUFFER = 1,   /* not a read/recv/write/send family syscall (e.g. sendfile): no bytes */
+	WM_DATA_READ_FAILED = 2, /* the user buffer could not be read (not resident): no bytes */
+	WM_DATA_ADOPTED = 4,     /* the connection predates tracking: offset 0 is not a stream start */
+};
+
+/* The most a data record can carry; the configured budget is at most this. */
+#define WM_CAPTURE_MAX 16384
+
+struct wm_data_event {
+	__u64 cookie;     /* the connection (wm_conn_event.cookie) */
+	__u64 ts_ns;      /* bpf_ktime_get_ns() when the call returned */
+	__u64 stream_off; /* bytes of this direction the owner moved before this call, since tracked */
+	__u32 len;        /* bytes this call moved */
+	__u32 captured;   /* bytes that follow the record: the first min(len, budget) of them */
+	__u32 pid;        /* the calling process (tgid) */
+	__u8 direction;   /* enum wm_data_direction */
+	__u8 flags;       /* enum wm_data_flags */
+	__u16 _pad0;
 };
 
 /* Kinds of records the tcp iterator writes (each starts with __u32 kind). */

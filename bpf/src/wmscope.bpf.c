@@ -58,6 +58,7 @@
 #include "maps/tracked.h"
 #include "maps/conn_budget.h"
 #include "maps/untracked.h"
+#include "maps/data_events.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -67,6 +68,13 @@
 enum wm_tracked_flags {
 	WM_TRACKED_NEEDS_OWNER = 1, /* accepted, no process has sent or received on it yet */
 	WM_TRACKED_LISTENER = 2,    /* a listener on a watched port, marked by the tcp iterator */
+	WM_TRACKED_CAPTURE = 4,     /* its reads and sends go to data_events (request capture) */
+};
+
+/* Bits of a watched_ports value. */
+enum wm_port_flags {
+	WM_PORT_WATCHED = 1, /* track the connections accepted on it */
+	WM_PORT_CAPTURE = 2, /* and capture their first bytes of each read and send */
 };
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
@@ -85,15 +93,21 @@ static __always_inline void count_drop(__u32 reason)
 		__sync_fetch_and_add(n, 1);
 }
 
-static __always_inline bool port_watched(__u16 port)
+/* The watched_ports flags of a port (the port's own entry, else the every-port entry 0). */
+static __always_inline __u8 port_flags(__u16 port)
 {
 	__u32 key = port, any = 0;
 	__u8 *p = bpf_map_lookup_elem(&watched_ports, &key);
 
 	if (p && *p)
-		return true;
+		return *p;
 	p = bpf_map_lookup_elem(&watched_ports, &any);
-	return p && *p;
+	return p ? *p : 0;
+}
+
+static __always_inline bool port_watched(__u16 port)
+{
+	return port_flags(port) & WM_PORT_WATCHED;
 }
 
 static __always_inline bool pid_watched(__u32 tgid)
@@ -236,7 +250,8 @@ static __always_inline void track(struct bpf_sock_ops *skops, __u8 side, struct 
 			return;
 		/* an accepted socket's owner is unknown until a process touches it (send/recv hooks) */
 		if (side == WM_SIDE_SERVER)
-			t->mark = WM_TRACKED_NEEDS_OWNER;
+			t->mark = WM_TRACKED_NEEDS_OWNER |
+				  ((port_flags((__u16)skops->local_port) & WM_PORT_CAPTURE) ? WM_TRACKED_CAPTURE : 0);
 	}
 	e = &t->conn;
 	e->side = side;
@@ -386,6 +401,144 @@ int BPF_PROG(wmscope_tp_recv, struct sock *sk, int ret, int flags)
 	return 0;
 }
 
+/*
+ * Request capture. sock_recv_length and sock_send_length fire in sock_recvmsg/sock_sendmsg, in
+ * the syscall of the process that reads or sends, after the bytes moved: the user buffer holds
+ * them. Every socket of the host passes here; an untracked or uncaptured one returns at the
+ * storage check. The syscall's own arguments (bpf_task_pt_regs) give the buffer: for
+ * read/recvfrom/write/sendto the second argument, for readv/writev and recvmsg/sendmsg the first
+ * iovec. Other callers (sendfile, io_uring, recvmmsg) are counted with their length only.
+ */
+#if defined(__TARGET_ARCH_x86)
+#define WM_NR_READ 0
+#define WM_NR_WRITE 1
+#define WM_NR_READV 19
+#define WM_NR_WRITEV 20
+#define WM_NR_SENDTO 44
+#define WM_NR_RECVFROM 45
+#define WM_NR_SENDMSG 46
+#define WM_NR_RECVMSG 47
+#endif
+#define WM_MSG_PEEK 2
+
+/* The user buffer holding the bytes of the current syscall and how many of them it can hold
+ * (0: none to read). */
+static __always_inline __u64 user_buffer(__u64 *room)
+{
+#if defined(__TARGET_ARCH_x86)
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	/* the syscall number and arguments, read once into registers: the verifier refuses an
+	 * instruction that clang would share between this pointer and the stack */
+	__u64 nr = regs->orig_ax, arg2 = regs->si, arg3 = regs->dx;
+	struct user_msghdr mh;
+	struct iovec iov;
+	__u64 iovp;
+
+	barrier_var(nr);
+	barrier_var(arg2);
+	barrier_var(arg3);
+	switch (nr) {
+	case WM_NR_READ:
+	case WM_NR_WRITE:
+	case WM_NR_SENDTO:
+	case WM_NR_RECVFROM:
+		*room = arg3;
+		return arg2;
+	case WM_NR_READV:
+	case WM_NR_WRITEV:
+		iovp = arg2;
+		break;
+	case WM_NR_SENDMSG:
+	case WM_NR_RECVMSG:
+		if (bpf_probe_read_user(&mh, sizeof(mh), (void *)arg2))
+			return 0;
+		iovp = (__u64)mh.msg_iov;
+		break;
+	default:
+		return 0;
+	}
+	if (!iovp || bpf_probe_read_user(&iov, sizeof(iov), (void *)iovp))
+		return 0;
+	*room = iov.iov_len;
+	return (__u64)iov.iov_base;
+#else
+	return 0;
+#endif
+}
+
+/* n masked to the scratch buffer, in an asm the compiler cannot drop: clang knows n is clamped
+ * already and would test a copy, leaving the verifier an unbounded register. */
+static __always_inline __u64 bounded(__u64 n)
+{
+	asm volatile("%[n] &= %[mask]" : [n] "+r"(n) : [mask] "i"(2 * WM_CAPTURE_MAX - 1));
+	return n;
+}
+
+static __always_inline void capture(struct sock *sk, int ret, __u8 direction)
+{
+	struct wm_tracked *t;
+	struct wm_data_scratch *s;
+	__u32 zero = 0, cpu = bpf_get_smp_processor_id(), *budget, n;
+	__u64 buf, room = 0, size = 0;
+
+	if (ret <= 0)
+		return;
+	t = tracked_of(sk);
+	if (!t || !(t->mark & WM_TRACKED_CAPTURE))
+		return;
+	s = bpf_map_lookup_elem(&data_scratch, &cpu);
+	budget = bpf_map_lookup_elem(&capture_config, &zero);
+	if (!s || !budget)
+		return;
+	s->hdr.cookie = t->conn.cookie;
+	s->hdr.ts_ns = bpf_ktime_get_ns();
+	/* one owner thread reads (or sends) a socket at a time; the add keeps the offsets right
+	 * even when two do */
+	s->hdr.stream_off = __sync_fetch_and_add(direction == WM_DATA_SEND ? &t->sent_off : &t->received_off,
+						 (__u64)ret);
+	s->hdr.len = (__u32)ret;
+	s->hdr.pid = bpf_get_current_pid_tgid() >> 32;
+	s->hdr.direction = direction;
+	s->hdr.flags = (t->conn.flags & WM_CONN_PREEXISTING) ? WM_DATA_ADOPTED : 0;
+	s->hdr.captured = 0;
+	buf = user_buffer(&room);
+	if (!buf) {
+		s->hdr.flags |= WM_DATA_NO_BUFFER;
+	} else {
+		n = (__u32)ret;
+		if (room < n)
+			n = (__u32)room;
+		if (*budget < n)
+			n = *budget;
+		if (n > WM_CAPTURE_MAX)
+			n = WM_CAPTURE_MAX;
+		size = bounded(n);
+		if (size && bpf_probe_read_user(s->data, size, (void *)buf)) {
+			s->hdr.flags |= WM_DATA_READ_FAILED;
+			size = 0;
+		}
+		s->hdr.captured = (__u32)size;
+	}
+	size = bounded(s->hdr.captured);
+	if (bpf_ringbuf_output(&data_events, s, sizeof(s->hdr) + size, 0))
+		count_drop(WM_DROP_DATA_RINGBUF_FULL);
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(wmscope_tp_recv_data, struct sock *sk, int ret, int flags)
+{
+	if (!(flags & WM_MSG_PEEK)) /* a peek (PHP's feof) leaves the bytes for the next read */
+		capture(sk, ret, WM_DATA_RECEIVE);
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(wmscope_tp_send_data, struct sock *sk, int ret, int flags)
+{
+	capture(sk, ret, WM_DATA_SEND);
+	return 0;
+}
+
 /* accept() with an address buffer asks for the new socket's peer: in the accepting process, once
  * per connection (also for explicit getpeername() calls, which return at the mark). One hook per
  * address family. */
@@ -481,6 +634,8 @@ static __always_inline void adopt(struct tcp_sock *tp, struct sock *sk)
 
 	if (!t)
 		return;
+	if (port_flags(sk->__sk_common.skc_num) & WM_PORT_CAPTURE)
+		t->mark |= WM_TRACKED_CAPTURE; /* offsets count from now: user space resyncs */
 	e = &t->conn;
 	e->side = WM_SIDE_SERVER;
 	e->flags = WM_CONN_PREEXISTING | WM_CONN_OPEN_SENT;

@@ -8,6 +8,8 @@ struct wm_tracked {
 	struct wm_conn_event conn; /* the record (zero for a listener) */
 	__u32 mark;                /* enum wm_tracked_flags */
 	__u32 _pad0;
+	__u64 received_off;        /* request capture: bytes the owner read since tracked */
+	__u64 sent_off;            /* and sent */
 };
 
 struct {

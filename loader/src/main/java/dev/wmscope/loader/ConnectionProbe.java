@@ -42,6 +42,9 @@ public final class ConnectionProbe implements AutoCloseable {
   static final String MAP_WATCHED_PORTS = "watched_ports";
   static final String MAP_WATCHED_PIDS = "watched_pids";
   static final String MAP_DROPS = "drop_counters";
+  static final String MAP_DATA_EVENTS = "data_events";
+  static final String MAP_CAPTURE_CONFIG = "capture_config";
+  static final String MAP_DATA_SCRATCH = "data_scratch";
   private static final int EBADF = 9;
   private static final int ENOTDIR = 20;
 
@@ -52,10 +55,15 @@ public final class ConnectionProbe implements AutoCloseable {
    * @param maxConnections   how many connections may be tracked at once (beyond: not tracked, counted)
    * @param ringBufferBytes  ring buffer size: a power of two, multiple of the page size
    * @param disabled         optional features to switch off as if the kernel had refused them
+   * @param captureBytes     request capture: bytes copied from the start of each read and send of
+   *                         a captured connection (0 switches request capture off)
    */
-  public record Options(Path cgroup, int maxConnections, int ringBufferBytes, Set<KernelFeature> disabled) {
+  public record Options(Path cgroup, int maxConnections, int ringBufferBytes, Set<KernelFeature> disabled,
+      int captureBytes) {
     public static final int DEFAULT_MAX_CONNECTIONS = 262_144;
     public static final int DEFAULT_RING_BUFFER_BYTES = 8 << 20;
+    /** Enough for the request line and headers of nearly every request, and several pipelined. */
+    public static final int DEFAULT_CAPTURE_BYTES = 4096;
 
     public Options {
       Objects.requireNonNull(cgroup, "cgroup");
@@ -67,6 +75,13 @@ public final class ConnectionProbe implements AutoCloseable {
             "ringBufferBytes must be a power of two of at least 4096: " + ringBufferBytes);
       }
       disabled = disabled.isEmpty() ? Set.of() : Set.copyOf(EnumSet.copyOf(disabled));
+      if (captureBytes < 0 || captureBytes > DataRecord.CAPTURE_MAX) {
+        throw new IllegalArgumentException("captureBytes must be 0.." + DataRecord.CAPTURE_MAX + ": " + captureBytes);
+      }
+    }
+
+    public Options(Path cgroup, int maxConnections, int ringBufferBytes, Set<KernelFeature> disabled) {
+      this(cgroup, maxConnections, ringBufferBytes, disabled, DEFAULT_CAPTURE_BYTES);
     }
 
     public Options(Path cgroup, int maxConnections, int ringBufferBytes) {
@@ -83,15 +98,20 @@ public final class ConnectionProbe implements AutoCloseable {
     }
 
     public Options withCgroup(Path dir) {
-      return new Options(dir, maxConnections, ringBufferBytes, disabled);
+      return new Options(dir, maxConnections, ringBufferBytes, disabled, captureBytes);
     }
 
     public Options withRingBufferBytes(int bytes) {
-      return new Options(cgroup, maxConnections, bytes, disabled);
+      return new Options(cgroup, maxConnections, bytes, disabled, captureBytes);
     }
 
     public Options withMaxConnections(int n) {
-      return new Options(cgroup, n, ringBufferBytes, disabled);
+      return new Options(cgroup, n, ringBufferBytes, disabled, captureBytes);
+    }
+
+    /** Bytes copied per read and send of captured connections; 0: no request capture. */
+    public Options withCaptureBytes(int bytes) {
+      return new Options(cgroup, maxConnections, ringBufferBytes, disabled, bytes);
     }
 
     /** These features off too (on top of the ones already off). */
@@ -99,7 +119,7 @@ public final class ConnectionProbe implements AutoCloseable {
       Set<KernelFeature> all = EnumSet.noneOf(KernelFeature.class);
       all.addAll(disabled);
       all.addAll(features);
-      return new Options(cgroup, maxConnections, ringBufferBytes, all);
+      return new Options(cgroup, maxConnections, ringBufferBytes, all, captureBytes);
     }
   }
 
@@ -110,6 +130,7 @@ public final class ConnectionProbe implements AutoCloseable {
   private final BpfMap drops;
   private final RingBufferReader reader;
   private final Consumer<ConnRecord> sink;
+  private final Consumer<DataRecord> dataSink;
   private final BpfMap iterConfig;
   private final Map<KernelFeature, FeatureStatus> features = new EnumMap<>(KernelFeature.class);
   private volatile Map<KernelFeature, FeatureStatus> featuresView;
@@ -120,8 +141,9 @@ public final class ConnectionProbe implements AutoCloseable {
   boolean lastPassFull; // for tests: which walk the latest snapshot took
   private long decodeErrors;
 
-  private ConnectionProbe(BpfObject object, Consumer<ConnRecord> sink, Options options,
-      Map<KernelFeature, String> lost) {
+  private ConnectionProbe(BpfObject object, Consumer<ConnRecord> sink, Consumer<DataRecord> dataSink,
+      Options options, Map<KernelFeature, String> lost) {
+    this.dataSink = dataSink;
     this.iterConfig = object.map(MAP_ITER_CONFIG);
     this.object = object;
     this.sink = sink;
@@ -135,10 +157,14 @@ public final class ConnectionProbe implements AutoCloseable {
     // The reader exists before the program is attached, so no early record waits unread.
     this.reader = new RingBufferReader(object.map(MAP_EVENTS), this::onRecord);
     try {
+      if (available(KernelFeature.REQUEST_CAPTURE)) {
+        reader.add(object.map(MAP_DATA_EVENTS), this::onData);
+      }
       // attribution first, so no accepted connection can be touched before its hooks are in place
       attachOptional(KernelFeature.RECV_ATTRIBUTION, p -> object.program(p).attach());
       attachOptional(KernelFeature.ACCEPT_ATTRIBUTION, p -> object.program(p).attachCgroup(options.cgroup()));
       attachOptional(KernelFeature.RESET_MARKS, p -> object.program(p).attach());
+      attachOptional(KernelFeature.REQUEST_CAPTURE, p -> object.program(p).attach());
       object.program(PROGRAM_SET_STATE).attach();
       iterator = attachOptional(KernelFeature.TCP_ITER, p -> object.program(p).attachIterator());
       trackedIterator = attachOptional(KernelFeature.TRACKED_ITER,
@@ -213,8 +239,20 @@ public final class ConnectionProbe implements AutoCloseable {
    * @throws BpfException when the core cannot be loaded or attached
    */
   public static ConnectionProbe start(Options options, Consumer<ConnRecord> sink) {
+    return start(options, sink, d -> {});
+  }
+
+  /**
+   * As {@link #start(Options, Consumer)}, with request capture: the data records of captured
+   * connections (see {@link #watchPort(int, boolean)}) go to {@code dataSink} on the polling
+   * thread, in kernel order per connection and direction.
+   */
+  public static ConnectionProbe start(Options options, Consumer<ConnRecord> sink, Consumer<DataRecord> dataSink) {
     Map<KernelFeature, String> off = new EnumMap<>(KernelFeature.class);
     options.disabled().forEach(f -> off.put(f, "turned off by " + KernelFeature.DISABLE_ENV));
+    if (options.captureBytes() == 0) {
+      off.putIfAbsent(KernelFeature.REQUEST_CAPTURE, "turned off (a capture budget of 0 bytes)");
+    }
     for (String t : KernelFeature.CORE_TRACEPOINTS) {
       if (!BpfObject.kernelHasTracepoint(t)) {
         throw Native.failure("load BPF object " + OBJECT_RESOURCE, "this kernel has no " + t + " tracepoint",
@@ -222,12 +260,21 @@ public final class ConnectionProbe implements AutoCloseable {
       }
     }
     var spec = new FeatureLoader.Spec<>(OBJECT_RESOURCE, objectBytes(), KernelFeature.CORE_PROGRAMS,
-        List.of(KernelFeature.values()), o -> o.setMaxEntries(MAP_EVENTS, options.ringBufferBytes()));
+        List.of(KernelFeature.values()), o -> {
+          o.setMaxEntries(MAP_EVENTS, options.ringBufferBytes());
+          // the page the kernel needs at least when nothing is captured
+          o.setMaxEntries(MAP_DATA_EVENTS, options.captureBytes() == 0 ? 4096 : options.ringBufferBytes());
+          o.setMaxEntries(MAP_DATA_SCRATCH, options.captureBytes() == 0 ? 1 : PossibleCpus.count());
+        });
     FeatureLoader.Loaded<KernelFeature> loaded = FeatureLoader.load(spec, off, BpfObject::kernelHasTracepoint);
     BpfObject object = loaded.object();
     try {
       setBudget(object.map(MAP_CONN_BUDGET), options.maxConnections()); // before anything is attached
-      return new ConnectionProbe(object, sink, options, loaded.lost());
+      try (Arena arena = Arena.ofConfined()) {
+        object.map(MAP_CAPTURE_CONFIG).update(arena.allocateFrom(ValueLayout.JAVA_INT, 0),
+            arena.allocateFrom(ValueLayout.JAVA_INT, options.captureBytes()), BpfMap.BPF_ANY);
+      }
+      return new ConnectionProbe(object, sink, dataSink, options, loaded.lost());
     } catch (RuntimeException e) {
       object.close();
       throw e;
@@ -270,8 +317,17 @@ public final class ConnectionProbe implements AutoCloseable {
 
   /** Tracks connections accepted on this local port ({@link #ALL}: any port) from now on. */
   public void watchPort(int port) {
+    watchPort(port, false);
+  }
+
+  /**
+   * Tracks connections accepted on this local port from now on and, with {@code capture}, hands
+   * the first bytes of their reads and sends to the data sink (HTTP and WebSocket workers).
+   * Connections already tracked keep what they had.
+   */
+  public void watchPort(int port, boolean capture) {
     checkPort(port);
-    watchedPorts.setU8(port, 1);
+    watchedPorts.setU8(port, capture && has(KernelFeature.REQUEST_CAPTURE) ? 3 : 1);
     fullPassDue = true;
   }
 
@@ -393,6 +449,17 @@ public final class ConnectionProbe implements AutoCloseable {
       return;
     }
     sink.accept(record);
+  }
+
+  private void onData(MemorySegment data) {
+    DataRecord record;
+    try {
+      record = DataRecord.decode(data);
+    } catch (RuntimeException e) {
+      decodeErrors++;
+      return;
+    }
+    dataSink.accept(record);
   }
 
   private static void checkPort(int port) {

@@ -5,7 +5,9 @@ public enum DropReason {
   /** bpf_ringbuf_reserve failed: a record was lost. */
   RINGBUF_FULL("ringbuf_full"),
   /** A connection was not tracked: over the --max-connections budget (or, rarely, no kernel memory for its record). */
-  CONN_MAP_FULL("conn_map_full");
+  CONN_MAP_FULL("conn_map_full"),
+  /** A data record (request capture) was lost because its ring buffer was full: that stream resyncs. */
+  DATA_RINGBUF_FULL("data_ringbuf_full");
 
   private final String label;
 

@@ -48,7 +48,13 @@ public enum KernelFeature implements FeatureLoader.Feature {
       List.of("tcp_send_reset", "tcp_receive_reset"), List.of(),
       FeatureStatus.State.DEGRADED,
       "resets are told from the socket error and the last state alone (the same close cause for resets"
-          + " received and aborts by this host); a reset sent on a socket the kernel keeps open is not seen");
+          + " received and aborts by this host); a reset sent on a socket the kernel keeps open is not seen"),
+  /** tp_btf/sock_recv_length and sock_send_length copying the first bytes of each read and send. */
+  REQUEST_CAPTURE("request_capture", List.of("wmscope_tp_recv_data", "wmscope_tp_send_data"),
+      List.of("sock_recv_length", "sock_send_length"), List.of(),
+      FeatureStatus.State.MISSING,
+      "no HTTP request spans and metrics, no WebSocket message metrics; connections are still tracked with"
+          + " exact bytes");
 
   /** The programs no fallback replaces: tracking (sock_ops) and the close record (state tracepoint). */
   public static final List<String> CORE_PROGRAMS = List.of("wmscope_sockops", "wmscope_tp_set_state");

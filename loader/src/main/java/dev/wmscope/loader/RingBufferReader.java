@@ -10,7 +10,8 @@ import java.lang.invoke.MethodType;
 import java.util.function.Consumer;
 
 /**
- * Reads a BPF ring buffer map with libbpf's ring_buffer__poll and an FFM upcall.
+ * Reads BPF ring buffer maps with libbpf's ring_buffer__poll and an FFM upcall per map: one
+ * poll waits on all of them ({@link #add}).
  *
  * <p>The handler runs on the polling thread, once per record, with a segment that is only
  * valid during the call: it must copy what it needs and must not block. Exceptions thrown by
@@ -25,7 +26,7 @@ public final class RingBufferReader implements AutoCloseable {
 
   static {
     try {
-      ON_SAMPLE = MethodHandles.lookup().findVirtual(RingBufferReader.class, "onSample",
+      ON_SAMPLE = MethodHandles.lookup().findVirtual(Sink.class, "onSample",
           MethodType.methodType(int.class, MemorySegment.class, MemorySegment.class, long.class));
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
@@ -33,16 +34,33 @@ public final class RingBufferReader implements AutoCloseable {
   }
 
   private final String name;
-  private final Consumer<MemorySegment> handler;
   private final Arena arena = Arena.ofShared();
   private MemorySegment rb;
   private long handlerErrors;
 
+  /** One map's handler; counts what it throws. */
+  private final class Sink {
+    private final Consumer<MemorySegment> handler;
+
+    Sink(Consumer<MemorySegment> handler) {
+      this.handler = handler;
+    }
+
+    @SuppressWarnings("unused") // called from native code
+    int onSample(MemorySegment ctx, MemorySegment data, long size) {
+      try {
+        handler.accept(data.reinterpret(size));
+      } catch (Throwable t) {
+        handlerErrors++;
+      }
+      return 0;
+    }
+  }
+
   public RingBufferReader(BpfMap map, Consumer<MemorySegment> handler) {
     this.name = map.name();
-    this.handler = handler;
     try (Arena call = Arena.ofConfined()) {
-      MemorySegment stub = Upcalls.stub(ON_SAMPLE.bindTo(this), Libbpf.SAMPLE_FN, arena);
+      MemorySegment stub = Upcalls.stub(ON_SAMPLE.bindTo(new Sink(handler)), Libbpf.SAMPLE_FN, arena);
       MemorySegment state = Native.captureState(call);
       LibbpfLog.capture();
       var ptr = (MemorySegment) Libbpf.RING_BUFFER_NEW_E.invokeExact(state, map.fd(), stub,
@@ -53,6 +71,24 @@ public final class RingBufferReader implements AutoCloseable {
     } catch (Throwable t) {
       LibbpfLog.drain();
       arena.close();
+      throw Libbpf.rethrow(t);
+    }
+  }
+
+  /** Reads one more ring buffer map in the same poll, with its own handler. */
+  public void add(BpfMap map, Consumer<MemorySegment> handler) {
+    if (rb == null) {
+      throw new IllegalStateException("ring buffer reader " + name + " is closed");
+    }
+    try (Arena call = Arena.ofConfined()) {
+      MemorySegment stub = Upcalls.stub(ON_SAMPLE.bindTo(new Sink(handler)), Libbpf.SAMPLE_FN, arena);
+      MemorySegment state = Native.captureState(call);
+      LibbpfLog.capture();
+      int rc = (int) Libbpf.RING_BUFFER_ADD_E.invokeExact(state, rb, map.fd(), stub, MemorySegment.NULL);
+      LibbpfLog.drain();
+      Native.checkInt("add ring buffer " + map.name() + " to the reader of " + name, rc);
+    } catch (Throwable t) {
+      LibbpfLog.drain();
       throw Libbpf.rethrow(t);
     }
   }
@@ -80,16 +116,6 @@ public final class RingBufferReader implements AutoCloseable {
   /** Records whose handler threw. */
   public long handlerErrors() {
     return handlerErrors;
-  }
-
-  @SuppressWarnings("unused") // called from native code
-  private int onSample(MemorySegment ctx, MemorySegment data, long size) {
-    try {
-      handler.accept(data.reinterpret(size));
-    } catch (Throwable t) {
-      handlerErrors++;
-    }
-    return 0;
   }
 
   @Override

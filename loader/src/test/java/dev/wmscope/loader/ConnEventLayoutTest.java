@@ -28,6 +28,7 @@ class ConnEventLayoutTest {
       assertThat(offsets(IterLayouts.LIVE_CONN)).containsExactlyEntriesOf(object.btfStructLayout("wm_live_conn"));
       assertThat(offsets(IterLayouts.LISTENER)).containsExactlyEntriesOf(object.btfStructLayout("wm_listener"));
       assertThat(offsets(ConnectionProbe.BUDGET)).containsExactlyEntriesOf(object.btfStructLayout("wm_budget"));
+      assertThat(offsets(DataRecord.LAYOUT)).containsExactlyEntriesOf(object.btfStructLayout("wm_data_event"));
     }
   }
 

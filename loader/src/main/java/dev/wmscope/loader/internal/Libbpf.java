@@ -120,6 +120,8 @@ public final class Libbpf {
   public static final FunctionDescriptor SAMPLE_FN = FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG);
   public static final MethodHandle RING_BUFFER_NEW_E =
       bpf("ring_buffer__new", FunctionDescriptor.of(ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS), true);
+  public static final MethodHandle RING_BUFFER_ADD_E =
+      bpf("ring_buffer__add", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS), true);
   public static final MethodHandle RING_BUFFER_POLL =
       bpf("ring_buffer__poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), false);
   public static final MethodHandle RING_BUFFER_FREE =
