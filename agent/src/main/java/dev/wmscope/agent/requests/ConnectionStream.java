@@ -1,0 +1,720 @@
+package dev.wmscope.agent.requests;
+
+import dev.wmscope.loader.DataRecord;
+import dev.wmscope.otel.WebSocketOpcode;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Locale;
+
+/**
+ * The HTTP/1.x and WebSocket framing of one captured connection, from its data records: each
+ * says how many bytes a read or send moved, where they sit in the direction's stream, and the
+ * first of them (at most the capture budget). Message heads must be seen; bodies, chunks and
+ * frame payloads are skipped by length without being seen, so keep-alive, pipelining, heads
+ * split over several reads, responses coalesced into one send and large bodies frame exactly.
+ *
+ * <p>When a head lies beyond what was captured (e.g. the 20th pipelined request of one large
+ * read) or a record was lost, that direction is out of sync: it resyncs at the next record
+ * that starts like a message (a request line, a status line, a plausible frame header), and
+ * the requests whose pairing has become ambiguous are counted and dropped, never paired with
+ * the wrong response: after the request side resyncs, responses that began before that point
+ * are unmatched; after the response side resyncs, its response is paired only if exactly one
+ * request is outstanding (Workerman answers in order, so that one is certain). A connection
+ * that starts out of sync (adopted mid-stream) resyncs the same way.
+ *
+ * <p>Not thread-safe: the poll thread feeds it.
+ */
+final class ConnectionStream {
+  /** Workerman refuses heads larger than this (431). */
+  static final int MAX_HEAD = 16 * 1024;
+  /** Requests read but not answered yet (pipelining) kept per connection. */
+  static final int MAX_PENDING = 256;
+  private static final int MAX_LINE = 1024;
+
+  /** Where framed requests and messages go (times are CLOCK_MONOTONIC nanoseconds). */
+  interface Sink {
+    void exchange(Request r);
+
+    void message(boolean received, WebSocketOpcode op, long payloadBytes, long monoNanos);
+  }
+
+  /** What this connection lost, for the tracker's counters. */
+  static final class Losses {
+    long desyncs;
+    long unmatchedRequests;
+    long unmatchedResponses;
+    boolean tls;
+  }
+
+  /** A request read from the client, and what was seen of its response so far. */
+  static final class Request {
+    String method; // null when the request line was not valid HTTP
+    String target;
+    String version;
+    String host;
+    String userAgent;
+    String traceparent;
+    String tracestate;
+    boolean upgradeWebsocket;
+    long startMono;
+    long requestBody = -1;
+    int status;
+    long firstByteMono;
+    long responseBody = -1;
+    long endMono;
+    String errorType;
+  }
+
+  private enum State { HEAD, BODY, CHUNK_SIZE, CHUNK_DATA, CHUNK_CRLF, TRAILERS, UNTIL_CLOSE, WS_HEADER, WS_PAYLOAD,
+    LOST, OPAQUE }
+
+  private final class Direction {
+    final boolean received;
+    State state = State.LOST; // a stream starts out of sync until its first record shows a message start
+    long expected;
+    byte[] head = new byte[512];
+    int headLen;
+    long msgStartMono;
+    long remaining;
+    long bodySize;
+    Request current; // rx: the request whose body is being read; tx: the one being answered
+    boolean currentMatched;
+    // WebSocket frame header being read
+    final byte[] frame = new byte[14];
+    int frameLen;
+    int frameNeed;
+    int opcode;
+    boolean fin;
+    WebSocketOpcode fragmented;
+    long fragmentedSize;
+
+    Direction(boolean received) {
+      this.received = received;
+    }
+
+    void resetHead() {
+      headLen = 0;
+    }
+
+    void append(byte b) {
+      if (headLen == head.length) {
+        head = java.util.Arrays.copyOf(head, Math.min(MAX_HEAD, head.length * 2));
+      }
+      head[headLen++] = b;
+    }
+
+    boolean headComplete() {
+      return headLen >= 4 && head[headLen - 1] == '\n' && head[headLen - 2] == '\r' && head[headLen - 3] == '\n'
+          && head[headLen - 4] == '\r';
+    }
+  }
+
+  private final Direction rx = new Direction(true);
+  private final Direction tx = new Direction(false);
+  private final ArrayDeque<Request> pending = new ArrayDeque<>();
+  private final Sink sink;
+  private final Losses losses = new Losses();
+  private final int maxTarget;
+  private boolean websocket;
+  /** After the request side resynced: responses whose first byte was sent before this are unmatched. */
+  private long unpairedBefore = Long.MIN_VALUE;
+  private boolean rxEverLost;
+  private boolean txEverLost;
+  private boolean started;
+  /** The time of the record being fed, and of the send in which the response side lost step. */
+  private long feedMono;
+  private long txLostMono;
+
+  ConnectionStream(Sink sink, int maxTarget) {
+    this.sink = sink;
+    this.maxTarget = maxTarget;
+  }
+
+  Losses losses() {
+    return losses;
+  }
+
+  boolean websocket() {
+    return websocket;
+  }
+
+  /** One read (received) or send of the connection's owner. */
+  void feed(DataRecord r) {
+    Direction d = r.send() ? tx : rx;
+    feedMono = r.monoNanos();
+    if (!started) {
+      started = true;
+      if (!r.adopted()) {
+        // tracked from its establishment: both streams start at a message
+        rx.state = State.HEAD;
+        tx.state = State.HEAD;
+      }
+    }
+    if (r.streamOffset() != d.expected && d.state != State.LOST && d.state != State.OPAQUE) {
+      lose(d); // a record between was lost (its ring buffer was full)
+    }
+    d.expected = r.endOffset();
+    if (d.state == State.OPAQUE) {
+      return;
+    }
+    byte[] b = r.noBuffer() || r.readFailed() ? new byte[0] : r.bytes();
+    long mono = r.monoNanos();
+    int len = r.length();
+    if (d.state == State.LOST && !resync(d, r.streamOffset(), b, mono)) {
+      return;
+    }
+    if (d.received && r.streamOffset() == 0 && isTls(b)) {
+      tlsStream();
+      return;
+    }
+    int p = 0;
+    while (p < len && d.state != State.LOST && d.state != State.OPAQUE) {
+      switch (d.state) {
+        case HEAD -> {
+          if (p >= b.length) {
+            lose(d); // the head is beyond what was captured
+            return;
+          }
+          if (d.headLen == 0) {
+            d.msgStartMono = mono;
+          }
+          boolean complete = false;
+          while (p < b.length && d.headLen < MAX_HEAD) {
+            d.append(b[p++]);
+            if (d.headComplete()) {
+              complete = true;
+              break;
+            }
+          }
+          if (complete) {
+            onHead(d, mono);
+          } else if (d.headLen >= MAX_HEAD) {
+            oversizedHead(d);
+          } else if (p < len) {
+            lose(d);
+            return;
+          }
+        }
+        case BODY, CHUNK_DATA, CHUNK_CRLF, WS_PAYLOAD -> {
+          long take = Math.min(d.remaining, len - p);
+          p += (int) take;
+          d.remaining -= take;
+          if (d.state != State.CHUNK_CRLF) {
+            d.bodySize += take;
+          }
+          if (d.remaining == 0) {
+            switch (d.state) {
+              case BODY -> messageDone(d, mono);
+              case CHUNK_DATA -> {
+                d.state = State.CHUNK_CRLF;
+                d.remaining = 2;
+              }
+              case CHUNK_CRLF -> startLine(d, State.CHUNK_SIZE);
+              default -> frameDone(d, mono);
+            }
+          }
+        }
+        case CHUNK_SIZE, TRAILERS -> {
+          if (p >= b.length) {
+            lose(d);
+            return;
+          }
+          boolean line = false;
+          while (p < b.length && d.headLen < MAX_LINE) {
+            d.append(b[p++]);
+            if (d.head[d.headLen - 1] == '\n') {
+              line = true;
+              break;
+            }
+          }
+          if (!line) {
+            if (d.headLen >= MAX_LINE || p < len) {
+              lose(d);
+              return;
+            }
+          } else {
+            onLine(d, mono);
+          }
+        }
+        case UNTIL_CLOSE -> {
+          d.bodySize += len - p;
+          p = len;
+        }
+        case WS_HEADER -> {
+          if (p >= b.length) {
+            lose(d);
+            return;
+          }
+          while (p < b.length && d.frameLen < d.frameNeed) {
+            d.frame[d.frameLen++] = b[p++];
+            if (d.frameLen == 2) {
+              d.frameNeed = 2 + ((d.frame[1] & 0x7f) == 126 ? 2 : (d.frame[1] & 0x7f) == 127 ? 8 : 0)
+                  + ((d.frame[1] & 0x80) != 0 ? 4 : 0);
+            }
+          }
+          if (d.frameLen == d.frameNeed) {
+            onFrameHeader(d, mono);
+          } else if (p < len) {
+            lose(d);
+            return;
+          }
+        }
+        default -> p = len;
+      }
+    }
+  }
+
+  /** The connection closed at {@code mono}: what is outstanding ends now, with the reason. */
+  void closed(long mono) {
+    Request answering = tx.current;
+    if (answering != null && tx.currentMatched) {
+      if (tx.state == State.UNTIL_CLOSE) {
+        answering.responseBody = tx.bodySize; // a response framed by the close is complete now
+      } else {
+        answering.errorType = dev.wmscope.otel.HttpExchange.RESPONSE_TRUNCATED;
+      }
+      answering.endMono = mono;
+      sink.exchange(answering);
+    }
+    tx.current = null;
+    for (Request r : pending) {
+      r.errorType = dev.wmscope.otel.HttpExchange.CONNECTION_CLOSED;
+      r.endMono = mono;
+      sink.exchange(r);
+    }
+    pending.clear();
+  }
+
+  // --- resync -------------------------------------------------------------------------------
+
+  private boolean resync(Direction d, long offset, byte[] b, long mono) {
+    if (d.received && offset == 0 && isTls(b)) {
+      tlsStream();
+      return false;
+    }
+    if (websocket) {
+      if (!plausibleFrame(d, b)) {
+        return false;
+      }
+      startFrame(d);
+    } else {
+      if (!(d.received ? looksLikeRequest(b) : startsWith(b, "HTTP/1."))) {
+        return false;
+      }
+      d.state = State.HEAD;
+      d.resetHead();
+    }
+    if (d.received && rxEverLost) {
+      // requests in the gap were never seen: the outstanding ones can no longer be paired
+      losses.unmatchedRequests += pending.size();
+      pending.clear();
+      unpairedBefore = mono;
+    } else if (!d.received && txEverLost) {
+      resyncedResponse = true; // paired only if one request is outstanding (matchResponse)
+    }
+    return true;
+  }
+
+  /** A TLS handshake record (a ClientHello): Workerman's transport = ssl. */
+  private static boolean isTls(byte[] b) {
+    return b.length >= 2 && b[0] == 0x16 && b[1] == 0x03;
+  }
+
+  /** TLS: the bytes are opaque; bytes and time are all there is (counted, said in the README). */
+  private void tlsStream() {
+    losses.tls = true;
+    rx.state = State.OPAQUE;
+    tx.state = State.OPAQUE;
+  }
+
+  private void lose(Direction d) {
+    losses.desyncs++;
+    d.state = State.LOST;
+    d.resetHead();
+    if (d.received) {
+      rxEverLost = true;
+      if (d.current != null) {
+        losses.unmatchedRequests++; // its body was being read: its end is unknown
+        pending.remove(d.current);
+        d.current = null;
+      }
+    } else {
+      txEverLost = true;
+      txLostMono = feedMono;
+      if (d.current != null && d.currentMatched) {
+        losses.unmatchedRequests++;
+      }
+      d.current = null;
+    }
+  }
+
+  private static boolean startsWith(byte[] b, String prefix) {
+    if (b.length < prefix.length()) {
+      return false;
+    }
+    for (int i = 0; i < prefix.length(); i++) {
+      if (b[i] != prefix.charAt(i)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** A method token (upper-case letters) and a space, then a target starting with '/' or '*' or a scheme. */
+  static boolean looksLikeRequest(byte[] b) {
+    int i = 0;
+    while (i < b.length && i < 20 && b[i] >= 'A' && b[i] <= 'Z') {
+      i++;
+    }
+    return i >= 3 && i < b.length - 1 && b[i] == ' ' && (b[i + 1] == '/' || b[i + 1] == '*' || b[i + 1] == 'h');
+  }
+
+  /** A frame header with reserved bits clear, a known opcode, the mask a client must set (or a server must not). */
+  private static boolean plausibleFrame(Direction d, byte[] b) {
+    if (b.length < 2) {
+      return false;
+    }
+    int op = b[0] & 0x0f;
+    boolean known = op <= 2 || (op >= 8 && op <= 10);
+    boolean masked = (b[1] & 0x80) != 0;
+    boolean control = op >= 8;
+    return (b[0] & 0x70) == 0 && known && masked == d.received
+        && (!control || ((b[0] & 0x80) != 0 && (b[1] & 0x7f) <= 125));
+  }
+
+  // --- HTTP ---------------------------------------------------------------------------------
+
+  private void startLine(Direction d, State s) {
+    d.state = s;
+    d.resetHead();
+  }
+
+  private void onHead(Direction d, long mono) {
+    String head = new String(d.head, 0, d.headLen, StandardCharsets.ISO_8859_1);
+    d.resetHead();
+    d.bodySize = 0;
+    if (d.received) {
+      onRequestHead(d, head);
+    } else {
+      onResponseHead(d, head, mono);
+    }
+  }
+
+  private void onRequestHead(Direction d, String head) {
+    Request r = new Request();
+    r.startMono = d.msgStartMono;
+    int eol = head.indexOf("\r\n");
+    String[] line = head.substring(0, eol).split(" ", -1);
+    boolean valid = line.length == 3 && line[0].chars().allMatch(c -> c >= 'A' && c <= 'Z') && !line[0].isEmpty()
+        && line[2].startsWith("HTTP/1.") && !line[1].isEmpty();
+    addPending(r);
+    if (!valid) {
+      // Workerman answers 400 and closes: the response pairs with this request, named _OTHER
+      d.state = State.LOST;
+      rxEverLost = true;
+      return;
+    }
+    r.method = line[0];
+    r.target = line[1].length() > maxTarget ? line[1].substring(0, maxTarget) : line[1];
+    r.version = line[2].substring("HTTP/".length());
+    Headers h = Headers.parse(head, eol + 2);
+    r.host = h.host;
+    r.userAgent = h.userAgent;
+    r.traceparent = h.traceparent;
+    r.tracestate = h.tracestate;
+    r.upgradeWebsocket = h.upgrade != null && h.upgrade.equalsIgnoreCase("websocket");
+    d.current = r;
+    bodyFraming(d, h, false, State.HEAD, d.msgStartMono);
+  }
+
+  /** A head past Workerman's limit: it answers 431 (or 413) and closes; the request is kept for that answer. */
+  private void oversizedHead(Direction d) {
+    if (d.received) {
+      String start = new String(d.head, 0, Math.min(d.headLen, maxTarget + 32), StandardCharsets.ISO_8859_1);
+      String[] line = start.split("[ \r\n]", 3);
+      Request r = new Request();
+      r.startMono = d.msgStartMono;
+      if (line.length >= 2 && looksLikeRequest(d.head)) {
+        r.method = line[0];
+        r.target = line[1].length() > maxTarget ? line[1].substring(0, maxTarget) : line[1];
+        r.version = "1.1";
+      }
+      addPending(r);
+      losses.desyncs++;
+      d.state = State.LOST;
+      d.resetHead();
+      rxEverLost = true;
+    } else {
+      lose(d);
+    }
+  }
+
+  private void addPending(Request r) {
+    if (pending.size() >= MAX_PENDING) {
+      pending.pollFirst();
+      losses.unmatchedRequests++;
+    }
+    pending.addLast(r);
+  }
+
+  private void onResponseHead(Direction d, String head, long mono) {
+    int eol = head.indexOf("\r\n");
+    String first = head.substring(0, eol);
+    int status = first.length() >= 12 && first.startsWith("HTTP/1.") && first.charAt(8) == ' '
+        ? parseStatus(first.substring(9, 12)) : -1;
+    if (status < 0) {
+      lose(d);
+      return;
+    }
+    Headers h = Headers.parse(head, eol + 2);
+    if (status >= 100 && status < 200 && status != 101) {
+      Request waiting = pending.peekFirst();
+      if (waiting != null && waiting.firstByteMono == 0) {
+        waiting.firstByteMono = d.msgStartMono;
+      }
+      d.state = State.HEAD; // an interim response (100 Continue): the final one follows
+      return;
+    }
+    Request r = matchResponse(d.msgStartMono);
+    d.current = r;
+    d.currentMatched = r != null;
+    if (r != null) {
+      r.status = status;
+      if (r.firstByteMono == 0) {
+        r.firstByteMono = d.msgStartMono;
+      }
+    }
+    boolean noBody = status == 101 || status == 204 || status == 304 || (r != null && "HEAD".equals(r.method));
+    bodyFraming(d, h, noBody, State.UNTIL_CLOSE, mono);
+    if (status == 101) {
+      if (h.upgrade != null && h.upgrade.equalsIgnoreCase("websocket")) {
+        websocket = true;
+        startFrame(rx);
+        startFrame(tx);
+      } else {
+        rx.state = State.OPAQUE; // another protocol (h2c): not ours to frame
+        tx.state = State.OPAQUE;
+      }
+    }
+  }
+
+  /** The request a response that began at {@code startMono} answers, or null when that is not certain. */
+  private Request matchResponse(long startMono) {
+    if (startMono < unpairedBefore) {
+      losses.unmatchedResponses++;
+      return null;
+    }
+    if (resyncedResponse) {
+      resyncedResponse = false;
+      // requests read before the send that lost step may have been answered in what was not
+      // seen; one read after it cannot have been (a worker answers only what it has read)
+      while (!pending.isEmpty() && pending.peekFirst().startMono < txLostMono) {
+        pending.pollFirst();
+        losses.unmatchedRequests++;
+      }
+      if (pending.size() != 1) {
+        losses.unmatchedRequests += pending.size();
+        pending.clear();
+        losses.unmatchedResponses++;
+        return null;
+      }
+    }
+    Request r = pending.pollFirst();
+    if (r == null) {
+      losses.unmatchedResponses++;
+    }
+    return r;
+  }
+
+  /** The response side just resynced: its first response is paired only when that is certain. */
+  private boolean resyncedResponse;
+
+  private static int parseStatus(String s) {
+    int v = 0;
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < '0' || c > '9') {
+        return -1;
+      }
+      v = v * 10 + (c - '0');
+    }
+    return v >= 100 ? v : -1;
+  }
+
+  /** Sets the state that reads the body of the message whose head was just parsed. */
+  private void bodyFraming(Direction d, Headers h, boolean noBody, State unframed, long mono) {
+    if (noBody) {
+      messageDone(d, mono);
+      return;
+    }
+    if (h.chunked) {
+      startLine(d, State.CHUNK_SIZE);
+    } else if (h.contentLength >= 0) {
+      d.state = State.BODY;
+      d.remaining = h.contentLength;
+      if (h.contentLength == 0) {
+        messageDone(d, mono);
+      }
+    } else if (d.received) {
+      messageDone(d, mono); // a request without a body
+    } else {
+      d.state = unframed; // HTTP/1.0 style: the body ends with the connection
+    }
+  }
+
+  private void onLine(Direction d, long mono) {
+    String line = new String(d.head, 0, d.headLen, StandardCharsets.ISO_8859_1).strip();
+    d.resetHead();
+    if (d.state == State.TRAILERS) {
+      if (line.isEmpty()) {
+        messageDone(d, mono);
+      }
+      return;
+    }
+    int semi = line.indexOf(';');
+    String hex = semi < 0 ? line : line.substring(0, semi).strip();
+    long size;
+    try {
+      size = hex.isEmpty() || hex.length() > 15 ? -1 : Long.parseLong(hex, 16);
+    } catch (NumberFormatException e) {
+      size = -1;
+    }
+    if (size < 0) {
+      lose(d);
+    } else if (size == 0) {
+      d.state = State.TRAILERS;
+    } else {
+      d.state = State.CHUNK_DATA;
+      d.remaining = size;
+    }
+  }
+
+  private void messageDone(Direction d, long mono) {
+    Request r = d.current;
+    d.state = State.HEAD;
+    d.resetHead();
+    if (d.received) {
+      if (r != null) {
+        r.requestBody = d.bodySize;
+      }
+      d.current = null;
+      return;
+    }
+    d.current = null;
+    if (r != null && d.currentMatched) {
+      r.responseBody = d.bodySize;
+      r.endMono = mono;
+      sink.exchange(r);
+    }
+  }
+
+  // --- WebSocket ----------------------------------------------------------------------------
+
+  private void startFrame(Direction d) {
+    d.state = State.WS_HEADER;
+    d.frameLen = 0;
+    d.frameNeed = 2;
+  }
+
+  private void onFrameHeader(Direction d, long mono) {
+    byte[] f = d.frame;
+    int op = f[0] & 0x0f;
+    boolean masked = (f[1] & 0x80) != 0;
+    int len7 = f[1] & 0x7f;
+    long len;
+    if (len7 == 126) {
+      len = ((f[2] & 0xffL) << 8) | (f[3] & 0xffL);
+    } else if (len7 == 127) {
+      len = 0;
+      for (int i = 2; i < 10; i++) {
+        len = (len << 8) | (f[i] & 0xffL);
+      }
+    } else {
+      len = len7;
+    }
+    boolean known = op <= 2 || (op >= 8 && op <= 10);
+    if ((f[0] & 0x70) != 0 || !known || len < 0 || masked != d.received) {
+      lose(d);
+      return;
+    }
+    d.opcode = op;
+    d.fin = (f[0] & 0x80) != 0;
+    d.remaining = len;
+    d.bodySize = 0;
+    d.state = State.WS_PAYLOAD;
+    if (len == 0) {
+      frameDone(d, mono);
+    }
+  }
+
+  private void frameDone(Direction d, long mono) {
+    long size = d.bodySize;
+    startFrame(d);
+    if (d.opcode == 0) {
+      if (d.fragmented == null) {
+        return; // a continuation without a start: out of step, nothing to count
+      }
+      d.fragmentedSize += size;
+      if (d.fin) {
+        sink.message(d.received, d.fragmented, d.fragmentedSize, mono);
+        d.fragmented = null;
+      }
+      return;
+    }
+    WebSocketOpcode op = WebSocketOpcode.of(d.opcode);
+    if (!d.fin && d.opcode < 8) {
+      d.fragmented = op; // a fragmented message counts once, at its last frame
+      d.fragmentedSize = size;
+      return;
+    }
+    sink.message(d.received, op, size, mono);
+    if (op == WebSocketOpcode.CLOSE) {
+      d.state = State.OPAQUE; // nothing may follow a close frame in this direction
+    }
+  }
+
+  /** The few headers framing and the spans need, from a head's header lines. */
+  static final class Headers {
+    long contentLength = -1;
+    boolean chunked;
+    String host;
+    String userAgent;
+    String traceparent;
+    String tracestate;
+    String upgrade;
+
+    static Headers parse(String head, int from) {
+      Headers h = new Headers();
+      int i = from;
+      while (i < head.length()) {
+        int end = head.indexOf("\r\n", i);
+        if (end < 0) {
+          end = head.length();
+        }
+        int colon = head.indexOf(':', i);
+        if (colon > i && colon < end) {
+          String name = head.substring(i, colon).strip().toLowerCase(Locale.ROOT);
+          String value = head.substring(colon + 1, end).strip();
+          switch (name) {
+            case "content-length" -> {
+              try {
+                h.contentLength = Long.parseLong(value);
+              } catch (NumberFormatException e) {
+                h.contentLength = -1;
+              }
+            }
+            case "transfer-encoding" -> h.chunked = value.toLowerCase(Locale.ROOT).contains("chunked");
+            case "host" -> h.host = value;
+            case "user-agent" -> h.userAgent = value;
+            case "traceparent" -> h.traceparent = value;
+            case "tracestate" -> h.tracestate = value;
+            case "upgrade" -> h.upgrade = value;
+            default -> {}
+          }
+        }
+        i = end + 2;
+      }
+      return h;
+    }
+  }
+}

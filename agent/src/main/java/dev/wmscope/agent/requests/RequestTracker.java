@@ -1,0 +1,224 @@
+package dev.wmscope.agent.requests;
+
+import dev.wmscope.loader.DataRecord;
+import dev.wmscope.loader.MonotonicClock;
+import dev.wmscope.otel.ConnectionEvent;
+import dev.wmscope.otel.HttpExchange;
+import dev.wmscope.otel.WebSocketOpcode;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongFunction;
+import java.util.function.LongPredicate;
+
+/**
+ * Request telemetry's second event family next to connections: frames the data records of every
+ * captured connection ({@link ConnectionStream}) into HTTP exchanges and WebSocket messages and
+ * hands them, with the identity of their connection, to a {@link RequestListener}.
+ *
+ * <p>Records of one connection arrive in order; a connection's open record may come after its
+ * first data records (two ring buffers), so what is framed is held until the end of the batch
+ * ({@link #endOfBatch}), when every open of the batch is known. A connection's state is dropped
+ * at its close (after what is outstanding is ended with the reason) and, for a close record that
+ * was lost, at the next sweep ({@link #retain}).
+ *
+ * <p>Threading: the poll thread only; {@link #counters()} may be read from any thread.
+ */
+public final class RequestTracker {
+  /** Request targets longer than this are cut (the path keeps its start, never emptied). */
+  public static final int MAX_TARGET = 2048;
+
+  private final MonotonicClock clock;
+  private final RequestListener listener;
+  private final Map<Long, Conn> conns = new HashMap<>();
+  private final List<Framed> framed = new ArrayList<>();
+  private final Counters counters = new Counters();
+
+  /** Framed but not yet handed on: an exchange or a WebSocket message of a connection. */
+  private record Framed(long cookie, ConnectionStream.Request request, boolean received, WebSocketOpcode op,
+      long size, ConnectionEvent closedAs) {}
+
+  private final class Conn implements ConnectionStream.Sink {
+    final long cookie;
+    final ConnectionStream stream = new ConnectionStream(this, MAX_TARGET);
+    ConnectionEvent closedAs;
+    long closeMono;
+    long closeDue; // the batch at whose end the close is applied (0: open)
+    long lastBatch;
+
+    Conn(long cookie) {
+      this.cookie = cookie;
+    }
+
+    @Override
+    public void exchange(ConnectionStream.Request r) {
+      framed.add(new Framed(cookie, r, false, null, 0, closedAs));
+    }
+
+    @Override
+    public void message(boolean received, WebSocketOpcode op, long payloadBytes, long monoNanos) {
+      framed.add(new Framed(cookie, null, received, op, payloadBytes, closedAs));
+    }
+  }
+
+  /** What was framed and what could not be, since start (monotonic; any thread may read). */
+  public static final class Counters {
+    private volatile long exchanges;
+    private volatile long messages;
+    private volatile long desyncs;
+    private volatile long unmatchedRequests;
+    private volatile long unmatchedResponses;
+    private volatile long unknownConnection;
+    private volatile long tlsConnections;
+
+    public long exchanges() {
+      return exchanges;
+    }
+
+    public long messages() {
+      return messages;
+    }
+
+    /** Times a direction of a connection lost the message framing (resynced later). */
+    public long desyncs() {
+      return desyncs;
+    }
+
+    /** Requests read whose response could not be told for certain: not reported. */
+    public long unmatchedRequests() {
+      return unmatchedRequests;
+    }
+
+    /** Responses sent that could not be paired with a request for certain: not reported. */
+    public long unmatchedResponses() {
+      return unmatchedResponses;
+    }
+
+    /** Exchanges of a connection whose identity was never known (its open record lost). */
+    public long unknownConnection() {
+      return unknownConnection;
+    }
+
+    /** Captured connections that turned out to be TLS: bytes and time only. */
+    public long tlsConnections() {
+      return tlsConnections;
+    }
+  }
+
+  public RequestTracker(MonotonicClock clock, RequestListener listener) {
+    this.clock = clock;
+    this.listener = listener;
+  }
+
+  public Counters counters() {
+    return counters;
+  }
+
+  /** Connections with framing state now. */
+  public int connections() {
+    return conns.size();
+  }
+
+  /** One read or send of a captured connection. */
+  public void data(DataRecord r) {
+    Conn c = conns.computeIfAbsent(r.cookie(), Conn::new);
+    c.lastBatch = batch;
+    c.stream.feed(r);
+  }
+
+  /**
+   * The connection closed: at the end of the next batch (its last data records may come in the
+   * other ring buffer's next drain), requests still outstanding end at the close time
+   * ({@link HttpExchange#CONNECTION_CLOSED}, {@link HttpExchange#RESPONSE_TRUNCATED}) and its
+   * state is dropped.
+   *
+   * @param event     the closed connection as reported (its identity, for what is outstanding)
+   * @param closeMono when it closed (CLOCK_MONOTONIC)
+   */
+  public void closed(long cookie, ConnectionEvent event, long closeMono) {
+    Conn c = conns.get(cookie);
+    if (c == null) {
+      return;
+    }
+    c.closedAs = event;
+    c.closeMono = closeMono;
+    c.closeDue = batch + 1;
+  }
+
+  private long batch = 1;
+  private final List<Conn> closing = new ArrayList<>();
+
+  /**
+   * Applies the closes due, then hands what was framed to the listener, each with its
+   * connection's identity: the one it closed with, else {@code open.apply(cookie)} (null: not
+   * known, counted and dropped). Call after every drain, with or without records.
+   */
+  public void endOfBatch(LongFunction<ConnectionEvent> open) {
+    for (Conn c : conns.values()) {
+      if (c.closeDue != 0 && c.closeDue <= batch) {
+        closing.add(c);
+      }
+    }
+    for (Conn c : closing) {
+      conns.remove(c.cookie);
+      c.stream.closed(c.closeMono);
+      fold(c.stream.losses());
+    }
+    closing.clear();
+    batch++;
+    if (framed.isEmpty()) {
+      return;
+    }
+    for (Framed f : framed) {
+      ConnectionEvent c = f.closedAs() != null ? f.closedAs() : open.apply(f.cookie());
+      if (c == null) {
+        counters.unknownConnection++;
+        continue;
+      }
+      try {
+        if (f.request() != null) {
+          counters.exchanges++;
+          listener.exchange(toExchange(c, f.request()));
+        } else {
+          counters.messages++;
+          listener.webSocketMessage(c, f.received(), f.op(), f.size());
+        }
+      } catch (RuntimeException e) {
+        System.getLogger(RequestTracker.class.getName()).log(System.Logger.Level.WARNING,
+            "deliver request event: " + e);
+      }
+    }
+    framed.clear();
+  }
+
+  /**
+   * Drops the state of connections that are not open and had no data for {@code idleBatches}
+   * drains (their close record was lost).
+   */
+  public void retain(LongPredicate open, long idleBatches) {
+    conns.values().removeIf(c -> {
+      if (c.closeDue != 0 || open.test(c.cookie) || batch - c.lastBatch < idleBatches) {
+        return false;
+      }
+      fold(c.stream.losses());
+      return true;
+    });
+  }
+
+  private void fold(ConnectionStream.Losses l) {
+    counters.desyncs += l.desyncs;
+    counters.unmatchedRequests += l.unmatchedRequests;
+    counters.unmatchedResponses += l.unmatchedResponses;
+    if (l.tls) {
+      counters.tlsConnections++;
+    }
+  }
+
+  private HttpExchange toExchange(ConnectionEvent c, ConnectionStream.Request r) {
+    return new HttpExchange(c, r.method, r.target, r.version == null ? "1.1" : r.version, r.status,
+        clock.toEpochNanos(r.startMono), r.firstByteMono == 0 ? 0 : clock.toEpochNanos(r.firstByteMono),
+        clock.toEpochNanos(Math.max(r.endMono, r.startMono)), r.requestBody, r.status == 0 ? -1 : r.responseBody,
+        r.host, r.userAgent, r.traceparent, r.tracestate, r.errorType);
+  }
+}
