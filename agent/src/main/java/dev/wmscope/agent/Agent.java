@@ -2,6 +2,9 @@ package dev.wmscope.agent;
 
 import dev.wmscope.agent.output.ConsoleWriter;
 import dev.wmscope.agent.output.JsonLinesWriter;
+import dev.wmscope.agent.requests.RequestListener;
+import dev.wmscope.agent.requests.RequestTracker;
+import dev.wmscope.otel.RequestTelemetry;
 import dev.wmscope.agent.probe.ConnectionListener;
 import dev.wmscope.agent.probe.ProbeVerticle;
 import dev.wmscope.agent.discovery.ProcScanner;
@@ -65,6 +68,7 @@ public final class Agent implements AutoCloseable, StatusSource {
 
   private final OpenTelemetrySdk sdk;
   private final Vertx vertx;
+  private volatile RequestTracker requests;
   private final Telemetry telemetry;
   private final long pollIntervalMillis;
   private final boolean watchesAllWorkers;
@@ -139,7 +143,7 @@ public final class Agent implements AutoCloseable, StatusSource {
         discovery.set(new DiscoveryService(scanner, new WatchReconciler(maps(attached)), directory, internal));
         discovery.get().pass();
         agent.discovered = discovery.get().firstPassDone();
-      }, listeners, live, config.pollInterval(), onRoot);
+      }, listeners, live, config.pollInterval(), onRoot, requestTracker(sdk, config, agent));
       agent.probeVerticle = probe;
       vertx.deployVerticle(probe, new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))
           .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -158,6 +162,29 @@ public final class Agent implements AutoCloseable, StatusSource {
       agent.close();
       throw e;
     }
+  }
+
+  /** The request framing and its listeners, or null when request capture is off (budget 0). */
+  private static RequestTracker requestTracker(OpenTelemetrySdk sdk, AgentConfig config, Agent agent) {
+    if (config.probe().captureBytes() == 0) {
+      return null;
+    }
+    AgentConfig.Requests r = config.requests();
+    RequestTelemetry telemetry = new RequestTelemetry(sdk, r.routes(), r.captureQuery(), r.captureUserAgent());
+    RequestListener bridge = new RequestListener() {
+      @Override
+      public void exchange(dev.wmscope.otel.HttpExchange x) {
+        telemetry.exchange(x);
+      }
+
+      @Override
+      public void webSocketMessage(dev.wmscope.otel.ConnectionEvent c, boolean received,
+          dev.wmscope.otel.WebSocketOpcode op, long bytes) {
+        telemetry.webSocketMessage(c, received, op, bytes);
+      }
+    };
+    agent.requests = new RequestTracker(new dev.wmscope.loader.MonotonicClock(), bridge);
+    return agent.requests;
   }
 
   /**
@@ -293,6 +320,11 @@ public final class Agent implements AutoCloseable, StatusSource {
       @Override
       public void watchPort(int port) {
         probe.watchPort(port);
+      }
+
+      @Override
+      public void watchPort(int port, boolean capture) {
+        probe.watchPort(port, capture);
       }
 
       @Override

@@ -15,9 +15,26 @@ import java.time.Duration;
  * @param pollInterval      how often live counters and accept queues are read from the kernel
  * @param stallThreshold    how long unread bytes may sit undrained before a worker is stalled
  * @param seriesRetention   how long the metric series of a process that exited stay exported
+ * @param requests          how HTTP requests are reported (the capture budget is in {@code probe})
  */
 public record AgentConfig(ConnectionProbe.Options probe, Selection selection, Output output, Duration discoveryInterval,
-    Duration pollInterval, Duration stallThreshold, Duration seriesRetention) {
+    Duration pollInterval, Duration stallThreshold, Duration seriesRetention, Requests requests) {
+
+  /**
+   * Request telemetry options.
+   *
+   * @param routes           route templates (--http-route): the only source of http.route
+   * @param captureQuery     spans carry url.query
+   * @param captureUserAgent spans carry user_agent.original
+   */
+  public record Requests(dev.wmscope.otel.HttpRoutes routes, boolean captureQuery, boolean captureUserAgent) {
+    public static final Requests DEFAULT = new Requests(dev.wmscope.otel.HttpRoutes.NONE, false, false);
+  }
+
+  public AgentConfig(ConnectionProbe.Options probe, Selection selection, Output output, Duration discoveryInterval,
+      Duration pollInterval, Duration stallThreshold, Duration seriesRetention) {
+    this(probe, selection, output, discoveryInterval, pollInterval, stallThreshold, seriesRetention, Requests.DEFAULT);
+  }
 
   /** Standard output format. */
   public enum Output {
@@ -36,6 +53,7 @@ public record AgentConfig(ConnectionProbe.Options probe, Selection selection, Ou
 
   /** The same configuration with other output (the demo prints text). */
   public AgentConfig withOutput(Output o) {
-    return new AgentConfig(probe, selection, o, discoveryInterval, pollInterval, stallThreshold, seriesRetention);
+    return new AgentConfig(probe, selection, o, discoveryInterval, pollInterval, stallThreshold, seriesRetention,
+        requests);
   }
 }

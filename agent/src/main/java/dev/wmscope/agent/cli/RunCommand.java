@@ -9,6 +9,7 @@ import dev.wmscope.agent.http.HttpAddress;
 import dev.wmscope.agent.telemetry.ExportNames;
 import dev.wmscope.agent.telemetry.OtelSetup;
 import io.opentelemetry.sdk.autoconfigure.spi.ConfigurationException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import dev.wmscope.agent.selection.Selection;
@@ -95,6 +96,24 @@ public final class RunCommand implements Callable<Integer> {
   @Option(names = "--ring-buffer-bytes", paramLabel = "BYTES",
       description = "Kernel ring buffer size, a power of two >= 4096 (default: ${DEFAULT-VALUE}).")
   int ringBufferBytes = ConnectionProbe.Options.DEFAULT_RING_BUFFER_BYTES;
+
+  @Option(names = "--request-capture-bytes", paramLabel = "BYTES",
+      description = "HTTP and WebSocket workers: bytes copied from the start of each read and send to frame"
+          + " requests and messages (their heads; bodies are skipped by length), at most 16384; 0 turns request"
+          + " telemetry off (default: ${DEFAULT-VALUE}).")
+  int requestCaptureBytes = ConnectionProbe.Options.DEFAULT_CAPTURE_BYTES;
+
+  @Option(names = "--http-route", paramLabel = "TEMPLATE",
+      description = "A route template such as /users/{id} (repeatable): the http.route and span name of the"
+          + " requests whose path it matches, first match wins. Paths are never used as routes.")
+  List<String> httpRoutes = new ArrayList<>();
+
+  @Option(names = "--http-capture-query", description = "Put the query string on request spans (url.query).")
+  boolean httpCaptureQuery;
+
+  @Option(names = "--http-capture-user-agent",
+      description = "Put the User-Agent header on request spans (user_agent.original).")
+  boolean httpCaptureUserAgent;
 
   // --- export: each flag sets the OpenTelemetry property named in its description, over OTEL_* ---
 
@@ -211,17 +230,28 @@ public final class RunCommand implements Callable<Integer> {
       throw Sources.bad(spec, "--ring-buffer-bytes", String.valueOf(ringBufferBytes),
           "must be a power of two of at least 4096");
     }
+    if (requestCaptureBytes < 0 || requestCaptureBytes > dev.wmscope.loader.DataRecord.CAPTURE_MAX) {
+      throw Sources.bad(spec, "--request-capture-bytes", String.valueOf(requestCaptureBytes),
+          "must be 0 (off) to " + dev.wmscope.loader.DataRecord.CAPTURE_MAX);
+    }
+    dev.wmscope.otel.HttpRoutes routes;
+    try {
+      routes = dev.wmscope.otel.HttpRoutes.of(httpRoutes);
+    } catch (IllegalArgumentException e) {
+      throw Sources.bad(spec, "--http-route", String.join(" ", httpRoutes), e.getMessage());
+    }
     Path dir = cgroup != null ? cgroup : CgroupV2.requireMount();
     ConnectionProbe.Options probe;
     try {
-      probe = new ConnectionProbe.Options(dir, maxConnections, ringBufferBytes, KernelFeature.disabledByEnvironment());
+      probe = new ConnectionProbe.Options(dir, maxConnections, ringBufferBytes, KernelFeature.disabledByEnvironment(),
+          requestCaptureBytes);
     } catch (IllegalArgumentException e) {
       throw usage(e.getMessage());
     }
     Selection selection = new Selection(new LinkedHashSet<>(ports), new LinkedHashSet<>(pids),
         Optional.ofNullable(processName), Optional.ofNullable(cgroup));
     return new AgentConfig(probe, selection, console ? AgentConfig.Output.TEXT : format, interval, poll, stall,
-        retention);
+        retention, new AgentConfig.Requests(routes, httpCaptureQuery, httpCaptureUserAgent));
   }
 
   ExportConfig export() {

@@ -70,4 +70,15 @@ public record WorkermanApp(int masterPid, String startFile, String processTitle,
         workers.forEach(w -> w.tcpPort().ifPresent(ports::add));
         return ports;
     }
+
+    /**
+     * Ports of workers that speak HTTP ({@code http://}) or WebSocket ({@code websocket://},
+     * whose handshake is HTTP): their connections' bytes are framed into requests and messages.
+     */
+    public Set<Integer> httpListenPorts() {
+        TreeSet<Integer> ports = new TreeSet<>();
+        workers.stream().filter(w -> w.listenUri().map(u -> u.scheme().equals("http") || u.scheme().equals("websocket"))
+            .orElse(false)).forEach(w -> w.tcpPort().ifPresent(ports::add));
+        return ports;
+    }
 }

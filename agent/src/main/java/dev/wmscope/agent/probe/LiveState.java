@@ -127,6 +127,17 @@ public final class LiveState implements HostTelemetry.View {
         e.srttMicros(), e.retransmits(), pid, comm, worker, e.internal(), e.closeCause(), e.preexisting());
   }
 
+  /** The event an open connection opened with (its identity), or null when it is not open. */
+  public ConnectionEvent openEvent(long cookie) {
+    OpenConn o = open.get(cookie);
+    return o == null ? null : o.event();
+  }
+
+  /** Whether a connection is open (its open record seen, its close not yet). */
+  public boolean isOpen(long cookie) {
+    return open.containsKey(cookie);
+  }
+
   public void opened(long cookie, ConnectionEvent e) {
     OpenConn before = open.get(cookie);
     if (before != null) {

@@ -5,6 +5,8 @@ import dev.wmscope.agent.selection.ProcessDirectory;
 import dev.wmscope.loader.ConnEventType;
 import dev.wmscope.loader.ConnRecord;
 import dev.wmscope.loader.ConnectionProbe;
+import dev.wmscope.loader.DataRecord;
+import dev.wmscope.agent.requests.RequestTracker;
 import dev.wmscope.loader.DropReason;
 import dev.wmscope.loader.FeatureStatus;
 import dev.wmscope.loader.KernelFeature;
@@ -55,6 +57,8 @@ public final class ProbeVerticle extends VerticleBase {
   private final boolean adoptExisting;
   private final AtomicBoolean running = new AtomicBoolean();
   private final List<ConnRecord> batch = new ArrayList<>();
+  private final List<DataRecord> dataBatch = new ArrayList<>();
+  private final RequestTracker requests;
   private volatile ConnectionProbe probe;
   private volatile Map<KernelFeature, FeatureStatus> features = Map.of();
   private Thread pollThread;
@@ -68,6 +72,17 @@ public final class ProbeVerticle extends VerticleBase {
   public ProbeVerticle(ConnectionProbe.Options options, ProcessDirectory directory, InternalTraffic internal,
       Consumer<ConnectionProbe> onAttached, List<ConnectionListener> listeners, LiveState live,
       java.time.Duration liveInterval, boolean adoptExisting) {
+    this(options, directory, internal, onAttached, listeners, live, liveInterval, adoptExisting, null);
+  }
+
+  /**
+   * @param requests frames the data records of captured connections (request telemetry); null
+   *                 when request capture is off
+   */
+  public ProbeVerticle(ConnectionProbe.Options options, ProcessDirectory directory, InternalTraffic internal,
+      Consumer<ConnectionProbe> onAttached, List<ConnectionListener> listeners, LiveState live,
+      java.time.Duration liveInterval, boolean adoptExisting, RequestTracker requests) {
+    this.requests = requests;
     this.live = live;
     this.liveIntervalNanos = liveInterval.toNanos();
     this.adoptExisting = adoptExisting;
@@ -92,7 +107,8 @@ public final class ProbeVerticle extends VerticleBase {
     RecordMapper mapper;
     try {
       mapper = new RecordMapper(new MonotonicClock(), directory, internal);
-      probe = ConnectionProbe.start(options, batch::add);
+      probe = requests == null ? ConnectionProbe.start(options.withCaptureBytes(0), batch::add)
+          : ConnectionProbe.start(options, batch::add, dataBatch::add);
       logFeatureChanges(probe.features());
       onAttached.accept(probe);
       probe.adoptExisting(adoptExisting);
@@ -128,6 +144,9 @@ public final class ProbeVerticle extends VerticleBase {
         live.pollLag(now - nextLive);
         nextLive = now + liveIntervalNanos;
         readLive();
+        if (requests != null) {
+          requests.retain(live::isOpen, 100); // a close record lost: state idle for 100 drains goes
+        }
         deliver(mapper); // open records of connections the iterator just adopted
       }
       long rest = MIN_DRAIN_INTERVAL_NANOS - (System.nanoTime() - drainStart);
@@ -191,8 +210,11 @@ public final class ProbeVerticle extends VerticleBase {
 
   private void deliver(RecordMapper mapper) {
     if (batch.isEmpty()) {
+      deliverData(Map.of());
       return;
     }
+    // a close is applied after the data records of its connection that came before it
+    Map<Long, List<DataRecord>> dataByConn = groupData();
     live.prefetchOwners(batch);
     live.eventsHandled(batch.size());
     for (ConnRecord r : batch) {
@@ -204,6 +226,10 @@ public final class ProbeVerticle extends VerticleBase {
           live.opened(r.cookie(), e);
         } else {
           e = live.closed(r.cookie(), e);
+        }
+        if (!open && requests != null) {
+          feed(dataByConn.remove(r.cookie()));
+          requests.closed(r.cookie(), e, r.endMonoNanos());
         }
       } catch (RuntimeException ex) {
         LOG.log(System.Logger.Level.WARNING, "record connection event: " + ex);
@@ -221,8 +247,46 @@ public final class ProbeVerticle extends VerticleBase {
       }
     }
     batch.clear();
+    deliverData(dataByConn);
     live.publishIfStale(dev.wmscope.loader.MonotonicClock.monotonicNow());
     listeners.forEach(ConnectionListener::endOfBatch);
+  }
+
+  /** The batch's data records by connection, each connection's in kernel order. */
+  private Map<Long, List<DataRecord>> groupData() {
+    if (requests == null || dataBatch.isEmpty()) {
+      return Map.of();
+    }
+    Map<Long, List<DataRecord>> out = new java.util.LinkedHashMap<>();
+    for (DataRecord d : dataBatch) {
+      out.computeIfAbsent(d.cookie(), c -> new ArrayList<>(4)).add(d);
+    }
+    dataBatch.clear();
+    return out;
+  }
+
+  private void feed(List<DataRecord> records) {
+    if (records != null) {
+      records.forEach(requests::data);
+    }
+  }
+
+  /** The data records not fed before a close, then what the batch framed, to the request listeners. */
+  private void deliverData(Map<Long, List<DataRecord>> grouped) {
+    if (requests == null) {
+      return;
+    }
+    try {
+      if (!dataBatch.isEmpty()) {
+        dataBatch.forEach(requests::data);
+        dataBatch.clear();
+      }
+      grouped.values().forEach(this::feed);
+      requests.endOfBatch(live::openEvent);
+    } catch (RuntimeException ex) {
+      dataBatch.clear();
+      LOG.log(System.Logger.Level.WARNING, "frame requests: " + ex);
+    }
   }
 
   /** The running probe, or null before start and after the poll loop ended. For the poll thread and the watch maps. */

@@ -36,8 +36,8 @@ public final class RequestTracker {
   private final Counters counters = new Counters();
 
   /** Framed but not yet handed on: an exchange or a WebSocket message of a connection. */
-  private record Framed(long cookie, ConnectionStream.Request request, boolean received, WebSocketOpcode op,
-      long size, ConnectionEvent closedAs) {}
+  private record Framed(Conn conn, ConnectionStream.Request request, boolean received, WebSocketOpcode op,
+      long size) {}
 
   private final class Conn implements ConnectionStream.Sink {
     final long cookie;
@@ -53,12 +53,12 @@ public final class RequestTracker {
 
     @Override
     public void exchange(ConnectionStream.Request r) {
-      framed.add(new Framed(cookie, r, false, null, 0, closedAs));
+      framed.add(new Framed(this, r, false, null, 0));
     }
 
     @Override
     public void message(boolean received, WebSocketOpcode op, long payloadBytes, long monoNanos) {
-      framed.add(new Framed(cookie, null, received, op, payloadBytes, closedAs));
+      framed.add(new Framed(this, null, received, op, payloadBytes));
     }
   }
 
@@ -171,7 +171,8 @@ public final class RequestTracker {
       return;
     }
     for (Framed f : framed) {
-      ConnectionEvent c = f.closedAs() != null ? f.closedAs() : open.apply(f.cookie());
+      // the identity is looked up now: a close in this batch has set it even for what came before
+      ConnectionEvent c = f.conn().closedAs != null ? f.conn().closedAs : open.apply(f.conn().cookie);
       if (c == null) {
         counters.unknownConnection++;
         continue;

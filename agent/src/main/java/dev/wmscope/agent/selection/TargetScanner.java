@@ -44,9 +44,14 @@ public final class TargetScanner {
     }
     Set<Integer> ports = new TreeSet<>();
     Set<Integer> pids = new TreeSet<>();
+    Set<Integer> capture = new TreeSet<>();
+    for (WorkermanApp app : apps) {
+      capture.addAll(app.httpListenPorts());
+    }
     if (selection.wholeCgroup()) {
       ports.add(0); // the kernel maps read key 0 as "any"; the cgroup bounds what is seen
       pids.add(0);
+      ports.addAll(capture); // watched through 0 already: their own entries add the capture flag
     } else if (selection.workermanAuto()) {
       for (WorkermanApp app : apps) {
         ports.addAll(app.tcpListenPorts());
@@ -75,7 +80,8 @@ public final class TargetScanner {
         ports.addAll(listening.of(pid));
       }
     }
-    return new Pass(new WatchTargets(ports, pids, identities), apps);
+    capture.retainAll(ports);
+    return new Pass(new WatchTargets(ports, pids, identities, capture), apps);
   }
 
   static WorkerIdentity identity(WorkermanProcess p) {

@@ -17,6 +17,11 @@ public final class WatchReconciler {
   public interface WatchMaps {
     void watchPort(int port);
 
+    /** Watches a port and, with {@code capture}, frames its connections' requests. */
+    default void watchPort(int port, boolean capture) {
+      watchPort(port);
+    }
+
     void unwatchPort(int port);
 
     void watchPid(int pid);
@@ -27,16 +32,30 @@ public final class WatchReconciler {
   private final WatchMaps maps;
   private final Set<Integer> ports = new HashSet<>();
   private final Set<Integer> pids = new HashSet<>();
+  private final Set<Integer> captured = new HashSet<>();
 
   public WatchReconciler(WatchMaps maps) {
     this.maps = maps;
   }
 
   public void apply(WatchTargets targets) {
-    Set<Integer> addedPorts = diff(targets.ports(), ports, maps::watchPort);
+    Set<Integer> capture = targets.capturePorts();
+    Set<Integer> addedPorts = diff(targets.ports(), ports, p -> maps.watchPort(p, capture.contains(p)));
     Set<Integer> removedPorts = diff(Set.copyOf(ports), targets.ports(), maps::unwatchPort);
     ports.removeAll(removedPorts);
     ports.addAll(addedPorts);
+    // a port kept whose worker now does (or no longer does) speak HTTP: its flag changes
+    for (int p : ports) {
+      if (!addedPorts.contains(p) && capture.contains(p) != captured.contains(p)) {
+        maps.watchPort(p, capture.contains(p));
+      }
+    }
+    captured.clear();
+    for (int p : ports) {
+      if (capture.contains(p)) {
+        captured.add(p);
+      }
+    }
     Set<Integer> addedPids = diff(targets.pids(), pids, maps::watchPid);
     Set<Integer> removedPids = diff(Set.copyOf(pids), targets.pids(), maps::unwatchPid);
     pids.removeAll(removedPids);

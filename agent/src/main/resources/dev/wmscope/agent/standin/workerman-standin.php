@@ -70,7 +70,9 @@
  *   }
  * A worker is either "listen" (a Workerman socket name, used verbatim) or "protocol" + "host" +
  * "port" (an IPv6 host is put in brackets). protocol: text (newline-delimited echo), http
- * (HTTP/1.1 keep-alive: GET / -> "hello\n", GET /bytes/N -> N bytes, anything else 404),
+ * (HTTP/1.1 keep-alive: GET / -> "hello\n", GET /bytes/N -> N bytes, /status/NNN -> that status,
+ * /delay/MS -> 200 after blocking MS ms, /chunked/N -> N chunks each in its own send, anything
+ * else 404),
  * websocket (RFC 6455 handshake, echoes text and binary messages, answers ping and close),
  * frame (Workerman's 4-byte big-endian length framing, echo), tcp (raw echo), unix (raw echo
  * on a unix socket, listen "unix:///path"), none (no listener). count defaults to 1,
@@ -784,10 +786,26 @@ final class WorkerProcess
             $connHeader = strtolower($headers['connection'] ?? '');
             $keepAlive = $version === 'HTTP/1.1' ? $connHeader !== 'close' : $connHeader === 'keep-alive';
             $path = parse_url($uri, PHP_URL_PATH) ?: '/';
+            if (preg_match('#^/chunked/(\d{1,4})$#', $path, $m)) {
+                // Workerman's chunked response: the head, then one send per chunk, then 0\r\n\r\n
+                $this->send($c, "HTTP/1.1 200 OK\r\nServer: workerman\r\nTransfer-Encoding: chunked\r\n"
+                    . 'Connection: ' . ($keepAlive ? 'keep-alive' : 'close') . "\r\n\r\n");
+                for ($i = 0; $i < (int)$m[1] && isset($this->conns[$c->id]); $i++) {
+                    $chunk = "chunk $i\n";
+                    $this->send($c, dechex(strlen($chunk)) . "\r\n" . $chunk . "\r\n");
+                }
+                $this->send($c, "0\r\n\r\n", !$keepAlive);
+                continue;
+            }
             if ($path === '/') {
                 [$status, $body] = ['200 OK', "hello\n"];
             } elseif (preg_match('#^/bytes/(\d{1,9})$#', $path, $m) && (int)$m[1] <= STANDIN_MAX_HTTP_BYTES) {
                 [$status, $body] = ['200 OK', str_repeat('x', (int)$m[1])];
+            } elseif (preg_match('#^/status/([1-5]\d\d)$#', $path, $m) && (int)$m[1] >= 200) {
+                [$status, $body] = [$m[1] . ' Status', "status {$m[1]}\n"];
+            } elseif (preg_match('#^/delay/(\d{1,4})$#', $path, $m)) {
+                usleep(min((int)$m[1], 5000) * 1000); // a slow handler: the event loop waits, as PHP code would
+                [$status, $body] = ['200 OK', "slept {$m[1]} ms\n"];
             } else {
                 [$status, $body] = ['404 Not Found', "404 Not Found\n"];
             }

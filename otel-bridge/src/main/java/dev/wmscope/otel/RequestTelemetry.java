@@ -1,0 +1,338 @@
+package dev.wmscope.otel;
+
+import static dev.wmscope.otel.TelemetryNames.CLIENT_ADDRESS;
+import static dev.wmscope.otel.TelemetryNames.CLIENT_PORT;
+import static dev.wmscope.otel.TelemetryNames.ERROR_TYPE;
+import static dev.wmscope.otel.TelemetryNames.NETWORK_IO_DIRECTION;
+import static dev.wmscope.otel.TelemetryNames.PROCESS_PID;
+import static dev.wmscope.otel.TelemetryNames.SERVER_ADDRESS;
+import static dev.wmscope.otel.TelemetryNames.SERVER_PORT;
+import static dev.wmscope.otel.TelemetryNames.WORKERMAN_MASTER_PID;
+import static dev.wmscope.otel.TelemetryNames.WORKERMAN_ROLE;
+import static dev.wmscope.otel.TelemetryNames.WORKERMAN_WORKER_LISTEN;
+import static dev.wmscope.otel.TelemetryNames.WORKERMAN_WORKER_NAME;
+
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.common.AttributesBuilder;
+import io.opentelemetry.api.metrics.DoubleHistogram;
+import io.opentelemetry.api.metrics.LongCounter;
+import io.opentelemetry.api.metrics.LongHistogram;
+import io.opentelemetry.api.metrics.Meter;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanBuilder;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.propagation.TextMapGetter;
+import io.opentelemetry.semconv.HttpAttributes;
+import io.opentelemetry.semconv.NetworkAttributes;
+import io.opentelemetry.semconv.UrlAttributes;
+import io.opentelemetry.semconv.UserAgentAttributes;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * HTTP exchanges and WebSocket messages as OpenTelemetry signals, after the HTTP server semantic
+ * conventions: one SERVER span per request (a child of the caller's trace when the request
+ * carried a W3C traceparent, else a root), {@code http.server.request.duration} and the body
+ * size histograms, and wmscope's WebSocket message counter and size histogram.
+ *
+ * <p>Cardinality: metric attributes are the method (unknown ones as {@code _OTHER}), the status
+ * code, the scheme, the protocol version, the route when one of the configured templates
+ * matched, error.type, the server port and the worker name. Never the path, the client or the
+ * pid.
+ *
+ * <p>Thread-safe (the SDK instruments are; the caches are concurrent maps).
+ */
+public final class RequestTelemetry {
+  /** The methods of RFC 9110 and PATCH, the only ones reported as themselves (semconv). */
+  static final Set<String> KNOWN_METHODS =
+      Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH");
+  /** url.path is cut to this many characters (never emptied). */
+  public static final int MAX_PATH = 1024;
+  private static final int MAX_CACHED_ATTRIBUTE_SETS = 4096;
+
+  // HTTP semantic-convention keys still incubating: same names, spelled here
+  static final AttributeKey<Long> HTTP_REQUEST_BODY_SIZE = AttributeKey.longKey("http.request.body.size");
+  static final AttributeKey<Long> HTTP_RESPONSE_BODY_SIZE = AttributeKey.longKey("http.response.body.size");
+  /** From the request's first byte read to the response's first byte sent, ms (ours). */
+  static final AttributeKey<Double> TIME_TO_FIRST_BYTE_MS = AttributeKey.doubleKey("wmscope.http.time_to_first_byte_ms");
+  /** The request's duration in ms on the span before it starts, for the "slow always" sampler (ours). */
+  static final AttributeKey<Double> REQUEST_DURATION_MS = AttributeKey.doubleKey("wmscope.http.duration_ms");
+  static final AttributeKey<String> WEBSOCKET_OPCODE = AttributeKey.stringKey("wmscope.websocket.opcode");
+
+  public static final String REQUEST_DURATION = "http.server.request.duration";
+  public static final List<Double> REQUEST_DURATION_BUCKETS =
+      List.of(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0);
+  public static final String REQUEST_BODY_SIZE = "http.server.request.body.size";
+  public static final String RESPONSE_BODY_SIZE = "http.server.response.body.size";
+  public static final String WEBSOCKET_MESSAGES = "wmscope.websocket.messages";
+  public static final String WEBSOCKET_MESSAGE_SIZE = "wmscope.websocket.message.size";
+
+  private static final TextMapGetter<HttpExchange> TRACE_HEADERS = new TextMapGetter<>() {
+    @Override
+    public Iterable<String> keys(HttpExchange x) {
+      return List.of("traceparent", "tracestate");
+    }
+
+    @Override
+    public String get(HttpExchange x, String key) {
+      if (x == null) {
+        return null;
+      }
+      return switch (key) {
+        case "traceparent" -> x.traceparent();
+        case "tracestate" -> x.tracestate();
+        default -> null;
+      };
+    }
+  };
+
+  private final Tracer tracer;
+  private final DoubleHistogram duration;
+  private final LongHistogram requestBodySize;
+  private final LongHistogram responseBodySize;
+  private final LongCounter messages;
+  private final LongHistogram messageSize;
+  private final HttpRoutes routes;
+  private final boolean captureQuery;
+  private final boolean captureUserAgent;
+  private final Map<MetricKey, Attributes> metricAttributes = new ConcurrentHashMap<>();
+  private final Map<MessageKey, Attributes> messageAttributes = new ConcurrentHashMap<>();
+
+  /**
+   * @param routes           the route templates configured ({@code --http-route}); the route
+   *                         and the span name come only from these
+   * @param captureQuery     whether spans carry {@code url.query}
+   * @param captureUserAgent whether spans carry {@code user_agent.original}
+   */
+  public RequestTelemetry(OpenTelemetry openTelemetry, HttpRoutes routes, boolean captureQuery,
+      boolean captureUserAgent) {
+    this.routes = routes;
+    this.captureQuery = captureQuery;
+    this.captureUserAgent = captureUserAgent;
+    tracer = Scope.tracer(openTelemetry);
+    Meter meter = Scope.meter(openTelemetry);
+    duration = meter.histogramBuilder(REQUEST_DURATION).setUnit("s")
+        .setDescription("Duration of HTTP server requests, from the read of the first request byte to the send"
+            + " of the last response byte.")
+        .setExplicitBucketBoundariesAdvice(REQUEST_DURATION_BUCKETS).build();
+    requestBodySize = meter.histogramBuilder(REQUEST_BODY_SIZE).ofLongs().setUnit("By")
+        .setDescription("Size of HTTP server request bodies.").build();
+    responseBodySize = meter.histogramBuilder(RESPONSE_BODY_SIZE).ofLongs().setUnit("By")
+        .setDescription("Size of HTTP server response bodies.").build();
+    messages = meter.counterBuilder(WEBSOCKET_MESSAGES).setUnit("{message}")
+        .setDescription("WebSocket messages received and sent by watched workers (a fragmented one once).").build();
+    messageSize = meter.histogramBuilder(WEBSOCKET_MESSAGE_SIZE).ofLongs().setUnit("By")
+        .setDescription("Payload size of WebSocket messages.")
+        .setExplicitBucketBoundariesAdvice(List.of(16L, 64L, 256L, 1024L, 4096L, 16384L, 65536L, 262144L, 1048576L))
+        .build();
+  }
+
+  /** The span name, after the semantic conventions: {@code GET}, {@code GET /users/{id}}, {@code HTTP}. */
+  static String spanName(String method, String route) {
+    if (method == null || !KNOWN_METHODS.contains(method)) {
+      return "HTTP";
+    }
+    return route == null ? method : method + " " + route;
+  }
+
+  /** The method as reported: itself when known, else {@code _OTHER}. */
+  static String method(String method) {
+    return method != null && KNOWN_METHODS.contains(method) ? method : HttpAttributes.HttpRequestMethodValues.OTHER;
+  }
+
+  /** The path of a request target: query and fragment dropped, an absolute URI's authority too, capped. */
+  static String path(String target) {
+    if (target == null || target.isEmpty()) {
+      return null;
+    }
+    String t = target;
+    int scheme = t.indexOf("://");
+    if (scheme > 0 && scheme < 10) {
+      int slash = t.indexOf('/', scheme + 3);
+      t = slash < 0 ? "/" : t.substring(slash);
+    }
+    int q = t.indexOf('?');
+    if (q >= 0) {
+      t = t.substring(0, q);
+    }
+    int f = t.indexOf('#');
+    if (f >= 0) {
+      t = t.substring(0, f);
+    }
+    if (t.isEmpty()) {
+      t = "/";
+    }
+    return t.length() > MAX_PATH ? t.substring(0, MAX_PATH) : t;
+  }
+
+  static String query(String target) {
+    if (target == null) {
+      return null;
+    }
+    int q = target.indexOf('?');
+    if (q < 0) {
+      return null;
+    }
+    int f = target.indexOf('#', q);
+    String query = f < 0 ? target.substring(q + 1) : target.substring(q + 1, f);
+    return query.length() > MAX_PATH ? query.substring(0, MAX_PATH) : query;
+  }
+
+  /** One request: its span and its metric points. */
+  public void exchange(HttpExchange x) {
+    String path = path(x.target());
+    String route = path == null ? null : routes.match(path);
+    String method = method(x.method());
+    String error = errorType(x);
+    ConnectionEvent c = x.connection();
+    Context parent = x.traceparent() == null ? Context.root()
+        : W3CTraceContextPropagator.getInstance().extract(Context.root(), x, TRACE_HEADERS);
+    SpanBuilder b = tracer.spanBuilder(spanName(x.method(), route)).setSpanKind(SpanKind.SERVER)
+        .setParent(parent).setStartTimestamp(x.startEpochNanos(), TimeUnit.NANOSECONDS);
+    b.setAttribute(HttpAttributes.HTTP_REQUEST_METHOD, method);
+    if (x.method() != null && !method.equals(x.method())) {
+      b.setAttribute(HttpAttributes.HTTP_REQUEST_METHOD_ORIGINAL, x.method());
+    }
+    if (path != null) {
+      b.setAttribute(UrlAttributes.URL_PATH, path);
+    }
+    if (captureQuery) {
+      String q = query(x.target());
+      if (q != null) {
+        b.setAttribute(UrlAttributes.URL_QUERY, q);
+      }
+    }
+    b.setAttribute(UrlAttributes.URL_SCHEME, "http");
+    if (route != null) {
+      b.setAttribute(HttpAttributes.HTTP_ROUTE, route);
+    }
+    if (x.status() > 0) {
+      b.setAttribute(HttpAttributes.HTTP_RESPONSE_STATUS_CODE, (long) x.status());
+    }
+    b.setAttribute(NetworkAttributes.NETWORK_PROTOCOL_VERSION, x.protocolVersion());
+    b.setAttribute(SERVER_ADDRESS, hostOf(x.host(), c.serverAddress()));
+    b.setAttribute(SERVER_PORT, (long) c.serverPort());
+    b.setAttribute(CLIENT_ADDRESS, c.peerAddress());
+    b.setAttribute(CLIENT_PORT, (long) c.peerPort());
+    if (captureUserAgent && x.userAgent() != null) {
+      b.setAttribute(UserAgentAttributes.USER_AGENT_ORIGINAL, x.userAgent());
+    }
+    if (x.requestBodySize() >= 0) {
+      b.setAttribute(HTTP_REQUEST_BODY_SIZE, x.requestBodySize());
+    }
+    if (x.responseBodySize() >= 0) {
+      b.setAttribute(HTTP_RESPONSE_BODY_SIZE, x.responseBodySize());
+    }
+    if (x.firstByteEpochNanos() > 0) {
+      b.setAttribute(TIME_TO_FIRST_BYTE_MS, Math.max(0, x.firstByteEpochNanos() - x.startEpochNanos()) / 1e6);
+    }
+    b.setAttribute(REQUEST_DURATION_MS, x.durationNanos() / 1e6);
+    if (error != null) {
+      b.setAttribute(ERROR_TYPE, error);
+    }
+    if (c.pid() > 0) {
+      b.setAttribute(PROCESS_PID, c.pid());
+    }
+    WorkerIdentity w = c.worker();
+    if (w != null) {
+      b.setAttribute(WORKERMAN_WORKER_NAME, w.workerName());
+      b.setAttribute(WORKERMAN_WORKER_LISTEN, w.listen());
+      b.setAttribute(WORKERMAN_MASTER_PID, w.masterPid());
+      b.setAttribute(WORKERMAN_ROLE, w.role());
+    }
+    Span span = b.startSpan();
+    if (error != null) {
+      span.setStatus(StatusCode.ERROR, x.status() >= 500 ? "HTTP " + x.status() : error);
+    }
+    span.end(x.endEpochNanos(), TimeUnit.NANOSECONDS);
+
+    Attributes a = metricAttributes.computeIfAbsent(
+        new MetricKey(method, x.status(), x.protocolVersion(), route, error, c.serverPort(),
+            w == null ? null : w.workerName()), RequestTelemetry::metricAttributesOf);
+    if (metricAttributes.size() > MAX_CACHED_ATTRIBUTE_SETS) {
+      metricAttributes.clear();
+    }
+    duration.record(x.durationNanos() / 1e9, a, Context.root());
+    if (x.requestBodySize() >= 0) {
+      requestBodySize.record(x.requestBodySize(), a, Context.root());
+    }
+    if (x.responseBodySize() >= 0) {
+      responseBodySize.record(x.responseBodySize(), a, Context.root());
+    }
+  }
+
+  /** One WebSocket message of a connection. */
+  public void webSocketMessage(ConnectionEvent c, boolean received, WebSocketOpcode op, long payloadBytes) {
+    Attributes a = messageAttributes.computeIfAbsent(
+        new MessageKey(c.serverPort(), c.worker() == null ? null : c.worker().workerName(), received, op),
+        RequestTelemetry::messageAttributesOf);
+    messages.add(1, a, Context.root());
+    messageSize.record(payloadBytes, a, Context.root());
+  }
+
+  /** error.type: the status code for 5xx (semconv), ours for a request without a complete response. */
+  static String errorType(HttpExchange x) {
+    if (x.errorType() != null) {
+      return x.errorType();
+    }
+    return x.status() >= 500 ? Integer.toString(x.status()) : null;
+  }
+
+  /** The host of a Host header (port and IPv6 brackets removed), else the server's address. */
+  static String hostOf(String hostHeader, String fallback) {
+    if (hostHeader == null || hostHeader.isBlank()) {
+      return fallback;
+    }
+    String h = hostHeader.strip();
+    if (h.startsWith("[")) {
+      int end = h.indexOf(']');
+      return end > 1 ? h.substring(1, end) : fallback;
+    }
+    int colon = h.indexOf(':');
+    String host = colon >= 0 ? h.substring(0, colon) : h;
+    return host.isEmpty() || host.length() > 255 ? fallback : host;
+  }
+
+  private record MetricKey(String method, int status, String version, String route, String error, int port,
+      String worker) {}
+
+  private static Attributes metricAttributesOf(MetricKey k) {
+    AttributesBuilder b = Attributes.builder().put(HttpAttributes.HTTP_REQUEST_METHOD, k.method())
+        .put(UrlAttributes.URL_SCHEME, "http").put(NetworkAttributes.NETWORK_PROTOCOL_VERSION, k.version())
+        .put(SERVER_PORT, (long) k.port());
+    if (k.status() > 0) {
+      b.put(HttpAttributes.HTTP_RESPONSE_STATUS_CODE, (long) k.status());
+    }
+    if (k.route() != null) {
+      b.put(HttpAttributes.HTTP_ROUTE, k.route());
+    }
+    if (k.error() != null) {
+      b.put(ERROR_TYPE, k.error());
+    }
+    if (k.worker() != null) {
+      b.put(WORKERMAN_WORKER_NAME, k.worker());
+    }
+    return b.build();
+  }
+
+  private record MessageKey(int port, String worker, boolean received, WebSocketOpcode op) {}
+
+  private static Attributes messageAttributesOf(MessageKey k) {
+    AttributesBuilder b = Attributes.builder().put(SERVER_PORT, (long) k.port())
+        .put(NETWORK_IO_DIRECTION, k.received() ? TelemetryNames.IO_RECEIVE : TelemetryNames.IO_TRANSMIT)
+        .put(WEBSOCKET_OPCODE, k.op().value());
+    if (k.worker() != null) {
+      b.put(WORKERMAN_WORKER_NAME, k.worker());
+    }
+    return b.build();
+  }
+}
