@@ -3,6 +3,7 @@ package dev.wmscope.agent;
 import dev.wmscope.agent.output.ConsoleWriter;
 import dev.wmscope.agent.output.JsonLinesWriter;
 import dev.wmscope.agent.requests.RequestListener;
+import dev.wmscope.agent.requests.RequestStats;
 import dev.wmscope.agent.requests.RequestTracker;
 import dev.wmscope.otel.RequestTelemetry;
 import dev.wmscope.agent.probe.ConnectionListener;
@@ -69,6 +70,7 @@ public final class Agent implements AutoCloseable, StatusSource {
   private final OpenTelemetrySdk sdk;
   private final Vertx vertx;
   private volatile RequestTracker requests;
+  private volatile RequestStats requestStats;
   private final Telemetry telemetry;
   private final long pollIntervalMillis;
   private final boolean watchesAllWorkers;
@@ -152,6 +154,10 @@ public final class Agent implements AutoCloseable, StatusSource {
           vertx.executeBlocking(() -> {
             discovery.get().pass();
             agent.discovered |= discovery.get().firstPassDone();
+            RequestStats stats = agent.requestStats;
+            if (stats != null) {
+              stats.retain(owners::running); // workers that exited (reloads) leave the figures
+            }
             return null;
           }));
       return agent;
@@ -183,7 +189,9 @@ public final class Agent implements AutoCloseable, StatusSource {
         telemetry.webSocketMessage(c, received, op, bytes);
       }
     };
-    agent.requests = new RequestTracker(new dev.wmscope.loader.MonotonicClock(), bridge);
+    agent.requestStats = new RequestStats();
+    agent.requests = new RequestTracker(new dev.wmscope.loader.MonotonicClock(),
+        RequestListener.all(List.of(bridge, agent.requestStats)));
     return agent.requests;
   }
 
@@ -249,6 +257,18 @@ public final class Agent implements AutoCloseable, StatusSource {
   public Map<KernelFeature, FeatureStatus> kernelFeatures() {
     ProbeVerticle p = probeVerticle;
     return p == null ? Map.of() : p.features();
+  }
+
+  @Override
+  public RequestStats.Snapshot requestStats() {
+    RequestStats s = requestStats;
+    return s == null ? RequestStats.Snapshot.EMPTY : s.snapshot();
+  }
+
+  @Override
+  public RequestTracker.Counters requestCounters() {
+    RequestTracker t = requests;
+    return t == null ? null : t.counters();
   }
 
   @Override

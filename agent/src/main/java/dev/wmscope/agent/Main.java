@@ -3,6 +3,7 @@ package dev.wmscope.agent;
 import dev.wmscope.agent.cli.CheckCommand;
 import dev.wmscope.agent.cli.ConnectionsCommand;
 import dev.wmscope.agent.cli.DemoCommand;
+import dev.wmscope.agent.cli.RequestsCommand;
 import dev.wmscope.agent.cli.RunCommand;
 import dev.wmscope.agent.cli.StatusCommand;
 import dev.wmscope.agent.cli.VersionProvider;
@@ -19,7 +20,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
     description = "eBPF network observability for Workerman, exported through OpenTelemetry.",
-    subcommands = {RunCommand.class, StatusCommand.class, ConnectionsCommand.class, CheckCommand.class,
+    subcommands = {RunCommand.class, StatusCommand.class, ConnectionsCommand.class, RequestsCommand.class, CheckCommand.class,
         DemoCommand.class, CommandLine.HelpCommand.class},
     exitCodeListHeading = "%nExit codes:%n",
     exitCodeList = {

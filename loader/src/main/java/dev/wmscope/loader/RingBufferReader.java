@@ -37,6 +37,7 @@ public final class RingBufferReader implements AutoCloseable {
   private final Arena arena = Arena.ofShared();
   private MemorySegment rb;
   private long handlerErrors;
+  private int rings = 1;
 
   /** One map's handler; counts what it throws. */
   private final class Sink {
@@ -87,6 +88,7 @@ public final class RingBufferReader implements AutoCloseable {
       int rc = (int) Libbpf.RING_BUFFER_ADD_E.invokeExact(state, rb, map.fd(), stub, MemorySegment.NULL);
       LibbpfLog.drain();
       Native.checkInt("add ring buffer " + map.name() + " to the reader of " + name, rc);
+      rings++;
     } catch (Throwable t) {
       LibbpfLog.drain();
       throw Libbpf.rethrow(t);
@@ -94,7 +96,9 @@ public final class RingBufferReader implements AutoCloseable {
   }
 
   /**
-   * Waits up to {@code timeoutMillis} for records and hands each to the handler.
+   * Waits up to {@code timeoutMillis} for records and hands each to its map's handler; with
+   * several maps, then drains all of them in the order they were added, so a record is never
+   * left behind one that was committed after it in an earlier map.
    *
    * @return the number of records consumed (0 on timeout or when interrupted by a signal)
    */
@@ -107,7 +111,15 @@ public final class RingBufferReader implements AutoCloseable {
       if (n == -4) { // EINTR: a signal arrived, e.g. while the JVM shuts down
         return 0;
       }
-      return Native.checkInt("poll ring buffer " + name, n);
+      Native.checkInt("poll ring buffer " + name, n);
+      if (rings > 1) {
+        // the poll drains only the rings epoll found ready; a record of a later ring may have
+        // been committed before one just read from an earlier ring (a connection's last data
+        // before its close): drain every ring now, in the order they were added
+        int more = (int) Libbpf.RING_BUFFER_CONSUME.invokeExact(rb);
+        n += Math.max(0, more);
+      }
+      return n;
     } catch (Throwable t) {
       throw Libbpf.rethrow(t);
     }

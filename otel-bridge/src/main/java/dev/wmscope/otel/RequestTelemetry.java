@@ -59,22 +59,11 @@ public final class RequestTelemetry {
   public static final int MAX_PATH = 1024;
   private static final int MAX_CACHED_ATTRIBUTE_SETS = 4096;
 
-  // HTTP semantic-convention keys still incubating: same names, spelled here
-  static final AttributeKey<Long> HTTP_REQUEST_BODY_SIZE = AttributeKey.longKey("http.request.body.size");
-  static final AttributeKey<Long> HTTP_RESPONSE_BODY_SIZE = AttributeKey.longKey("http.response.body.size");
-  /** From the request's first byte read to the response's first byte sent, ms (ours). */
-  static final AttributeKey<Double> TIME_TO_FIRST_BYTE_MS = AttributeKey.doubleKey("wmscope.http.time_to_first_byte_ms");
-  /** The request's duration in ms on the span before it starts, for the "slow always" sampler (ours). */
-  static final AttributeKey<Double> REQUEST_DURATION_MS = AttributeKey.doubleKey("wmscope.http.duration_ms");
-  static final AttributeKey<String> WEBSOCKET_OPCODE = AttributeKey.stringKey("wmscope.websocket.opcode");
-
-  public static final String REQUEST_DURATION = "http.server.request.duration";
-  public static final List<Double> REQUEST_DURATION_BUCKETS =
-      List.of(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0);
-  public static final String REQUEST_BODY_SIZE = "http.server.request.body.size";
-  public static final String RESPONSE_BODY_SIZE = "http.server.response.body.size";
-  public static final String WEBSOCKET_MESSAGES = "wmscope.websocket.messages";
-  public static final String WEBSOCKET_MESSAGE_SIZE = "wmscope.websocket.message.size";
+  static final AttributeKey<Long> HTTP_REQUEST_BODY_SIZE = TelemetryNames.HTTP_REQUEST_BODY_SIZE;
+  static final AttributeKey<Long> HTTP_RESPONSE_BODY_SIZE = TelemetryNames.HTTP_RESPONSE_BODY_SIZE;
+  static final AttributeKey<Double> TIME_TO_FIRST_BYTE_MS = TelemetryNames.HTTP_TIME_TO_FIRST_BYTE_MS;
+  static final AttributeKey<Double> REQUEST_DURATION_MS = TelemetryNames.HTTP_DURATION_MS;
+  static final AttributeKey<String> WEBSOCKET_OPCODE = TelemetryNames.WEBSOCKET_OPCODE;
 
   private static final TextMapGetter<HttpExchange> TRACE_HEADERS = new TextMapGetter<>() {
     @Override
@@ -120,18 +109,19 @@ public final class RequestTelemetry {
     this.captureUserAgent = captureUserAgent;
     tracer = Scope.tracer(openTelemetry);
     Meter meter = Scope.meter(openTelemetry);
-    duration = meter.histogramBuilder(REQUEST_DURATION).setUnit("s")
+    duration = meter.histogramBuilder(TelemetryNames.HTTP_SERVER_REQUEST_DURATION)
+        .setUnit(TelemetryNames.HTTP_SERVER_REQUEST_DURATION_UNIT)
         .setDescription("Duration of HTTP server requests, from the read of the first request byte to the send"
             + " of the last response byte.")
-        .setExplicitBucketBoundariesAdvice(REQUEST_DURATION_BUCKETS).build();
-    requestBodySize = meter.histogramBuilder(REQUEST_BODY_SIZE).ofLongs().setUnit("By")
+        .setExplicitBucketBoundariesAdvice(TelemetryNames.HTTP_SERVER_REQUEST_DURATION_BUCKETS).build();
+    requestBodySize = meter.histogramBuilder(TelemetryNames.HTTP_SERVER_REQUEST_BODY_SIZE).ofLongs().setUnit("By")
         .setDescription("Size of HTTP server request bodies.").build();
-    responseBodySize = meter.histogramBuilder(RESPONSE_BODY_SIZE).ofLongs().setUnit("By")
+    responseBodySize = meter.histogramBuilder(TelemetryNames.HTTP_SERVER_RESPONSE_BODY_SIZE).ofLongs().setUnit("By")
         .setDescription("Size of HTTP server response bodies.").build();
-    messages = meter.counterBuilder(WEBSOCKET_MESSAGES).setUnit("{message}")
-        .setDescription("WebSocket messages received and sent by watched workers (a fragmented one once).").build();
-    messageSize = meter.histogramBuilder(WEBSOCKET_MESSAGE_SIZE).ofLongs().setUnit("By")
-        .setDescription("Payload size of WebSocket messages.")
+    messages = meter.counterBuilder(TelemetryNames.WEBSOCKET_MESSAGES).setUnit(TelemetryNames.WEBSOCKET_MESSAGES_UNIT)
+        .setDescription(TelemetryNames.WEBSOCKET_MESSAGES_DESCRIPTION).build();
+    messageSize = meter.histogramBuilder(TelemetryNames.WEBSOCKET_MESSAGE_SIZE).ofLongs()
+        .setUnit(TelemetryNames.WEBSOCKET_MESSAGE_SIZE_UNIT).setDescription(TelemetryNames.WEBSOCKET_MESSAGE_SIZE_DESCRIPTION)
         .setExplicitBucketBoundariesAdvice(List.of(16L, 64L, 256L, 1024L, 4096L, 16384L, 65536L, 262144L, 1048576L))
         .build();
   }
@@ -150,7 +140,7 @@ public final class RequestTelemetry {
   }
 
   /** The path of a request target: query and fragment dropped, an absolute URI's authority too, capped. */
-  static String path(String target) {
+  public static String pathOf(String target) {
     if (target == null || target.isEmpty()) {
       return null;
     }
@@ -189,10 +179,10 @@ public final class RequestTelemetry {
 
   /** One request: its span and its metric points. */
   public void exchange(HttpExchange x) {
-    String path = path(x.target());
+    String path = pathOf(x.target());
     String route = path == null ? null : routes.match(path);
     String method = method(x.method());
-    String error = errorType(x);
+    String error = errorTypeOf(x);
     ConnectionEvent c = x.connection();
     Context parent = x.traceparent() == null ? Context.root()
         : W3CTraceContextPropagator.getInstance().extract(Context.root(), x, TRACE_HEADERS);
@@ -280,7 +270,7 @@ public final class RequestTelemetry {
   }
 
   /** error.type: the status code for 5xx (semconv), ours for a request without a complete response. */
-  static String errorType(HttpExchange x) {
+  public static String errorTypeOf(HttpExchange x) {
     if (x.errorType() != null) {
       return x.errorType();
     }

@@ -153,6 +153,38 @@ public final class TelemetryNames {
   public static final String LISTEN_OVERFLOWS_DESCRIPTION =
       "Connection attempts a listening socket dropped, mostly because its accept queue was full.";
 
+  // --- Request telemetry (HTTP server semantic conventions, and WebSocket messages of ours) ---
+
+  /** Semconv (stable): the HTTP server request duration histogram. */
+  public static final String HTTP_SERVER_REQUEST_DURATION = "http.server.request.duration";
+  public static final String HTTP_SERVER_REQUEST_DURATION_UNIT = "s";
+  /** The semconv advice buckets, 5 ms to 10 s. */
+  public static final List<Double> HTTP_SERVER_REQUEST_DURATION_BUCKETS =
+      List.of(0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0);
+  /** Semconv (development): body size histograms. */
+  public static final String HTTP_SERVER_REQUEST_BODY_SIZE = "http.server.request.body.size";
+  public static final String HTTP_SERVER_RESPONSE_BODY_SIZE = "http.server.response.body.size";
+  /** Semconv (development): requests read and not yet answered. */
+  public static final String HTTP_SERVER_ACTIVE_REQUESTS = "http.server.active_requests";
+
+  public static final String WEBSOCKET_MESSAGES = "wmscope.websocket.messages";
+  public static final String WEBSOCKET_MESSAGES_UNIT = "{message}";
+  public static final String WEBSOCKET_MESSAGES_DESCRIPTION =
+      "WebSocket messages received and sent by watched workers (a fragmented message once).";
+  public static final String WEBSOCKET_MESSAGE_SIZE = "wmscope.websocket.message.size";
+  public static final String WEBSOCKET_MESSAGE_SIZE_UNIT = "By";
+  public static final String WEBSOCKET_MESSAGE_SIZE_DESCRIPTION = "Payload size of WebSocket messages.";
+
+  /** Semconv (development) HTTP attributes, spelled here. */
+  public static final AttributeKey<Long> HTTP_REQUEST_BODY_SIZE = longKey("http.request.body.size");
+  public static final AttributeKey<Long> HTTP_RESPONSE_BODY_SIZE = longKey("http.response.body.size");
+  /** From the read of the request's first byte to the send of the response's first byte, ms (ours). */
+  public static final AttributeKey<Double> HTTP_TIME_TO_FIRST_BYTE_MS = doubleKey("wmscope.http.time_to_first_byte_ms");
+  /** The request's duration in ms, on the span before it starts, for the "slow always" sampler (ours). */
+  public static final AttributeKey<Double> HTTP_DURATION_MS = doubleKey("wmscope.http.duration_ms");
+  /** text, binary, close, ping, pong (ours). */
+  public static final AttributeKey<String> WEBSOCKET_OPCODE = stringKey("wmscope.websocket.opcode");
+
   public static final String WORKER_STALLED = "wmscope.worker.stalled";
   public static final String WORKER_STALLED_DESCRIPTION =
       "1 while a worker leaves received bytes unread on its sockets for longer than the stall threshold.";

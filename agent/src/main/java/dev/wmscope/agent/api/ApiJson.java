@@ -2,6 +2,8 @@ package dev.wmscope.agent.api;
 
 import dev.wmscope.agent.cli.BuildInfo;
 import dev.wmscope.agent.probe.LiveState;
+import dev.wmscope.agent.requests.RequestStats;
+import dev.wmscope.agent.requests.RequestTracker;
 import dev.wmscope.loader.FeatureStatus;
 import dev.wmscope.agent.probe.TrafficStats;
 import dev.wmscope.otel.ConnectionEvent;
@@ -40,7 +42,7 @@ public final class ApiJson {
   /** Everything {@code wmscope status} shows: agent, totals, workers, listeners. */
   public static JsonObject status(StatusSource source) {
     LiveState.View v = source.view();
-    JsonArray workers = workerRows(v, source.watchesAllWorkers());
+    JsonArray workers = workerRows(v, source.watchesAllWorkers(), source.requestStats());
     return new JsonObject()
         .put("agent", agent(source))
         .put("window_s", round(v.stats().windowSeconds()))
@@ -53,7 +55,7 @@ public final class ApiJson {
   public static JsonObject workers(StatusSource source) {
     LiveState.View v = source.view();
     return new JsonObject().put("window_s", round(v.stats().windowSeconds()))
-        .put("workers", workerRows(v, source.watchesAllWorkers()));
+        .put("workers", workerRows(v, source.watchesAllWorkers(), source.requestStats()));
   }
 
   /** {@code /api/listeners}. */
@@ -103,6 +105,10 @@ public final class ApiJson {
    * {@code allKnown} false, workers without traffic or a watched listening socket are left out.
    */
   static JsonArray workerRows(LiveState.View v, boolean allKnown) {
+    return workerRows(v, allKnown, RequestStats.Snapshot.EMPTY);
+  }
+
+  static JsonArray workerRows(LiveState.View v, boolean allKnown, RequestStats.Snapshot requests) {
     Map<Long, WorkerIdentity> identity = new HashMap<>();
     Map<Long, HostTelemetry.WorkerGauge> gauges = new HashMap<>();
     for (HostTelemetry.WorkerGauge g : v.workers()) {
@@ -158,6 +164,14 @@ public final class ApiJson {
           .put("accept_queue_limit", a[1])
           .put("listen_drops", a[2])
           .put("shares", shares.getOrDefault(pid, new JsonArray()));
+      RequestStats.Worker r = requests.workers().get(pid);
+      if (r != null) {
+        // HTTP and WebSocket workers: rates over the last minute
+        row.put("requests", r.requests()).put("requests_per_s", round(r.requestsPerSec()))
+            .put("request_p50_ms", round(r.p50Millis())).put("request_p99_ms", round(r.p99Millis()))
+            .put("errors_5xx", r.errors5xx()).put("errors_5xx_per_s", round(r.errors5xxPerSec()))
+            .put("websocket_messages", r.messages()).put("websocket_messages_per_s", round(r.messagesPerSec()));
+      }
       rows.add(row);
     }
     rows.sort(Comparator.comparing((JsonObject r) -> r.getLong("pid") == 0 ? 1 : 0)
@@ -369,6 +383,7 @@ public final class ApiJson {
         .put("spans_dropped", source.spansDropped())
         .put("kernel_features", kernelFeatures(source))
         .put("http", http(source.httpStats()))
+        .put("requests", requestCounters(source.requestCounters()))
         .put("degraded_features", featureIds(source.degradedFeatures()))
         .put("open_connections", v.connections().size())
         .put("peers_tracked", a.peersTracked())
@@ -393,6 +408,29 @@ public final class ApiJson {
           out.put(f.feature().id(), o);
         });
     return out;
+  }
+
+  /** Request framing's counts (null without request capture). */
+  static JsonObject requestCounters(RequestTracker.Counters c) {
+    return c == null ? null : new JsonObject().put("exchanges", c.exchanges()).put("websocket_messages", c.messages())
+        .put("desyncs", c.desyncs()).put("unmatched_requests", c.unmatchedRequests())
+        .put("unmatched_responses", c.unmatchedResponses()).put("unknown_connection", c.unknownConnection())
+        .put("tls_connections", c.tlsConnections());
+  }
+
+  /** {@code /api/requests}: the most recent slow (at least 1 s) or failed (5xx, no or cut response) requests, newest first. */
+  public static JsonObject requests(StatusSource source, int limit) {
+    List<RequestStats.Recent> recent = source.requestStats().recent();
+    JsonArray rows = new JsonArray();
+    for (int i = recent.size() - 1; i >= 0 && rows.size() < limit; i--) {
+      RequestStats.Recent r = recent.get(i);
+      rows.add(new JsonObject().put("start", Instant.ofEpochSecond(0, r.startEpochNanos()).toString())
+          .put("method", r.method()).put("path", r.path()).put("status", r.status())
+          .put("duration_ms", round(r.durationMillis())).put("error_type", r.errorType()).put("pid", r.pid())
+          .put("name", r.workerName()).put("client", r.client()));
+    }
+    return new JsonObject().put("slow_ms", RequestStats.SLOW_NANOS / 1_000_000).put("count", rows.size())
+        .put("capturing", source.requestCounters() != null).put("requests", rows);
   }
 
   /** The HTTP server's limits at work (null without a server). */

@@ -31,6 +31,16 @@ public interface StatusSource {
         .sorted(java.util.Comparator.comparing(FeatureStatus::feature)).toList();
   }
 
+  /** Per-worker request figures and recent slow or failed requests (empty without request capture). */
+  default dev.wmscope.agent.requests.RequestStats.Snapshot requestStats() {
+    return dev.wmscope.agent.requests.RequestStats.Snapshot.EMPTY;
+  }
+
+  /** What request framing could and could not frame, or null without request capture. */
+  default dev.wmscope.agent.requests.RequestTracker.Counters requestCounters() {
+    return null;
+  }
+
   /** The HTTP server's connection and refusal counts, or null without a server. */
   default dev.wmscope.agent.http.HttpServerVerticle.ConnectionStats httpStats() {
     return null;

@@ -148,6 +148,11 @@ final class StatusTarget implements AutoCloseable {
     return embedded != null ? ApiJson.status(embedded) : get("api/status", Map.of());
   }
 
+  /** The {@code /api/requests} document. */
+  JsonObject requests(int limit) throws IOException, InterruptedException {
+    return embedded != null ? ApiJson.requests(embedded, limit) : get("api/requests", Map.of("limit", Integer.toString(limit)));
+  }
+
   /** The {@code /api/connections} document. */
   JsonObject connections(ApiJson.ConnectionFilter f) throws IOException, InterruptedException {
     if (embedded != null) {

@@ -77,6 +77,23 @@ final class StatusText {
       out.append(table.render());
     }
 
+    Table requests = new Table("pid", "worker", ">requests/s", ">p50", ">p99", ">5xx/s", ">ws messages/s",
+        ">requests", ">5xx");
+    for (int i = 0; i < workers.size(); i++) {
+      JsonObject w = workers.getJsonObject(i);
+      if (w.containsKey("requests")) {
+        requests.row(Long.toString(w.getLong("pid")), Table.clip(w.getString("name", "-"), 24),
+            Human.number(w.getDouble("requests_per_s")), Human.number(w.getDouble("request_p50_ms")) + " ms",
+            Human.number(w.getDouble("request_p99_ms")) + " ms", Human.number(w.getDouble("errors_5xx_per_s")),
+            Human.number(w.getDouble("websocket_messages_per_s")), Long.toString(w.getLong("requests")),
+            Long.toString(w.getLong("errors_5xx")));
+      }
+    }
+    if (!requests.isEmpty()) {
+      out.append(rule(" REQUESTS (last minute) "));
+      out.append(requests.render());
+    }
+
     JsonArray listeners = status.getJsonArray("listeners");
     if (!listeners.isEmpty()) {
       out.append(rule(" LISTENERS "));

@@ -100,7 +100,11 @@ class MetricContractTest {
         "wmscope_listen_overflows_total",
         "wmscope_worker_stalled",
         "wmscope_worker_stalled_ratio",
-        "wmscope_events_dropped_total");
+        "wmscope_events_dropped_total",
+        "wmscope_websocket_messages_total",
+        "wmscope_websocket_message_size_bytes_bucket",
+        "http_server_request_duration_seconds_bucket",
+        "http_server_request_duration_seconds_count");
     assertThat(names).doesNotContainKeys("wmscope_connection_active_total", "wmscope_tcp_rtt_seconds_total");
   }
 }

@@ -10,6 +10,7 @@ import io.opentelemetry.proto.metrics.v1.HistogramDataPoint;
 import io.opentelemetry.proto.metrics.v1.Metric;
 import io.opentelemetry.proto.trace.v1.Span;
 import java.net.InetAddress;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -212,6 +213,129 @@ class RequestTelemetryKernelIT {
         assertThat(KernelTestExtension.awaitNoWmscopePrograms()).isEmpty();
       }
     }
+  }
+
+  @Test
+  void aKeepAliveConnectionOpenBeforeTheAgentResyncsAndReportsTheRequestsAfterIt(@TempDir Path dir)
+      throws Exception {
+    int http = WorkermanStandin.freePort();
+    try (var receiver = new OtlpHttpReceiver();
+        var app = WorkermanStandin.create(dir, List.of(WorkermanStandin.worker("Api", "http://127.0.0.1:" + http, 1,
+            false)))) {
+      app.start(false);
+      app.awaitWorkers(1, Set.of(), WAIT);
+      HttpWire old = new HttpWire(V4, http);
+      // requests before the agent: not its to report
+      for (int i = 0; i < 3; i++) {
+        old.write(HttpWire.get("/before"));
+        assertThat(old.read().status()).isEqualTo(404);
+      }
+      try (var agent = new AgentProcess(List.of("run", "--discovery-interval", "200ms", "--poll-interval", "200ms",
+          "--http-address", "none"), Map.of(
+          "OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint(),
+          "OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf",
+          "OTEL_BSP_SCHEDULE_DELAY", "100",
+          "OTEL_METRIC_EXPORT_INTERVAL", "300"))) {
+        agent.awaitStderr(l -> l.contains("watched ports now") && l.contains(String.valueOf(http)), 30_000);
+        // adopted by the next full walk of the live reads
+        WorkermanStandin.await(WAIT, "the open connection adopted", () -> MetricQuery.sum(receiver,
+            "wmscope.connection.active", Map.of("server.port", String.valueOf(http))) == 1 ? Boolean.TRUE : null);
+        for (int i = 0; i < 4; i++) {
+          old.write(HttpWire.get("/after/" + i));
+          assertThat(old.read().status()).isEqualTo(404);
+        }
+        old.close();
+        List<Span> spans = awaitHttpSpans(receiver, 4);
+        assertThat(spans.stream().map(s -> str(s, "url.path")).toList())
+            .as("the requests after adoption, each once, none from before")
+            .containsExactlyInAnyOrder("/after/0", "/after/1", "/after/2", "/after/3");
+        assertThat(spans).allSatisfy(s -> assertThat(num(s, "client.port")).isEqualTo(old.localPort()));
+        assertThat(agent.terminate(15_000)).isZero();
+      }
+    }
+  }
+
+  @Test
+  void theRealPrometheusScrapesTheHttpAndWebSocketMetricsUnderTheirPrometheusNames(@TempDir Path dir)
+      throws Exception {
+    assertThat(PrometheusServer.installed()).as("%s (apt-get install prometheus)", PrometheusServer.BINARY).isTrue();
+    int http = WorkermanStandin.freePort();
+    int ws = WorkermanStandin.freePort();
+    try (var app = WorkermanStandin.create(Files.createDirectories(dir.resolve("app")), List.of(
+        WorkermanStandin.worker("Api", "http://127.0.0.1:" + http, 1, false),
+        WorkermanStandin.worker("Chat", "websocket://127.0.0.1:" + ws, 1, false)))) {
+      app.start(false);
+      app.awaitWorkers(2, Set.of(), WAIT);
+      try (var agent = new AgentProcess(List.of("run", "--discovery-interval", "200ms", "--poll-interval", "200ms",
+          "--http-route", "/status/{code}"), Map.of())) {
+        agent.awaitStderr(l -> l.contains("watched ports now") && l.contains(String.valueOf(http))
+            && l.contains(String.valueOf(ws)), 30_000);
+        int httpPort = agent.httpPort(5_000);
+        try (var prometheus = new PrometheusServer(Files.createDirectories(dir.resolve("prom")),
+            "127.0.0.1:" + httpPort)) {
+          Await.until(WAIT, "scrape target health", prometheus::targetHealth, "up");
+          try (var c = new HttpWire(V4, http)) {
+            for (int i = 0; i < 7; i++) {
+              c.write(HttpWire.get("/status/" + (i < 5 ? 200 : 503)));
+              c.read();
+            }
+          }
+          try (var c = new HttpWire(V4, ws)) {
+            c.write("GET / HTTP/1.1\r\nHost: h\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+            c.read();
+            for (int i = 0; i < 3; i++) {
+              c.write(HttpWire.clientFrame(1, 10));
+              c.readFrame();
+            }
+          }
+          String port = "server_port=\"" + http + "\"";
+          awaitValue(prometheus, "sum(http_server_request_duration_seconds_count{" + port + "})", 7);
+          awaitValue(prometheus, "sum(http_server_request_duration_seconds_count{" + port
+              + ",http_route=\"/status/{code}\",http_response_status_code=\"503\",error_type=\"503\"})", 2);
+          awaitValue(prometheus, "sum(http_server_request_duration_seconds_bucket{" + port + ",le=\"+Inf\"})", 7);
+          String wsPort = "server_port=\"" + ws + "\"";
+          awaitValue(prometheus, "sum(wmscope_websocket_messages_total{" + wsPort
+              + ",network_io_direction=\"receive\",wmscope_websocket_opcode=\"text\"})", 3);
+          awaitValue(prometheus, "sum(wmscope_websocket_message_size_bytes_sum{" + wsPort
+              + ",network_io_direction=\"transmit\"})", 30);
+          // the API, the status text and `wmscope requests` on the same traffic
+          var workersDoc = CliRun.json(httpPort, "/api/workers");
+          var api = workersDoc.getJsonArray("workers").stream().map(o -> (io.vertx.core.json.JsonObject) o)
+              .filter(w -> "Api".equals(w.getString("name"))).findFirst().orElseThrow();
+          assertThat(api.getLong("requests")).isEqualTo(7);
+          assertThat(api.getLong("errors_5xx")).isEqualTo(2);
+          assertThat(api.getDouble("requests_per_s")).isPositive();
+          assertThat(api.getDouble("request_p99_ms")).isPositive();
+          var chat = workersDoc.getJsonArray("workers").stream().map(o -> (io.vertx.core.json.JsonObject) o)
+              .filter(w -> "Chat".equals(w.getString("name"))).findFirst().orElseThrow();
+          assertThat(chat.getLong("websocket_messages")).as("3 received, 3 echoed").isEqualTo(6);
+          var recent = CliRun.json(httpPort, "/api/requests").getJsonArray("requests");
+          assertThat(recent.stream().map(o -> ((io.vertx.core.json.JsonObject) o).getInteger("status")).toList())
+              .as("the failed requests, newest first").containsExactly(503, 503);
+          assertThat(CliRun.json(httpPort, "/api/agent").getJsonObject("requests").getLong("exchanges"))
+              .as("7 requests and the handshake").isEqualTo(8);
+          var cli = CliRun.wmscope(List.of("requests", "--http-address", "127.0.0.1:" + httpPort), Map.of(),
+              Duration.ofSeconds(30));
+          assertThat(cli.exit()).as(cli.toString()).isZero();
+          assertThat(cli.stdout()).contains("/status/503").contains("503").contains("Api").contains("2 requests");
+          var status = CliRun.wmscope(List.of("status", "--http-address", "127.0.0.1:" + httpPort), Map.of(),
+              Duration.ofSeconds(30));
+          assertThat(status.stdout()).contains("REQUESTS (last minute)");
+          // labels: never a path, a client address or port (cardinality)
+          assertThat(prometheus.query("http_server_request_duration_seconds_count{" + port + "}")).isNotEmpty()
+              .allSatisfy(series -> assertThat(series.getJsonObject("metric").fieldNames())
+                  .contains("http_request_method", "http_response_status_code", "url_scheme",
+                      "network_protocol_version", "workerman_worker_name")
+                  .doesNotContain("url_path", "client_address", "client_port", "process_pid"));
+        }
+        assertThat(agent.terminate(15_000)).isZero();
+      }
+    }
+  }
+
+  private static void awaitValue(PrometheusServer prometheus, String promql, long expected) throws InterruptedException {
+    Await.until(WAIT, promql, () -> prometheus.value(promql).map(Math::round).orElse(null), expected);
   }
 
   private static String describe(Span s) {

@@ -122,6 +122,8 @@ public final class Libbpf {
       bpf("ring_buffer__new", FunctionDescriptor.of(ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS), true);
   public static final MethodHandle RING_BUFFER_ADD_E =
       bpf("ring_buffer__add", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS), true);
+  public static final MethodHandle RING_BUFFER_CONSUME =
+      bpf("ring_buffer__consume", FunctionDescriptor.of(JAVA_INT, ADDRESS), false);
   public static final MethodHandle RING_BUFFER_POLL =
       bpf("ring_buffer__poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), false);
   public static final MethodHandle RING_BUFFER_FREE =

@@ -101,6 +101,31 @@ function renderWorkers(workers) {
   body.replaceChildren(...rows);
 }
 
+function fmtMs(ms) {
+  return ms === undefined || ms === null ? '–' : fmtNum(ms) + ' ms';
+}
+
+function renderRequests(workers) {
+  const rows = [];
+  for (const w of workers) {
+    if (w.requests === undefined) continue; // not an HTTP or WebSocket worker
+    const tr = document.createElement('tr');
+    tr.dataset.pid = String(w.pid);
+    cell(tr, 'pid', w.pid, String(w.pid));
+    cell(tr, 'name', w.name, w.name ?? '–');
+    cell(tr, 'requests_per_s', w.requests_per_s, fmtNum(w.requests_per_s), true);
+    cell(tr, 'request_p50_ms', w.request_p50_ms, fmtMs(w.request_p50_ms), true);
+    cell(tr, 'request_p99_ms', w.request_p99_ms, fmtMs(w.request_p99_ms), true);
+    cell(tr, 'errors_5xx_per_s', w.errors_5xx_per_s, fmtNum(w.errors_5xx_per_s), true);
+    cell(tr, 'websocket_messages_per_s', w.websocket_messages_per_s, fmtNum(w.websocket_messages_per_s), true);
+    cell(tr, 'requests', w.requests, fmtNum(w.requests), true);
+    cell(tr, 'errors_5xx', w.errors_5xx, fmtNum(w.errors_5xx), true);
+    rows.push(tr);
+  }
+  $('requests-section').hidden = rows.length === 0;
+  $('requests').tBodies[0].replaceChildren(...rows);
+}
+
 function renderListeners(listeners) {
   const body = $('listeners').tBodies[0];
   const rows = listeners.map((l) => {
@@ -263,6 +288,7 @@ async function refresh() {
     renderAgent(status.agent);
     renderTotals(status);
     renderWorkers(status.workers);
+    renderRequests(status.workers);
     renderListeners(status.listeners);
     renderPeers(top);
     last = { history: history.points };
