@@ -37,11 +37,6 @@ RESULT=$(result_file keepalive)
 ROWS=$WORK/rows.tsv # round cond rps p50 p99 records expected drops agent_cpu_pct rss hwm server_cpu busy foreign errors
 : >"$ROWS"
 
-# wrk's latency percentile in microseconds: "     99%    1.23ms"
-wrk_pct() {
-  awk -v p="$1" '$1 == p { v = $2; u = v; gsub(/[0-9.]/, "", u); sub(/[a-z]+$/, "", v)
-    f = (u == "us") ? 1 : (u == "ms") ? 1000 : (u == "s") ? 1000000 : 60000000; printf "%.0f", v * f }' <<<"$2"
-}
 
 run_one() {
   local port=$1 round=$2 cond=$3

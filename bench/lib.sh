@@ -374,6 +374,12 @@ restore_stats() {
 
 ## Measurements --------------------------------------------------------------------------------
 
+# wrk's latency percentile in microseconds: "     99%    1.23ms"
+wrk_pct() {
+  awk -v p="$1" '$1 == p { v = $2; u = v; gsub(/[0-9.]/, "", u); sub(/[a-z]+$/, "", v)
+    f = (u == "us") ? 1 : (u == "ms") ? 1000 : (u == "s") ? 1000000 : 60000000; printf "%.0f", v * f }' <<<"$2"
+}
+
 # utime+stime of a process in clock ticks (fields 14 and 15 of /proc/PID/stat, after the comm).
 cpu_ticks() {
   local s

@@ -2,6 +2,10 @@ package dev.wmscope.agent;
 
 import dev.wmscope.agent.output.ConsoleWriter;
 import dev.wmscope.agent.output.JsonLinesWriter;
+import dev.wmscope.agent.probe.Delivery;
+import dev.wmscope.agent.probe.RecordMapper;
+import dev.wmscope.agent.selection.SocketOwners;
+import dev.wmscope.loader.MonotonicClock;
 import dev.wmscope.agent.requests.RequestListener;
 import dev.wmscope.agent.requests.RequestStats;
 import dev.wmscope.agent.requests.RequestTracker;
@@ -131,8 +135,8 @@ public final class Agent implements AutoCloseable, StatusSource {
       InodeOwners owners = new InodeOwners(Path.of("/proc"));
       // a reload replaces every worker pid: the counters of exited ones go after the retention
       ConnectionTelemetry connections = new ConnectionTelemetry(sdk, config.seriesRetention(), owners::running);
-      LiveState live = new LiveState(connections, directory, owners,
-          () -> ownerCandidates(directory, config, procs), config.stallThreshold().toNanos());
+      SocketOwners sockets = new SocketOwners(owners, () -> ownerCandidates(directory, config, procs), directory);
+      LiveState live = new LiveState(connections, directory, sockets, config.stallThreshold().toNanos());
       live.setHostTelemetry(new HostTelemetry(sdk, live));
       agent.live = live;
       SelfTelemetry.register(sdk.getMeterProvider(), agent::view, agent::kernelFeatures);
@@ -141,11 +145,13 @@ public final class Agent implements AutoCloseable, StatusSource {
       TargetScanner scanner = new TargetScanner(config.selection(), procs, new ListeningPorts(Path.of("/proc")));
       AtomicReference<DiscoveryService> discovery = new AtomicReference<>();
       // the first pass runs as soon as the programs are attached, before start completes
-      var probe = new ProbeVerticle(config.probe(), directory, internal, attached -> {
+      Delivery delivery = new Delivery(new RecordMapper(new MonotonicClock(), directory, internal), sockets, live,
+          listeners, requestTracker(sdk, config, agent));
+      var probe = new ProbeVerticle(config.probe(), attached -> {
         discovery.set(new DiscoveryService(scanner, new WatchReconciler(maps(attached)), directory, internal));
         discovery.get().pass();
         agent.discovered = discovery.get().firstPassDone();
-      }, listeners, live, config.pollInterval(), onRoot, requestTracker(sdk, config, agent));
+      }, delivery, config.pollInterval(), onRoot);
       agent.probeVerticle = probe;
       vertx.deployVerticle(probe, new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))
           .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
@@ -190,7 +196,7 @@ public final class Agent implements AutoCloseable, StatusSource {
       }
     };
     agent.requestStats = new RequestStats();
-    agent.requests = new RequestTracker(new dev.wmscope.loader.MonotonicClock(),
+    agent.requests = new RequestTracker(new MonotonicClock(),
         RequestListener.all(List.of(bridge, agent.requestStats)));
     return agent.requests;
   }

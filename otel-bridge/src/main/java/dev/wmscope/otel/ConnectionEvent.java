@@ -62,6 +62,18 @@ public record ConnectionEvent(
         internal, null, false);
   }
 
+  /** The same connection owned by another process (found later, e.g. by socket inode). */
+  public ConnectionEvent withOwner(long pid, String processName, WorkerIdentity worker) {
+    return new ConnectionEvent(side, ipv6, localAddress, localPort, peerAddress, peerPort, startEpochNanos,
+        endEpochNanos, bytesReceived, bytesSent, segmentsIn, segmentsOut, srttMicros, retransmits, pid, processName,
+        worker, internal, closeCause, preexisting);
+  }
+
+  /** The same connection with the owner another event names (the one it opened with). */
+  public ConnectionEvent withOwnerOf(ConnectionEvent other) {
+    return withOwner(other.pid, other.processName, other.worker);
+  }
+
   /** Which end of the connection this host is. */
   public enum Side {
     /** Accepted by a local listener (passive open): the span kind is SERVER. */

@@ -1,6 +1,7 @@
 package dev.wmscope.agent.probe;
 
 import dev.wmscope.agent.selection.InodeOwners;
+import dev.wmscope.agent.selection.SocketOwners;
 import dev.wmscope.agent.selection.ProcessDirectory;
 import dev.wmscope.loader.ConnRecord;
 import dev.wmscope.loader.DropReason;
@@ -56,13 +57,11 @@ public final class LiveState implements HostTelemetry.View {
 
   private final ConnectionTelemetry telemetry;
   private final ProcessDirectory directory;
-  private final InodeOwners owners;
-  private final Supplier<Collection<Long>> candidatePids;
+  private final SocketOwners owners;
   private final long stallThresholdNanos;
 
   private final Map<Long, OpenConn> open = new HashMap<>();
   private final Map<Long, Long> listenerDropsSeen = new HashMap<>();
-  private final Map<Long, Set<Long>> inodeHolders = new HashMap<>();
   private final Map<Integer, Map<Long, Long>> acceptedByPortAndPid = new HashMap<>();
   private final Map<String, Long> droppedSeen = new HashMap<>();
   private final Set<Long> stalledPids = new HashSet<>();
@@ -74,10 +73,15 @@ public final class LiveState implements HostTelemetry.View {
 
   public LiveState(ConnectionTelemetry telemetry, ProcessDirectory directory, InodeOwners owners,
       Supplier<Collection<Long>> candidatePids, long stallThresholdNanos) {
+    this(telemetry, directory, new SocketOwners(owners, candidatePids, directory), stallThresholdNanos);
+  }
+
+  /** @param owners who holds the sockets the kernel reports by inode (listeners) */
+  public LiveState(ConnectionTelemetry telemetry, ProcessDirectory directory, SocketOwners owners,
+      long stallThresholdNanos) {
     this.telemetry = telemetry;
     this.directory = directory;
     this.owners = owners;
-    this.candidatePids = candidatePids;
     this.stallThresholdNanos = stallThresholdNanos;
   }
 
@@ -88,43 +92,6 @@ public final class LiveState implements HostTelemetry.View {
 
   public View view() {
     return view;
-  }
-
-  /**
-   * Adds what only /proc can tell to a batch's open records of adopted connections: the owner
-   * of each socket inode. Returns the events with owners filled in.
-   */
-  public ConnectionEvent resolveOwner(ConnRecord r, ConnectionEvent e) {
-    if (r.attributed() || r.sockInode() == 0 || e.pid() > 0) {
-      return e;
-    }
-    Set<Long> holders = inodeHolders.computeIfAbsent(r.sockInode(),
-        inode -> owners.resolve(List.of(inode), candidatePids.get()).getOrDefault(inode, Set.of()));
-    if (holders.isEmpty()) {
-      return e;
-    }
-    long pid = holders.iterator().next();
-    return withOwner(e, pid, owners.comm(pid), directory.lookup(pid));
-  }
-
-  /** Prefetches owners of many adopted connections with one scan of the candidates' fds. */
-  public void prefetchOwners(List<ConnRecord> batch) {
-    List<Long> inodes = new ArrayList<>();
-    for (ConnRecord r : batch) {
-      if (!r.attributed() && r.sockInode() != 0 && !inodeHolders.containsKey(r.sockInode())) {
-        inodes.add(r.sockInode());
-      }
-    }
-    if (!inodes.isEmpty()) {
-      Map<Long, Set<Long>> found = owners.resolve(inodes, candidatePids.get());
-      inodes.forEach(i -> inodeHolders.put(i, found.getOrDefault(i, Set.of())));
-    }
-  }
-
-  static ConnectionEvent withOwner(ConnectionEvent e, long pid, String comm, WorkerIdentity worker) {
-    return new ConnectionEvent(e.side(), e.ipv6(), e.localAddress(), e.localPort(), e.peerAddress(), e.peerPort(),
-        e.startEpochNanos(), e.endEpochNanos(), e.bytesReceived(), e.bytesSent(), e.segmentsIn(), e.segmentsOut(),
-        e.srttMicros(), e.retransmits(), pid, comm, worker, e.internal(), e.closeCause(), e.preexisting());
   }
 
   /** The event an open connection opened with (its identity), or null when it is not open. */
@@ -163,16 +130,14 @@ public final class LiveState implements HostTelemetry.View {
       stats.closed(e, false, e.bytesReceived(), e.bytesSent(), e.retransmits(), System.nanoTime());
       return e;
     }
-    ConnectionEvent full = e.pid() == 0 && o.event().pid() > 0
-        ? withOwner(e, o.event().pid(), o.event().processName(), o.event().worker())
-        : e;
+    ConnectionEvent full = e.pid() == 0 && o.event().pid() > 0 ? e.withOwnerOf(o.event()) : e;
     long rx = Math.max(0, full.bytesReceived() - o.receivedReported());
     long tx = Math.max(0, full.bytesSent() - o.sentReported());
     long re = Math.max(0, full.retransmits() - o.retransReported());
     telemetry.closed(full, rx, tx, re);
     // the stats are keyed by the identity the connection opened with, like its live reads
-    stats.closed(full.pid() == o.event().pid() ? full : withOwner(full, o.event().pid(), o.event().processName(),
-        o.event().worker()), true, rx, tx, re, System.nanoTime());
+    stats.closed(full.pid() == o.event().pid() ? full : full.withOwnerOf(o.event()), true, rx, tx, re,
+        System.nanoTime());
     return full;
   }
 
@@ -225,9 +190,7 @@ public final class LiveState implements HostTelemetry.View {
    * stall set (its stall ends with it); the socket-owner cache starts over when it is large.
    */
   private void forgetExitedWorkers() {
-    if (inodeHolders.size() > MAX_CACHED_INODES) {
-      inodeHolders.clear();
-    }
+    owners.trim();
     Map<Long, WorkerIdentity> known = directory.live();
     Set<Long> openPids = new HashSet<>();
     for (OpenConn o : open.values()) {
@@ -264,16 +227,12 @@ public final class LiveState implements HostTelemetry.View {
   }
 
   private void updateListeners(List<ListenerState> states) {
-    List<Long> unknown = states.stream().map(ListenerState::sockInode).filter(i -> !inodeHolders.containsKey(i)).toList();
-    if (!unknown.isEmpty()) {
-      Map<Long, Set<Long>> found = owners.resolve(unknown, candidatePids.get());
-      unknown.forEach(i -> inodeHolders.put(i, found.getOrDefault(i, Set.of())));
-    }
+    owners.prefetch(states.stream().map(ListenerState::sockInode).toList());
     List<Listener> out = new ArrayList<>();
     Set<Long> present = new HashSet<>();
     for (ListenerState l : states) {
       present.add(l.sockInode());
-      Set<Long> holders = inodeHolders.getOrDefault(l.sockInode(), Set.of());
+      Set<Long> holders = owners.holders(l.sockInode());
       long pid = chooseOwner(holders);
       out.add(new Listener(l, pid, pid > 0 ? directory.lookup(pid) : null, holders));
       Long seen = listenerDropsSeen.put(l.sockInode(), l.drops());

@@ -1,17 +1,11 @@
 package dev.wmscope.agent.probe;
 
-import dev.wmscope.agent.selection.InternalTraffic;
-import dev.wmscope.agent.selection.ProcessDirectory;
-import dev.wmscope.loader.ConnEventType;
 import dev.wmscope.loader.ConnRecord;
 import dev.wmscope.loader.ConnectionProbe;
 import dev.wmscope.loader.DataRecord;
-import dev.wmscope.agent.requests.RequestTracker;
 import dev.wmscope.loader.DropReason;
 import dev.wmscope.loader.FeatureStatus;
 import dev.wmscope.loader.KernelFeature;
-import dev.wmscope.loader.MonotonicClock;
-import dev.wmscope.otel.ConnectionEvent;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -25,8 +19,8 @@ import java.util.function.Consumer;
 /**
  * Owns the kernel probe and its poll thread. Start loads and attaches the programs, runs
  * {@code onAttached} (the first discovery pass fills the watch maps) and completes (or fails
- * with the loader's error); the thread then polls the ring buffer in 100 ms slices and hands
- * each slice's events to the listeners. Stop ends the loop within one slice, then detaches.
+ * with the loader's error); the thread then polls the ring buffers in 100 ms slices and hands
+ * each slice's records to the {@link Delivery}. Stop ends the loop within one slice, then detaches.
  *
  * <p>Ownership: the poll thread is the probe's one owner for its whole life: it creates the
  * probe, is the only thread that polls and reads it, and closes it (detaching the programs)
@@ -48,49 +42,32 @@ public final class ProbeVerticle extends VerticleBase {
   static final long MIN_DRAIN_INTERVAL_NANOS = 10_000_000L;
 
   private final ConnectionProbe.Options options;
-  private final ProcessDirectory directory;
-  private final InternalTraffic internal;
   private final Consumer<ConnectionProbe> onAttached;
-  private final List<ConnectionListener> listeners;
+  private final Delivery delivery;
   private final LiveState live;
   private final long liveIntervalNanos;
   private final boolean adoptExisting;
   private final AtomicBoolean running = new AtomicBoolean();
   private final List<ConnRecord> batch = new ArrayList<>();
   private final List<DataRecord> dataBatch = new ArrayList<>();
-  private final RequestTracker requests;
   private volatile ConnectionProbe probe;
   private volatile Map<KernelFeature, FeatureStatus> features = Map.of();
   private Thread pollThread;
 
   /**
-   * @param live             open-connection state; it reports byte, RTT and retransmit metrics
+   * @param delivery         where each drained batch goes (live state, listeners, requests)
    * @param liveInterval     how often the tcp iterator reads live counters and accept queues
    * @param adoptExisting    whether connections on watched ports that predate tracking are
    *                         adopted (only sound on the root cgroup)
    */
-  public ProbeVerticle(ConnectionProbe.Options options, ProcessDirectory directory, InternalTraffic internal,
-      Consumer<ConnectionProbe> onAttached, List<ConnectionListener> listeners, LiveState live,
+  public ProbeVerticle(ConnectionProbe.Options options, Consumer<ConnectionProbe> onAttached, Delivery delivery,
       java.time.Duration liveInterval, boolean adoptExisting) {
-    this(options, directory, internal, onAttached, listeners, live, liveInterval, adoptExisting, null);
-  }
-
-  /**
-   * @param requests frames the data records of captured connections (request telemetry); null
-   *                 when request capture is off
-   */
-  public ProbeVerticle(ConnectionProbe.Options options, ProcessDirectory directory, InternalTraffic internal,
-      Consumer<ConnectionProbe> onAttached, List<ConnectionListener> listeners, LiveState live,
-      java.time.Duration liveInterval, boolean adoptExisting, RequestTracker requests) {
-    this.requests = requests;
-    this.live = live;
+    this.options = options;
+    this.onAttached = onAttached;
+    this.delivery = delivery;
+    this.live = delivery.live();
     this.liveIntervalNanos = liveInterval.toNanos();
     this.adoptExisting = adoptExisting;
-    this.options = options;
-    this.directory = directory;
-    this.internal = internal;
-    this.onAttached = onAttached;
-    this.listeners = List.copyOf(listeners);
   }
 
   @Override
@@ -104,11 +81,9 @@ public final class ProbeVerticle extends VerticleBase {
   }
 
   private void run(Promise<Void> attached) {
-    RecordMapper mapper;
     try {
-      mapper = new RecordMapper(new MonotonicClock(), directory, internal);
-      probe = requests == null ? ConnectionProbe.start(options.withCaptureBytes(0), batch::add)
-          : ConnectionProbe.start(options, batch::add, dataBatch::add);
+      probe = delivery.framesRequests() ? ConnectionProbe.start(options, batch::add, dataBatch::add)
+          : ConnectionProbe.start(options.withCaptureBytes(0), batch::add);
       logFeatureChanges(probe.features());
       onAttached.accept(probe);
       probe.adoptExisting(adoptExisting);
@@ -121,14 +96,14 @@ public final class ProbeVerticle extends VerticleBase {
     LOG.log(System.Logger.Level.INFO, "attached sock_ops to cgroup {0}", options.cgroup());
     attached.complete();
     try {
-      pollUntilStopped(mapper);
+      pollUntilStopped();
     } finally {
       closeProbe(); // on this thread, the one that created it and the only one that polled it
       LOG.log(System.Logger.Level.INFO, "detached BPF programs");
     }
   }
 
-  private void pollUntilStopped(RecordMapper mapper) {
+  private void pollUntilStopped() {
     long nextLive = System.nanoTime();
     while (running.get()) {
       long drainStart = System.nanoTime();
@@ -138,16 +113,14 @@ public final class ProbeVerticle extends VerticleBase {
       } catch (RuntimeException e) {
         LOG.log(System.Logger.Level.ERROR, "poll ring buffer: " + e.getMessage());
       }
-      deliver(mapper);
+      delivery.deliver(batch, dataBatch);
       long now = System.nanoTime();
       if (now - nextLive >= 0) {
         live.pollLag(now - nextLive);
         nextLive = now + liveIntervalNanos;
         readLive();
-        if (requests != null) {
-          requests.retain(live::isOpen, 100); // a close record lost: state idle for 100 drains goes
-        }
-        deliver(mapper); // open records of connections the iterator just adopted
+        delivery.sweepRequests();
+        delivery.deliver(batch, dataBatch); // open records of connections the iterator just adopted
       }
       long rest = MIN_DRAIN_INTERVAL_NANOS - (System.nanoTime() - drainStart);
       if (records > 0 && rest > 0) {
@@ -206,87 +179,6 @@ public final class ProbeVerticle extends VerticleBase {
   /** Each optional kernel feature and whether it is in use (empty before the probe loaded). */
   public Map<KernelFeature, FeatureStatus> features() {
     return features;
-  }
-
-  private void deliver(RecordMapper mapper) {
-    if (batch.isEmpty()) {
-      deliverData(Map.of());
-      return;
-    }
-    // a close is applied after the data records of its connection that came before it
-    Map<Long, List<DataRecord>> dataByConn = groupData();
-    live.prefetchOwners(batch);
-    live.eventsHandled(batch.size());
-    for (ConnRecord r : batch) {
-      ConnectionEvent e = mapper.toEvent(r);
-      boolean open = r.type() == ConnEventType.OPEN;
-      try {
-        if (open) {
-          e = live.resolveOwner(r, e);
-          live.opened(r.cookie(), e);
-        } else {
-          e = live.closed(r.cookie(), e);
-        }
-        if (!open && requests != null) {
-          feed(dataByConn.remove(r.cookie()));
-          requests.closed(r.cookie(), e, r.endMonoNanos());
-        }
-      } catch (RuntimeException ex) {
-        LOG.log(System.Logger.Level.WARNING, "record connection event: " + ex);
-      }
-      for (ConnectionListener l : listeners) {
-        try {
-          if (open) {
-            l.opened(e);
-          } else {
-            l.closed(e);
-          }
-        } catch (RuntimeException ex) {
-          LOG.log(System.Logger.Level.WARNING, "deliver connection event: " + ex);
-        }
-      }
-    }
-    batch.clear();
-    deliverData(dataByConn);
-    live.publishIfStale(dev.wmscope.loader.MonotonicClock.monotonicNow());
-    listeners.forEach(ConnectionListener::endOfBatch);
-  }
-
-  /** The batch's data records by connection, each connection's in kernel order. */
-  private Map<Long, List<DataRecord>> groupData() {
-    if (requests == null || dataBatch.isEmpty()) {
-      return Map.of();
-    }
-    Map<Long, List<DataRecord>> out = new java.util.LinkedHashMap<>();
-    for (DataRecord d : dataBatch) {
-      out.computeIfAbsent(d.cookie(), c -> new ArrayList<>(4)).add(d);
-    }
-    dataBatch.clear();
-    return out;
-  }
-
-  private void feed(List<DataRecord> records) {
-    if (records != null) {
-      records.forEach(requests::data);
-    }
-  }
-
-  /** The data records not fed before a close, then what the batch framed, to the request listeners. */
-  private void deliverData(Map<Long, List<DataRecord>> grouped) {
-    if (requests == null) {
-      return;
-    }
-    try {
-      if (!dataBatch.isEmpty()) {
-        dataBatch.forEach(requests::data);
-        dataBatch.clear();
-      }
-      grouped.values().forEach(this::feed);
-      requests.endOfBatch(live::openEvent);
-    } catch (RuntimeException ex) {
-      dataBatch.clear();
-      LOG.log(System.Logger.Level.WARNING, "frame requests: " + ex);
-    }
   }
 
   /** The running probe, or null before start and after the poll loop ended. For the poll thread and the watch maps. */

@@ -200,14 +200,31 @@ class TargetScannerTest {
   }
 
   @Test
+  void httpAndWebSocketWorkersAreCapturedOtherProtocolsAreNot() throws IOException {
+    chatApp(MASTER, 1001);
+    proc.titled(2000, SHELL, 100, "WorkerMan: master process  start_file=/srv/api/start.php");
+    proc.titled(2001, 2000, 101, "WorkerMan: worker process  Api http://0.0.0.0:8787");
+    proc.titled(2002, 2000, 101, "WorkerMan: worker process  Push text://0.0.0.0:2347");
+    proc.listens(8787, 2000, 2001).listens(2347, 2002);
+
+    TargetScanner.Pass pass = scanner(auto()).scan();
+
+    assertThat(pass.targets().ports()).contains(8282, 2900, 8787, 2347);
+    assertThat(pass.targets().capturePorts()).as("websocket:// and http:// listeners, not text:// nor the"
+        + " gateway's internal port").containsExactlyInAnyOrder(8282, 8787);
+  }
+
+  @Test
   void cgroupAloneWatchesEveryPortAndPid() throws IOException {
     chatApp(MASTER, 1001, 1002);
 
     TargetScanner.Pass pass = scanner(new Selection(Set.of(), Set.of(), Optional.empty(),
         Optional.of(Path.of("/sys/fs/cgroup/app.slice")))).scan();
 
-    // key 0 is "any" in both kernel maps; the attach point bounds what the kernel sees
-    assertThat(pass.targets().ports()).containsExactly(0);
+    // key 0 is "any" in both kernel maps; the attach point bounds what the kernel sees; the
+    // WebSocket worker's port has its own entry too, for its request-capture flag
+    assertThat(pass.targets().ports()).containsExactlyInAnyOrder(0, 8282);
+    assertThat(pass.targets().capturePorts()).containsExactly(8282);
     assertThat(pass.targets().pids()).containsExactly(0);
     assertThat(pass.targets().workers()).containsOnlyKeys(1000L, 1001L, 1002L, 1050L);
   }

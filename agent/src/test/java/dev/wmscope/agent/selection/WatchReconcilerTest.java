@@ -21,6 +21,11 @@ class WatchReconcilerTest {
     }
 
     @Override
+    public void watchPort(int port, boolean capture) {
+      calls.add((capture ? "+capture " : "+port ") + port);
+    }
+
+    @Override
     public void unwatchPort(int port) {
       calls.add("-port " + port);
     }
@@ -48,6 +53,17 @@ class WatchReconcilerTest {
 
   private final RecordingMaps maps = new RecordingMaps();
   private final WatchReconciler reconciler = new WatchReconciler(maps);
+
+  @Test
+  void aPortsCaptureFlagIsSetWithItAndChangedWhenItsWorkerChanges() {
+    reconciler.apply(new WatchTargets(Set.of(8080, 2347), Set.of(), Map.of(), Set.of(8080)));
+    assertThat(maps.drain()).containsExactlyInAnyOrder("+capture 8080", "+port 2347");
+    reconciler.apply(new WatchTargets(Set.of(8080, 2347), Set.of(), Map.of(), Set.of(8080)));
+    assertThat(maps.drain()).as("nothing changed").isEmpty();
+    // a reload brought a text worker to 8080 and an HTTP one to 2347
+    reconciler.apply(new WatchTargets(Set.of(8080, 2347), Set.of(), Map.of(), Set.of(2347)));
+    assertThat(maps.drain()).containsExactlyInAnyOrder("+port 8080", "+capture 2347");
+  }
 
   @Test
   void firstPassAddsEverything() {

@@ -50,8 +50,8 @@ public class BridgeBenchmark {
     closes = new ConnectionEvent[Fixtures.CONNECTIONS];
     try (var arena = java.lang.foreign.Arena.ofConfined()) {
       for (int i = 0; i < Fixtures.CONNECTIONS; i++) {
-        opens[i] = Fixtures.toEvent(dev.wmscope.loader.ConnEventLayout.decode(Fixtures.record(arena, i, false)), 0);
-        closes[i] = Fixtures.toEvent(dev.wmscope.loader.ConnEventLayout.decode(Fixtures.record(arena, i, true)), 0);
+        opens[i] = Fixtures.toEvent(dev.wmscope.loader.ConnEventLayout.decode(Fixtures.record(arena, i, false)));
+        closes[i] = Fixtures.toEvent(dev.wmscope.loader.ConnEventLayout.decode(Fixtures.record(arena, i, true)));
       }
     }
   }

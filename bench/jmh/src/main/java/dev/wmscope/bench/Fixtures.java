@@ -8,9 +8,13 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 import dev.wmscope.loader.ConnEventLayout;
 import dev.wmscope.loader.ConnEventType;
+import dev.wmscope.agent.probe.RecordMapper;
+import dev.wmscope.agent.selection.InternalTraffic;
+import dev.wmscope.agent.selection.LocalAddresses;
+import dev.wmscope.agent.selection.ProcessDirectory;
 import dev.wmscope.loader.ConnRecord;
+import dev.wmscope.loader.MonotonicClock;
 import dev.wmscope.loader.ConnSide;
-import dev.wmscope.otel.CloseCause;
 import dev.wmscope.otel.ConnectionEvent;
 import dev.wmscope.otel.WorkerIdentity;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
@@ -27,7 +31,7 @@ import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
 import io.opentelemetry.sdk.trace.export.SpanExporter;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.net.InetAddress;
+import java.util.Optional;
 import java.time.Duration;
 import java.util.Collection;
 import java.util.concurrent.atomic.AtomicLong;
@@ -91,47 +95,16 @@ final class Fixtures {
   }
 
   /**
-   * The agent's record-to-event step (agent/.../probe/RecordMapper.toEvent) without its two
-   * lookups (Workerman identity by pid, internal-traffic table): plain field copies, address
-   * text and the close cause. Kept here so the benchmarks need not depend on the agent module.
+   * The agent's own record-to-event step ({@link RecordMapper}), with the Workerman identities of
+   * the fixture's workers and the internal-traffic table of a host whose only local address is
+   * loopback (the fixture's peers are external).
    */
-  static ConnectionEvent toEvent(ConnRecord r, long clockOffsetNanos) {
-    boolean server = r.side() == ConnSide.SERVER;
-    return new ConnectionEvent(
-        server ? ConnectionEvent.Side.SERVER : ConnectionEvent.Side.CLIENT,
-        r.ipv6(),
-        text(r.localAddress()),
-        r.localPort(),
-        text(r.remoteAddress()),
-        r.remotePort(),
-        r.startMonoNanos() + clockOffsetNanos,
-        r.endMonoNanos() == 0 ? 0 : r.endMonoNanos() + clockOffsetNanos,
-        r.bytesReceived(),
-        r.bytesAcked(),
-        r.dataSegsIn(),
-        r.dataSegsOut(),
-        r.srttMicros(),
-        r.totalRetrans(),
-        r.pid(),
-        r.comm(),
-        r.pid() > 0 ? WORKER_IDS[(int) (r.pid() % WORKERS)] : null,
-        false,
-        r.type() == ConnEventType.CLOSE ? closeCause(r) : null,
-        r.preexisting());
-  }
+  static final RecordMapper MAPPER = new RecordMapper(new MonotonicClock(),
+      new ProcessDirectory(pid -> Optional.of(WORKER_IDS[(int) (pid % WORKERS)])),
+      new InternalTraffic(new LocalAddresses()));
 
-  private static CloseCause closeCause(ConnRecord r) {
-    if (r.has(ConnRecord.FLAG_RST_RECEIVED)) {
-      return CloseCause.RST_RECEIVED;
-    }
-    if (r.has(ConnRecord.FLAG_RST_SENT)) {
-      return CloseCause.RST_SENT;
-    }
-    return r.has(ConnRecord.FLAG_FIN_LOCAL_FIRST) ? CloseCause.FIN_LOCAL : CloseCause.FIN_PEER;
-  }
-
-  private static String text(InetAddress a) {
-    return a.getHostAddress();
+  static ConnectionEvent toEvent(ConnRecord r) {
+    return MAPPER.toEvent(r);
   }
 
   /** Counts what reaches the exporters (nothing is sent anywhere). */
