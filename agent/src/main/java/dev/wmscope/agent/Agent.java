@@ -194,6 +194,11 @@ public final class Agent implements AutoCloseable, StatusSource {
           dev.wmscope.otel.WebSocketOpcode op, long bytes) {
         telemetry.webSocketMessage(c, received, op, bytes);
       }
+
+      @Override
+      public void activeRequests(dev.wmscope.otel.ConnectionEvent c, String method, int delta) {
+        telemetry.activeRequests(c, method, delta);
+      }
     };
     agent.requestStats = new RequestStats();
     agent.requests = new RequestTracker(new MonotonicClock(),

@@ -89,6 +89,8 @@ public final class RequestTelemetry {
   private final LongHistogram requestBodySize;
   private final LongHistogram responseBodySize;
   private final LongCounter messages;
+  private final io.opentelemetry.api.metrics.LongUpDownCounter active;
+  private final Map<ActiveKey, Attributes> activeAttributes = new ConcurrentHashMap<>();
   private final LongHistogram messageSize;
   private final HttpRoutes routes;
   private final boolean captureQuery;
@@ -118,6 +120,8 @@ public final class RequestTelemetry {
         .setDescription("Size of HTTP server request bodies.").build();
     responseBodySize = meter.histogramBuilder(TelemetryNames.HTTP_SERVER_RESPONSE_BODY_SIZE).ofLongs().setUnit("By")
         .setDescription("Size of HTTP server response bodies.").build();
+    active = meter.upDownCounterBuilder(TelemetryNames.HTTP_SERVER_ACTIVE_REQUESTS).setUnit("{request}")
+        .setDescription("HTTP server requests read and not yet answered.").build();
     messages = meter.counterBuilder(TelemetryNames.WEBSOCKET_MESSAGES).setUnit(TelemetryNames.WEBSOCKET_MESSAGES_UNIT)
         .setDescription(TelemetryNames.WEBSOCKET_MESSAGES_DESCRIPTION).build();
     messageSize = meter.histogramBuilder(TelemetryNames.WEBSOCKET_MESSAGE_SIZE).ofLongs()
@@ -259,6 +263,25 @@ public final class RequestTelemetry {
       responseBodySize.record(x.responseBodySize(), a, Context.root());
     }
   }
+
+  /**
+   * Requests read and not yet answered change by {@code delta}, by method, scheme, server port
+   * and worker (semconv's attributes for http.server.active_requests, plus the worker).
+   */
+  public void activeRequests(ConnectionEvent c, String method, int delta) {
+    Attributes a = activeAttributes.computeIfAbsent(new ActiveKey(method(method), c.serverPort(),
+        c.worker() == null ? null : c.worker().workerName()), k -> {
+          AttributesBuilder b = Attributes.builder().put(HttpAttributes.HTTP_REQUEST_METHOD, k.method())
+              .put(UrlAttributes.URL_SCHEME, "http").put(SERVER_PORT, (long) k.port());
+          if (k.worker() != null) {
+            b.put(WORKERMAN_WORKER_NAME, k.worker());
+          }
+          return b.build();
+        });
+    active.add(delta, a, Context.root());
+  }
+
+  private record ActiveKey(String method, int port, String worker) {}
 
   /** One WebSocket message of a connection. */
   public void webSocketMessage(ConnectionEvent c, boolean received, WebSocketOpcode op, long payloadBytes) {

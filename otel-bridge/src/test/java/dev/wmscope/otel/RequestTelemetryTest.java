@@ -163,6 +163,21 @@ class RequestTelemetryTest {
   }
 
   @Test
+  void activeRequestsCountUpAndDownPerMethodAndWorker() {
+    ConnectionEvent c = Events.serverIpv4();
+    telemetry.activeRequests(c, "GET", 1);
+    telemetry.activeRequests(c, "GET", 1);
+    telemetry.activeRequests(c, "PURGE", 1);
+    telemetry.activeRequests(c, "GET", -1);
+    MetricData m = metric(TelemetryNames.HTTP_SERVER_ACTIVE_REQUESTS);
+    assertThat(m.getUnit()).isEqualTo("{request}");
+    assertThat(m.getLongSumData().isMonotonic()).isFalse();
+    assertThat(m.getLongSumData().getPoints()).extracting(p -> p.getAttributes()
+        .get(AttributeKey.stringKey("http.request.method")) + "=" + p.getValue())
+        .containsExactlyInAnyOrder("GET=1", "_OTHER=1");
+  }
+
+  @Test
   void routeTemplatesMatchSegmentsAndRejectBadOnes() {
     HttpRoutes r = HttpRoutes.of(List.of("/users/{id}", "/users/{id}/orders", "/static/{path...}", "/"));
     assertThat(r.match("/users/7")).isEqualTo("/users/{id}");

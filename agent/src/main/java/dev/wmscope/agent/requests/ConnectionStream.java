@@ -33,7 +33,13 @@ final class ConnectionStream {
 
   /** Where framed requests and messages go (times are CLOCK_MONOTONIC nanoseconds). */
   interface Sink {
+    /** A request's head was read (it is active until its exchange or its abandonment). */
+    void started(Request r);
+
     void exchange(Request r);
+
+    /** A request that will not be reported: its response cannot be told for certain. */
+    void abandoned(Request r);
 
     void message(boolean received, WebSocketOpcode op, long payloadBytes, long monoNanos);
   }
@@ -63,6 +69,8 @@ final class ConnectionStream {
     long responseBody = -1;
     long endMono;
     String errorType;
+    /** The identity its start was counted under (active requests), null until then. */
+    dev.wmscope.otel.ConnectionEvent countedAs;
   }
 
   private enum State { HEAD, BODY, CHUNK_SIZE, CHUNK_DATA, CHUNK_CRLF, TRAILERS, UNTIL_CLOSE, WS_HEADER, WS_PAYLOAD,
@@ -285,6 +293,15 @@ final class ConnectionStream {
     pending.clear();
   }
 
+  /** The connection's state is dropped without a close: nothing outstanding will be reported. */
+  void abandonOutstanding() {
+    if (tx.current != null && tx.currentMatched) {
+      abandon(tx.current);
+    }
+    tx.current = null;
+    abandonAll();
+  }
+
   // --- resync -------------------------------------------------------------------------------
 
   private boolean resync(Direction d, long offset, byte[] b, long mono) {
@@ -306,8 +323,7 @@ final class ConnectionStream {
     }
     if (d.received && rxEverLost) {
       // requests in the gap were never seen: the outstanding ones can no longer be paired
-      losses.unmatchedRequests += pending.size();
-      pending.clear();
+      abandonAll();
       unpairedBefore = mono;
     } else if (!d.received && txEverLost) {
       resyncedResponse = true; // paired only if one request is outstanding (matchResponse)
@@ -334,15 +350,15 @@ final class ConnectionStream {
     if (d.received) {
       rxEverLost = true;
       if (d.current != null) {
-        losses.unmatchedRequests++; // its body was being read: its end is unknown
-        pending.remove(d.current);
+        pending.remove(d.current); // its body was being read: its end is unknown
+        abandon(d.current);
         d.current = null;
       }
     } else {
       txEverLost = true;
       txLostMono = feedMono;
       if (d.current != null && d.currentMatched) {
-        losses.unmatchedRequests++;
+        abandon(d.current);
       }
       d.current = null;
     }
@@ -451,10 +467,21 @@ final class ConnectionStream {
 
   private void addPending(Request r) {
     if (pending.size() >= MAX_PENDING) {
-      pending.pollFirst();
-      losses.unmatchedRequests++;
+      abandon(pending.pollFirst());
     }
     pending.addLast(r);
+    sink.started(r);
+  }
+
+  private void abandon(Request r) {
+    losses.unmatchedRequests++;
+    sink.abandoned(r);
+  }
+
+  private void abandonAll() {
+    while (!pending.isEmpty()) {
+      abandon(pending.pollFirst());
+    }
   }
 
   private void onResponseHead(Direction d, String head, long mono) {
@@ -509,12 +536,10 @@ final class ConnectionStream {
       // requests read before the send that lost step may have been answered in what was not
       // seen; one read after it cannot have been (a worker answers only what it has read)
       while (!pending.isEmpty() && pending.peekFirst().startMono < txLostMono) {
-        pending.pollFirst();
-        losses.unmatchedRequests++;
+        abandon(pending.pollFirst());
       }
       if (pending.size() != 1) {
-        losses.unmatchedRequests += pending.size();
-        pending.clear();
+        abandonAll();
         losses.unmatchedResponses++;
         return null;
       }

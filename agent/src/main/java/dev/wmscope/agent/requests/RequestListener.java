@@ -19,6 +19,13 @@ public interface RequestListener {
    */
   void webSocketMessage(ConnectionEvent connection, boolean received, WebSocketOpcode opcode, long payloadBytes);
 
+  /**
+   * Requests read and not yet answered change by {@code delta} (+1 when a request's head is
+   * read, -1 when it is answered or will not be reported), always under the same identity and
+   * method for one request.
+   */
+  default void activeRequests(ConnectionEvent connection, String method, int delta) {}
+
   /** Hands each event to every listener in turn. */
   static RequestListener all(java.util.List<RequestListener> listeners) {
     java.util.List<RequestListener> copy = java.util.List.copyOf(listeners);
@@ -31,6 +38,11 @@ public interface RequestListener {
       @Override
       public void webSocketMessage(ConnectionEvent c, boolean received, WebSocketOpcode opcode, long bytes) {
         copy.forEach(l -> l.webSocketMessage(c, received, opcode, bytes));
+      }
+
+      @Override
+      public void activeRequests(ConnectionEvent c, String method, int delta) {
+        copy.forEach(l -> l.activeRequests(c, method, delta));
       }
     };
   }

@@ -36,8 +36,10 @@ public final class RequestTracker {
   private final Counters counters = new Counters();
 
   /** Framed but not yet handed on: an exchange or a WebSocket message of a connection. */
-  private record Framed(Conn conn, ConnectionStream.Request request, boolean received, WebSocketOpcode op,
-      long size) {}
+  private record Framed(Kind kind, Conn conn, ConnectionStream.Request request, boolean received,
+      WebSocketOpcode op, long size) {}
+
+  private enum Kind { STARTED, EXCHANGE, ABANDONED, MESSAGE }
 
   private final class Conn implements ConnectionStream.Sink {
     final long cookie;
@@ -52,13 +54,23 @@ public final class RequestTracker {
     }
 
     @Override
+    public void started(ConnectionStream.Request r) {
+      framed.add(new Framed(Kind.STARTED, this, r, false, null, 0));
+    }
+
+    @Override
     public void exchange(ConnectionStream.Request r) {
-      framed.add(new Framed(this, r, false, null, 0));
+      framed.add(new Framed(Kind.EXCHANGE, this, r, false, null, 0));
+    }
+
+    @Override
+    public void abandoned(ConnectionStream.Request r) {
+      framed.add(new Framed(Kind.ABANDONED, this, r, false, null, 0));
     }
 
     @Override
     public void message(boolean received, WebSocketOpcode op, long payloadBytes, long monoNanos) {
-      framed.add(new Framed(this, null, received, op, payloadBytes));
+      framed.add(new Framed(Kind.MESSAGE, this, null, received, op, payloadBytes));
     }
   }
 
@@ -173,17 +185,33 @@ public final class RequestTracker {
     for (Framed f : framed) {
       // the identity is looked up now: a close in this batch has set it even for what came before
       ConnectionEvent c = f.conn().closedAs != null ? f.conn().closedAs : open.apply(f.conn().cookie);
-      if (c == null) {
-        counters.unknownConnection++;
-        continue;
-      }
+      ConnectionStream.Request r = f.request();
       try {
-        if (f.request() != null) {
-          counters.exchanges++;
-          listener.exchange(toExchange(c, f.request()));
-        } else {
-          counters.messages++;
-          listener.webSocketMessage(c, f.received(), f.op(), f.size());
+        switch (f.kind()) {
+          case STARTED -> {
+            if (c != null) {
+              r.countedAs = c;
+              listener.activeRequests(c, r.method, 1);
+            }
+          }
+          case ABANDONED -> uncount(r);
+          case EXCHANGE -> {
+            uncount(r);
+            if (c == null) {
+              counters.unknownConnection++;
+            } else {
+              counters.exchanges++;
+              listener.exchange(toExchange(c, r));
+            }
+          }
+          case MESSAGE -> {
+            if (c == null) {
+              counters.unknownConnection++;
+            } else {
+              counters.messages++;
+              listener.webSocketMessage(c, f.received(), f.op(), f.size());
+            }
+          }
         }
       } catch (RuntimeException e) {
         System.getLogger(RequestTracker.class.getName()).log(System.Logger.Level.WARNING,
@@ -191,6 +219,14 @@ public final class RequestTracker {
       }
     }
     framed.clear();
+  }
+
+  /** An active request ends: counted down under the identity it was counted up with. */
+  private void uncount(ConnectionStream.Request r) {
+    if (r.countedAs != null) {
+      listener.activeRequests(r.countedAs, r.method, -1);
+      r.countedAs = null;
+    }
   }
 
   /**
@@ -202,6 +238,7 @@ public final class RequestTracker {
       if (c.closeDue != 0 || open.test(c.cookie) || batch - c.lastBatch < idleBatches) {
         return false;
       }
+      c.stream.abandonOutstanding(); // delivered at the next batch's end: active requests count down
       fold(c.stream.losses());
       return true;
     });

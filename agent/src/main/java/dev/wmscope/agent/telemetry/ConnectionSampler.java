@@ -24,7 +24,9 @@ import java.util.Set;
  *   <li>{@code wmscope.close.cause} one of {@code rst_sent}, {@code rst_received},
  *       {@code timeout}, {@code refused} (not the orderly {@code fin_local}/{@code fin_peer});</li>
  *   <li>any {@code error.type};</li>
- *   <li>{@code wmscope.connection.duration_ms} at least the slow threshold (unless it is 0).</li>
+ *   <li>{@code wmscope.connection.duration_ms} at least the slow threshold (unless it is 0);</li>
+ *   <li>for request spans, {@code wmscope.http.duration_ms} at least 1 s (or the slow threshold
+ *       when it is lower).</li>
  * </ul>
  * Connection spans have no parent, so keeping one never breaks a sampled trace.
  *
@@ -38,6 +40,10 @@ public final class ConnectionSampler implements Sampler {
   // README's span reference): the sampler depends on the contract, not on the bridge's code.
   static final AttributeKey<Long> RETRANSMITS = AttributeKey.longKey("wmscope.tcp.retransmits");
   static final AttributeKey<Double> DURATION_MS = AttributeKey.doubleKey("wmscope.connection.duration_ms");
+  /** A request span's duration (request telemetry). */
+  static final AttributeKey<Double> HTTP_DURATION_MS = AttributeKey.doubleKey("wmscope.http.duration_ms");
+  /** Requests this slow are kept (or the slow threshold, when it is set lower). */
+  static final double SLOW_REQUEST_MILLIS = 1000;
   static final AttributeKey<String> ERROR_TYPE = AttributeKey.stringKey("error.type");
   /** How the connection ended; orderly closes are fin_local and fin_peer. */
   static final AttributeKey<String> CLOSE_CAUSE = AttributeKey.stringKey("wmscope.close.cause");
@@ -84,7 +90,11 @@ public final class ConnectionSampler implements Sampler {
       return true;
     }
     Double durationMs = a.get(DURATION_MS);
-    return durationMs != null && durationMs >= slowMillis;
+    if (durationMs != null && durationMs >= slowMillis) {
+      return true;
+    }
+    Double requestMs = a.get(HTTP_DURATION_MS);
+    return requestMs != null && requestMs >= Math.min(slowMillis, SLOW_REQUEST_MILLIS);
   }
 
   @Override

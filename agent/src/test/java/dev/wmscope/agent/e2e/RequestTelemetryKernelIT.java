@@ -208,6 +208,12 @@ class RequestTelemetryKernelIT {
             Map.of("network.io.direction", "transmit", "wmscope.websocket.opcode", "pong"), 1, 4);
         WorkermanStandin.await(WAIT, "wmscope.websocket.messages = 10", () ->
             MetricQuery.sum(receiver, "wmscope.websocket.messages", Map.of()) == 10 ? Boolean.TRUE : null);
+        // every request was answered: none active, under the series each was counted up in
+        WorkermanStandin.await(WAIT, "http.server.active_requests exported at 0", () ->
+            !MetricQuery.latest(receiver, "http.server.active_requests").isEmpty()
+                && MetricQuery.sum(receiver, "http.server.active_requests", Map.of()) == 0 ? Boolean.TRUE : null);
+        assertThat(MetricQuery.latest(receiver, "http.server.active_requests"))
+            .allSatisfy(p -> assertThat(p.getAsInt()).isZero());
 
         assertThat(agent.terminate(15_000)).isZero();
         assertThat(KernelTestExtension.awaitNoWmscopePrograms()).isEmpty();

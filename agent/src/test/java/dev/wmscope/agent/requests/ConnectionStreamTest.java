@@ -30,9 +30,22 @@ class ConnectionStreamTest {
     int budget = BUDGET;
     boolean adopted;
 
+    int active;
+
+    @Override
+    public void started(ConnectionStream.Request r) {
+      active++;
+    }
+
     @Override
     public void exchange(ConnectionStream.Request r) {
       exchanges.add(r);
+      active--;
+    }
+
+    @Override
+    public void abandoned(ConnectionStream.Request r) {
+      active--;
     }
 
     @Override
@@ -186,7 +199,9 @@ class ConnectionStreamTest {
   void aConnectionClosedBeforeTheResponseOrDuringItEndsItsRequestsWithTheReason() {
     Wire w = new Wire();
     w.read(get("/slow"));
+    assertThat(w.active).isEqualTo(1);
     w.stream.closed(99_000);
+    assertThat(w.active).isZero();
     assertThat(w.summary()).containsExactly("GET /slow 0 " + HttpExchange.CONNECTION_CLOSED);
     assertThat(w.exchanges.getFirst().endMono).isEqualTo(99_000);
 
@@ -230,6 +245,7 @@ class ConnectionStreamTest {
     assertThat(w.summary()).containsExactly("GET /1 200", "GET /3 203");
     assertThat(w.stream.losses().desyncs).isEqualTo(1);
     assertThat(w.stream.losses().unmatchedResponses).isEqualTo(1);
+    assertThat(w.active).as("every started request ended or was abandoned").isZero();
   }
 
   @Test
@@ -243,6 +259,7 @@ class ConnectionStreamTest {
     w.read(get("/z")).send(response(202, "z"));
     assertThat(w.summary()).containsExactly("GET /x 200", "GET /z 202");
     assertThat(w.stream.losses().unmatchedRequests).as("/y").isEqualTo(1);
+    assertThat(w.active).isZero();
   }
 
   @Test
@@ -259,6 +276,7 @@ class ConnectionStreamTest {
     }
     w.read(get("/later")).send(response(200, "l"));
     assertThat(w.summary()).endsWith("GET /later 200").doesNotContain("GET /p9 200");
+    assertThat(w.active).isZero();
     for (ConnectionStream.Request r : w.exchanges) {
       assertThat(r.endMono).isGreaterThan(r.startMono);
     }

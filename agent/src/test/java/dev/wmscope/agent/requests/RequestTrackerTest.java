@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Test;
 /** The tracker between batches: identities, closes that come before their last data, sweeps. */
 class RequestTrackerTest {
   private final List<HttpExchange> exchanges = new ArrayList<>();
+  private final Map<String, Integer> active = new HashMap<>();
   private final Map<Long, ConnectionEvent> open = new HashMap<>();
   private final RequestTracker tracker = new RequestTracker(new MonotonicClock(), new RequestListener() {
     @Override
@@ -27,6 +28,11 @@ class RequestTrackerTest {
 
     @Override
     public void webSocketMessage(ConnectionEvent c, boolean received, WebSocketOpcode op, long bytes) {}
+
+    @Override
+    public void activeRequests(ConnectionEvent c, String method, int delta) {
+      active.merge(c.peerPort() + " " + method, delta, Integer::sum);
+    }
   });
   private final Map<String, Long> offsets = new HashMap<>();
   private long mono = 1_000_000;
@@ -106,6 +112,24 @@ class RequestTrackerTest {
       assertThat(x.status()).isZero();
       assertThat(x.responseBodySize()).isEqualTo(-1);
     });
+  }
+
+  @Test
+  void activeRequestsCountUpAtTheHeadAndDownAtTheAnswerAbandonmentOrSweep() {
+    open.put(8L, conn(50_008));
+    data(8, false, "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\n");
+    endOfBatch();
+    assertThat(active).containsEntry("50008 GET", 2);
+    data(8, true, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    endOfBatch();
+    assertThat(active).containsEntry("50008 GET", 1);
+    open.remove(8L); // its close record lost: the sweep drops it
+    for (int i = 0; i < 4; i++) {
+      endOfBatch();
+    }
+    tracker.retain(open::containsKey, 3);
+    endOfBatch();
+    assertThat(active).containsEntry("50008 GET", 0);
   }
 
   @Test

@@ -41,6 +41,21 @@ class ConnectionSamplerTest {
   }
 
   @Test
+  void slowAndFailedRequestsAreKeptFastHealthyOnesFollowTheBase() {
+    AttributeKey<Double> httpMs = AttributeKey.doubleKey("wmscope.http.duration_ms");
+    AttributeKey<Long> status = AttributeKey.longKey("http.response.status_code");
+    Attributes fast = Attributes.builder().put(httpMs, 12.0).put(status, 200L).build();
+    assertThat(decide(sampler, fast)).isEqualTo(SamplingDecision.DROP);
+    assertThat(decide(sampler, fast.toBuilder().put(httpMs, 1000.0).build()))
+        .as("1 s, though the connection threshold is 10 s").isEqualTo(SamplingDecision.RECORD_AND_SAMPLE);
+    assertThat(decide(sampler, fast.toBuilder().put(status, 503L).put(ERROR_TYPE, "503").build()))
+        .isEqualTo(SamplingDecision.RECORD_AND_SAMPLE);
+    ConnectionSampler strict = new ConnectionSampler(Sampler.alwaysOff(), Duration.ofMillis(200));
+    assertThat(decide(strict, fast.toBuilder().put(httpMs, 250.0).build()))
+        .as("a lower slow threshold applies to requests too").isEqualTo(SamplingDecision.RECORD_AND_SAMPLE);
+  }
+
+  @Test
   void anyRetransmitKeepsTheConnection() {
     assertThat(decide(sampler, healthy().toBuilder().put(RETRANSMITS, 1L).build()))
         .isEqualTo(SamplingDecision.RECORD_AND_SAMPLE);
