@@ -273,7 +273,13 @@ public final class ConnectionTelemetry {
         builder.setAttribute(key, value);
       }
     });
-    Span span = builder.startSpan();
+    ConnectionSpanIds.presetFor(e); // so request spans of this connection link to this span
+    Span span;
+    try {
+      span = builder.startSpan();
+    } finally {
+      ConnectionSpanIds.clearPreset();
+    }
     CloseCause cause = e.closeCause();
     if (cause != null && cause.abnormal()) {
       span.setStatus(StatusCode.ERROR, "close cause: " + cause.value());

@@ -191,7 +191,8 @@ public final class RequestTelemetry {
     Context parent = x.traceparent() == null ? Context.root()
         : W3CTraceContextPropagator.getInstance().extract(Context.root(), x, TRACE_HEADERS);
     SpanBuilder b = tracer.spanBuilder(spanName(x.method(), route)).setSpanKind(SpanKind.SERVER)
-        .setParent(parent).setStartTimestamp(x.startEpochNanos(), TimeUnit.NANOSECONDS);
+        .setParent(parent).setStartTimestamp(x.startEpochNanos(), TimeUnit.NANOSECONDS)
+        .addLink(ConnectionSpanIds.context(c)); // the connection it came over (its span is made at close)
     b.setAttribute(HttpAttributes.HTTP_REQUEST_METHOD, method);
     if (x.method() != null && !method.equals(x.method())) {
       b.setAttribute(HttpAttributes.HTTP_REQUEST_METHOD_ORIGINAL, x.method());

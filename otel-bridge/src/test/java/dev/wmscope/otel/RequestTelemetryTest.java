@@ -65,6 +65,50 @@ class RequestTelemetryTest {
   }
 
   @Test
+  void aRequestSpanLinksToTheContextItsConnectionSpanIsGiven() {
+    telemetry.exchange(exchange("GET", "/", 200));
+    SpanData s = onlySpan();
+    assertThat(s.getLinks()).singleElement().satisfies(l -> {
+      assertThat(l.getSpanContext()).isEqualTo(ConnectionSpanIds.context(Events.serverIpv4()));
+      assertThat(l.getSpanContext().getTraceId()).isNotEqualTo(s.getTraceId()).hasSize(32);
+    });
+    // the open and the close event of one connection give the same context; another connection another
+    ConnectionEvent open = Events.opening(Events.serverIpv4());
+    assertThat(ConnectionSpanIds.context(open)).isEqualTo(ConnectionSpanIds.context(Events.serverIpv4()));
+    assertThat(ConnectionSpanIds.context(Events.server(51235, 1, 0, 0)))
+        .isNotEqualTo(ConnectionSpanIds.context(Events.server(51234, 1, 0, 0)));
+  }
+
+  @Test
+  void aConnectionSpanTakesThePresetIdsWhenTheSdkAsksForThem() {
+    var exporter = io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter.create();
+    var provider = io.opentelemetry.sdk.trace.SdkTracerProvider.builder()
+        .addSpanProcessor(io.opentelemetry.sdk.trace.export.SimpleSpanProcessor.create(exporter))
+        .setIdGenerator(new io.opentelemetry.sdk.trace.IdGenerator() {
+          private final io.opentelemetry.sdk.trace.IdGenerator random = io.opentelemetry.sdk.trace.IdGenerator.random();
+
+          @Override
+          public String generateSpanId() {
+            String p = ConnectionSpanIds.takeSpanId();
+            return p != null ? p : random.generateSpanId();
+          }
+
+          @Override
+          public String generateTraceId() {
+            String p = ConnectionSpanIds.takeTraceId();
+            return p != null ? p : random.generateTraceId();
+          }
+        }).build();
+    try (var otel = io.opentelemetry.sdk.OpenTelemetrySdk.builder().setTracerProvider(provider).build()) {
+      new ConnectionTelemetry(otel).closed(Events.serverIpv4());
+      var span = exporter.getFinishedSpanItems().getFirst();
+      assertThat(span.getSpanContext().getTraceId()).isEqualTo(ConnectionSpanIds.context(Events.serverIpv4()).getTraceId());
+      assertThat(span.getSpanContext().getSpanId()).isEqualTo(ConnectionSpanIds.context(Events.serverIpv4()).getSpanId());
+      assertThat(ConnectionSpanIds.takeSpanId()).as("the preset is used once").isNull();
+    }
+  }
+
+  @Test
   void withoutAMatchingRouteTheSpanIsNamedByTheMethodAloneNeverThePath() {
     telemetry.exchange(exchange("POST", "/orders/9/items", 201));
     assertThat(onlySpan()).hasName("POST");

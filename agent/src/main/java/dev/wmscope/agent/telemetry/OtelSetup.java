@@ -102,6 +102,7 @@ public final class OtelSetup {
         })
         .addSamplerCustomizer((sampler, config) -> new ConnectionSampler(sampler,
             config.getDuration(ExportNames.PROP_SLOW_THRESHOLD, ConnectionSampler.DEFAULT_SLOW_THRESHOLD)))
+        .addTracerProviderCustomizer((builder, config) -> builder.setIdGenerator(new ConnectionIdGenerator()))
         .addSpanExporterCustomizer((e, config) -> health.wrap(e, exporterName(e), endpoint(e, config)))
         .addMetricExporterCustomizer((e, config) -> health.wrap(e, exporterName(e), endpoint(e, config)))
         .addMeterProviderCustomizer((builder, config) -> reader == null ? builder : builder.registerMetricReader(reader))

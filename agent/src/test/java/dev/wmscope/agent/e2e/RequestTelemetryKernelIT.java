@@ -184,6 +184,18 @@ class RequestTelemetryKernelIT {
             assertThat(s.getParentSpanId().isEmpty()).as("a root span without traceparent").isTrue();
           }
         }
+        // each request span links to its connection's span (made at the close, with the same client port)
+        Map<Long, Span> connectionSpans = receiver.spans().stream().flatMap(rs -> rs.getScopeSpansList().stream())
+            .flatMap(ss -> ss.getSpansList().stream()).filter(s -> s.getName().startsWith("tcp "))
+            .collect(Collectors.toMap(s -> num(s, "client.port"), s -> s, (a, b) -> a));
+        for (Span s : spans) {
+          Span conn = connectionSpans.get(num(s, "client.port"));
+          assertThat(conn).as("connection span of client port %s", num(s, "client.port")).isNotNull();
+          assertThat(s.getLinksList()).singleElement().satisfies(link -> {
+            assertThat(link.getTraceId()).isEqualTo(conn.getTraceId());
+            assertThat(link.getSpanId()).isEqualTo(conn.getSpanId());
+          });
+        }
         Span big = spans.stream().filter(s -> "/bytes/1048576".equals(str(s, "url.path"))).findFirst().orElseThrow();
         assertThat(num(big, "http.response.body.size")).isEqualTo(1 << 20);
         Span post = spans.stream().filter(s -> "POST".equals(str(s, "http.request.method"))).findFirst().orElseThrow();
