@@ -73,7 +73,9 @@ public final class Delivery {
         } else {
           e = live.closed(r.cookie(), e);
           if (requests != null) {
-            feed(dataByConn.remove(r.cookie()));
+            if (!dataByConn.isEmpty()) {
+              feed(dataByConn.remove(r.cookie()));
+            }
             requests.closed(r.cookie(), e, r.endMonoNanos());
           }
         }
@@ -114,7 +116,10 @@ public final class Delivery {
     endRequests();
   }
 
-  /** The data records by connection, each connection's in kernel order (the list is cleared). */
+  /**
+   * The data records by connection, each connection's in kernel order (the list is cleared);
+   * an immutable empty map when there are none.
+   */
   private Map<Long, List<DataRecord>> byConnection(List<DataRecord> data) {
     if (requests == null || data.isEmpty()) {
       data.clear();

@@ -227,6 +227,8 @@ class RequestTelemetryKernelIT {
         assertThat(MetricQuery.latest(receiver, "http.server.active_requests"))
             .allSatisfy(p -> assertThat(p.getAsInt()).isZero());
 
+        assertThat(agent.stderrBeyondKernelFeatures()).as("no warning or error while framing")
+            .noneMatch(l -> l.contains("WARN") || l.contains("ERROR"));
         assertThat(agent.terminate(15_000)).isZero();
         assertThat(KernelTestExtension.awaitNoWmscopePrograms()).isEmpty();
       }
