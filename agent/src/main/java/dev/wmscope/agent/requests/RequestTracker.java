@@ -37,7 +37,18 @@ public final class RequestTracker {
 
   /** Framed but not yet handed on: an exchange or a WebSocket message of a connection. */
   private record Framed(Kind kind, Conn conn, ConnectionStream.Request request, boolean received,
-      WebSocketOpcode op, long size) {}
+      WebSocketOpcode op, long size, int waited) {
+    Framed waitedOnce() {
+      return new Framed(kind, conn, request, received, op, size, waited + 1);
+    }
+  }
+
+  /**
+   * Drains an event of a connection whose open record has not been delivered yet may wait for:
+   * the two rings are read one after the other, so a connection accepted during a drain can
+   * show its first data before its open record.
+   */
+  static final int IDENTITY_WAIT_BATCHES = 3;
 
   private enum Kind { STARTED, EXCHANGE, ABANDONED, MESSAGE }
 
@@ -55,22 +66,22 @@ public final class RequestTracker {
 
     @Override
     public void started(ConnectionStream.Request r) {
-      framed.add(new Framed(Kind.STARTED, this, r, false, null, 0));
+      framed.add(new Framed(Kind.STARTED, this, r, false, null, 0, 0));
     }
 
     @Override
     public void exchange(ConnectionStream.Request r) {
-      framed.add(new Framed(Kind.EXCHANGE, this, r, false, null, 0));
+      framed.add(new Framed(Kind.EXCHANGE, this, r, false, null, 0, 0));
     }
 
     @Override
     public void abandoned(ConnectionStream.Request r) {
-      framed.add(new Framed(Kind.ABANDONED, this, r, false, null, 0));
+      framed.add(new Framed(Kind.ABANDONED, this, r, false, null, 0, 0));
     }
 
     @Override
     public void message(boolean received, WebSocketOpcode op, long payloadBytes, long monoNanos) {
-      framed.add(new Framed(Kind.MESSAGE, this, null, received, op, payloadBytes));
+      framed.add(new Framed(Kind.MESSAGE, this, null, received, op, payloadBytes, 0));
     }
   }
 
@@ -182,9 +193,19 @@ public final class RequestTracker {
     if (framed.isEmpty()) {
       return;
     }
-    for (Framed f : framed) {
+    List<Framed> now = new ArrayList<>(framed);
+    framed.clear();
+    java.util.Set<Long> waiting = new java.util.HashSet<>();
+    for (Framed f : now) {
       // the identity is looked up now: a close in this batch has set it even for what came before
       ConnectionEvent c = f.conn().closedAs != null ? f.conn().closedAs : open.apply(f.conn().cookie);
+      // an abandonment needs no identity (it counts down under the one its start was counted with)
+      boolean needs = f.kind() != Kind.ABANDONED && c == null;
+      if ((needs || waiting.contains(f.conn().cookie)) && f.waited() < IDENTITY_WAIT_BATCHES) {
+        waiting.add(f.conn().cookie); // keep this connection's events in order
+        framed.add(f.waitedOnce());
+        continue;
+      }
       ConnectionStream.Request r = f.request();
       try {
         switch (f.kind()) {
@@ -218,7 +239,6 @@ public final class RequestTracker {
             "deliver request event: " + e);
       }
     }
-    framed.clear();
   }
 
   /** An active request ends: counted down under the identity it was counted up with. */

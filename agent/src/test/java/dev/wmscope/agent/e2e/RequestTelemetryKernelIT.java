@@ -34,6 +34,19 @@ class RequestTelemetryKernelIT {
   private static final InetAddress V4 = InetAddress.getLoopbackAddress();
   private static final Duration WAIT = Duration.ofSeconds(30);
 
+  /** The agent of the running test, whose log is printed when the test fails. */
+  private AgentProcess current;
+
+  @org.junit.jupiter.api.extension.RegisterExtension
+  final org.junit.jupiter.api.extension.TestWatcher dumpAgentLog = new org.junit.jupiter.api.extension.TestWatcher() {
+    @Override
+    public void testFailed(org.junit.jupiter.api.extension.ExtensionContext context, Throwable cause) {
+      if (current != null) {
+        System.err.println("agent stderr of " + context.getDisplayName() + ":\n" + String.join("\n", current.stderr()));
+      }
+    }
+  };
+
   /** What the client did: one expected span. */
   private record Sent(String method, String path, int status, int clientPort) {}
 
@@ -55,6 +68,7 @@ class RequestTelemetryKernelIT {
           "OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf",
           "OTEL_BSP_SCHEDULE_DELAY", "100",
           "OTEL_METRIC_EXPORT_INTERVAL", "300"))) {
+        current = agent;
         agent.awaitStderr(l -> l.contains("watched ports now") && l.contains(String.valueOf(http))
             && l.contains(String.valueOf(ws)), 30_000);
         List<Sent> sent = new ArrayList<>();
@@ -256,6 +270,7 @@ class RequestTelemetryKernelIT {
           "OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf",
           "OTEL_BSP_SCHEDULE_DELAY", "100",
           "OTEL_METRIC_EXPORT_INTERVAL", "300"))) {
+        current = agent;
         agent.awaitStderr(l -> l.contains("watched ports now") && l.contains(String.valueOf(http)), 30_000);
         // adopted by the next full walk of the live reads
         WorkermanStandin.await(WAIT, "the open connection adopted", () -> MetricQuery.sum(receiver,
@@ -288,6 +303,7 @@ class RequestTelemetryKernelIT {
       app.awaitWorkers(2, Set.of(), WAIT);
       try (var agent = new AgentProcess(List.of("run", "--discovery-interval", "200ms", "--poll-interval", "200ms",
           "--http-route", "/status/{code}"), Map.of())) {
+        current = agent;
         agent.awaitStderr(l -> l.contains("watched ports now") && l.contains(String.valueOf(http))
             && l.contains(String.valueOf(ws)), 30_000);
         int httpPort = agent.httpPort(5_000);

@@ -136,9 +136,28 @@ class RequestTrackerTest {
   void aConnectionWhoseIdentityIsUnknownIsCountedNotReported() {
     data(5, false, "GET / HTTP/1.1\r\n\r\n");
     data(5, true, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-    endOfBatch();
+    for (int i = 0; i <= RequestTracker.IDENTITY_WAIT_BATCHES; i++) {
+      endOfBatch();
+    }
     assertThat(exchanges).isEmpty();
     assertThat(tracker.counters().unknownConnection()).isEqualTo(1);
+  }
+
+  @Test
+  void anOpenRecordDrainedAfterTheConnectionsFirstDataStillGivesItsIdentity() {
+    // accepted during a drain: its data came in the data ring's pass, its open after the events'
+    data(12, false, "GET /early HTTP/1.1\r\n\r\n");
+    data(12, true, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    endOfBatch();
+    assertThat(exchanges).isEmpty();
+    open.put(12L, conn(50_012));
+    data(12, false, "GET /next HTTP/1.1\r\n\r\n");
+    data(12, true, "HTTP/1.1 204 No Content\r\n\r\n");
+    endOfBatch();
+    assertThat(exchanges).extracting(HttpExchange::target).containsExactly("/early", "/next");
+    assertThat(exchanges).allSatisfy(x -> assertThat(x.connection().peerPort()).isEqualTo(50_012));
+    assertThat(active).containsEntry("50012 GET", 0);
+    assertThat(tracker.counters().unknownConnection()).isZero();
   }
 
   @Test
