@@ -5,7 +5,7 @@
 # watch (wrk against a second stand-in on a port the agent does not watch), with and without
 # the agent, since the send and receive tracepoints run for every socket of the host.
 #
-#   bench/requests.sh [--rounds N] [--seconds S] [--warmup S] [--connections C]
+#   bench/requests.sh [--rounds N] [--seconds S] [--warmup S] [--connections C] [--variants LIST]
 #
 # Variants, each with its conditions interleaved and the order rotating every round:
 #   keepalive  GET / ("hello\n"), C keep-alive connections
@@ -21,14 +21,15 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-ROUNDS=3 SECS=10 WARM=3 CONNS=32
+ROUNDS=3 SECS=10 WARM=3 CONNS=32 VARIANTS=keepalive,pipelined,large,unwatched
 while [ $# -gt 0 ]; do
   case $1 in
     --rounds) ROUNDS=$2; shift 2 ;;
     --seconds) SECS=$2; shift 2 ;;
     --warmup) WARM=$2; shift 2 ;;
     --connections) CONNS=$2; shift 2 ;;
-    *) die "usage: $0 [--rounds N] [--seconds S] [--warmup S] [--connections C]" ;;
+    --variants) VARIANTS=$2; shift 2 ;;
+    *) die "usage: $0 [--rounds N] [--seconds S] [--warmup S] [--connections C] [--variants LIST]" ;;
   esac
 done
 [ "$ROUNDS" -ge 1 ] && [ "$SECS" -ge 1 ] && [ "$SECS" -le 60 ] || die "--rounds >= 1, --seconds 1..60"
@@ -97,6 +98,7 @@ run_one() {
     if [ "$cond" = capture_on ] && [ "$variant" != unwatched ]; then
       local i
       for i in $(seq 1 20); do rep=$(reported); [ "$rep" -ge "$made" ] && break; sleep 0.5; done
+      log "$variant round $round: framing $(curl -s --max-time 5 "http://$AGENT_HTTP/api/agent" | jq -c '{requests, events_dropped}')"
     fi
     agent_stop
   fi
@@ -112,7 +114,7 @@ server_standin "$other" http 1
 OTHER_MAIN=$SERVER_MAIN
 log "stand-ins: watched 127.0.0.1:$watched, unwatched 127.0.0.1:$other"
 
-for variant in keepalive pipelined large unwatched; do
+for variant in ${VARIANTS//,/ }; do
   if [ "$variant" = unwatched ]; then
     conds=(none capture_on)
     port=$other
@@ -133,6 +135,7 @@ bpf_stats_on
 PROFILE=$WORK/profile.md
 : >"$PROFILE"
 for variant in keepalive large; do
+  [[ ",$VARIANTS," == *",$variant,"* ]] || continue
   agent_start "$watched" /dev/null
   sleep 1.5
   wrk_run "$variant" "$watched" 2 >/dev/null

@@ -146,7 +146,7 @@ public final class Agent implements AutoCloseable, StatusSource {
       AtomicReference<DiscoveryService> discovery = new AtomicReference<>();
       // the first pass runs as soon as the programs are attached, before start completes
       Delivery delivery = new Delivery(new RecordMapper(new MonotonicClock(), directory, internal), sockets, live,
-          listeners, requestTracker(sdk, config, agent));
+          listeners, requestTracker(sdk, config, agent, telemetry.spansExported()));
       var probe = new ProbeVerticle(config.probe(), attached -> {
         discovery.set(new DiscoveryService(scanner, new WatchReconciler(maps(attached)), directory, internal));
         discovery.get().pass();
@@ -177,12 +177,14 @@ public final class Agent implements AutoCloseable, StatusSource {
   }
 
   /** The request framing and its listeners, or null when request capture is off (budget 0). */
-  private static RequestTracker requestTracker(OpenTelemetrySdk sdk, AgentConfig config, Agent agent) {
+  private static RequestTracker requestTracker(OpenTelemetrySdk sdk, AgentConfig config, Agent agent,
+      boolean spansExported) {
     if (config.probe().captureBytes() == 0) {
       return null;
     }
     AgentConfig.Requests r = config.requests();
-    RequestTelemetry telemetry = new RequestTelemetry(sdk, r.routes(), r.captureQuery(), r.captureUserAgent());
+    RequestTelemetry telemetry = new RequestTelemetry(sdk, r.routes(), r.captureQuery(), r.captureUserAgent(),
+        spansExported);
     RequestListener bridge = new RequestListener() {
       @Override
       public void exchange(dev.wmscope.otel.HttpExchange x) {
@@ -196,8 +198,13 @@ public final class Agent implements AutoCloseable, StatusSource {
       }
 
       @Override
-      public void activeRequests(dev.wmscope.otel.ConnectionEvent c, String method, int delta) {
-        telemetry.activeRequests(c, method, delta);
+      public Object requestStarted(dev.wmscope.otel.ConnectionEvent c, String method) {
+        return telemetry.requestStarted(c, method);
+      }
+
+      @Override
+      public void requestEnded(Object started) {
+        telemetry.requestEnded(started);
       }
     };
     agent.requestStats = new RequestStats();

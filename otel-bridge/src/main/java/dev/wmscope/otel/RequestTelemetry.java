@@ -89,8 +89,9 @@ public final class RequestTelemetry {
   private final LongHistogram requestBodySize;
   private final LongHistogram responseBodySize;
   private final LongCounter messages;
-  private final io.opentelemetry.api.metrics.LongUpDownCounter active;
-  private final Map<ActiveKey, Attributes> activeAttributes = new ConcurrentHashMap<>();
+  /** Active requests by attribute set: LongAdders read by an observable instrument (cheap per request). */
+  private final Map<ActiveKey, Active> active = new ConcurrentHashMap<>();
+  private final boolean spans;
   private final LongHistogram messageSize;
   private final HttpRoutes routes;
   private final boolean captureQuery;
@@ -106,6 +107,16 @@ public final class RequestTelemetry {
    */
   public RequestTelemetry(OpenTelemetry openTelemetry, HttpRoutes routes, boolean captureQuery,
       boolean captureUserAgent) {
+    this(openTelemetry, routes, captureQuery, captureUserAgent, true);
+  }
+
+  /**
+   * @param spans whether request spans are made: false when no span exporter is configured, so
+   *              nothing pays for spans nobody can see (metrics are made either way)
+   */
+  public RequestTelemetry(OpenTelemetry openTelemetry, HttpRoutes routes, boolean captureQuery,
+      boolean captureUserAgent, boolean spans) {
+    this.spans = spans;
     this.routes = routes;
     this.captureQuery = captureQuery;
     this.captureUserAgent = captureUserAgent;
@@ -120,8 +131,9 @@ public final class RequestTelemetry {
         .setDescription("Size of HTTP server request bodies.").build();
     responseBodySize = meter.histogramBuilder(TelemetryNames.HTTP_SERVER_RESPONSE_BODY_SIZE).ofLongs().setUnit("By")
         .setDescription("Size of HTTP server response bodies.").build();
-    active = meter.upDownCounterBuilder(TelemetryNames.HTTP_SERVER_ACTIVE_REQUESTS).setUnit("{request}")
-        .setDescription("HTTP server requests read and not yet answered.").build();
+    meter.upDownCounterBuilder(TelemetryNames.HTTP_SERVER_ACTIVE_REQUESTS).setUnit("{request}")
+        .setDescription("HTTP server requests read and not yet answered.")
+        .buildWithCallback(m -> active.values().forEach(a -> m.record(a.count.sum(), a.attributes)));
     messages = meter.counterBuilder(TelemetryNames.WEBSOCKET_MESSAGES).setUnit(TelemetryNames.WEBSOCKET_MESSAGES_UNIT)
         .setDescription(TelemetryNames.WEBSOCKET_MESSAGES_DESCRIPTION).build();
     messageSize = meter.histogramBuilder(TelemetryNames.WEBSOCKET_MESSAGE_SIZE).ofLongs()
@@ -188,6 +200,57 @@ public final class RequestTelemetry {
     String method = method(x.method());
     String error = errorTypeOf(x);
     ConnectionEvent c = x.connection();
+    if (spans) {
+      span(x, path, route, method, error);
+    }
+    WorkerIdentity w = c.worker();
+    Attributes a = metricAttributes.computeIfAbsent(
+        new MetricKey(method, x.status(), x.protocolVersion(), route, error, c.serverPort(),
+            w == null ? null : w.workerName()), RequestTelemetry::metricAttributesOf);
+    if (metricAttributes.size() > MAX_CACHED_ATTRIBUTE_SETS) {
+      metricAttributes.clear();
+    }
+    duration.record(x.durationNanos() / 1e9, a, Context.root());
+    if (x.requestBodySize() >= 0) {
+      requestBodySize.record(x.requestBodySize(), a, Context.root());
+    }
+    if (x.responseBodySize() >= 0) {
+      responseBodySize.record(x.responseBodySize(), a, Context.root());
+    }
+  }
+
+  /**
+   * A request's head was read: it is active (by method, scheme, server port and worker, the
+   * semconv attributes of http.server.active_requests plus the worker) until
+   * {@link #requestEnded} with the returned handle.
+   */
+  public Object requestStarted(ConnectionEvent c, String method) {
+    Active a = active.computeIfAbsent(new ActiveKey(method(method), c.serverPort(),
+        c.worker() == null ? null : c.worker().workerName()), Active::of);
+    a.count.increment();
+    return a;
+  }
+
+  /** The request whose start returned {@code handle} was answered, or will not be reported. */
+  public void requestEnded(Object handle) {
+    ((Active) handle).count.decrement();
+  }
+
+  private record Active(Attributes attributes, java.util.concurrent.atomic.LongAdder count) {
+    static Active of(ActiveKey k) {
+      AttributesBuilder b = Attributes.builder().put(HttpAttributes.HTTP_REQUEST_METHOD, k.method())
+          .put(UrlAttributes.URL_SCHEME, "http").put(SERVER_PORT, (long) k.port());
+      if (k.worker() != null) {
+        b.put(WORKERMAN_WORKER_NAME, k.worker());
+      }
+      return new Active(b.build(), new java.util.concurrent.atomic.LongAdder());
+    }
+  }
+
+  private record ActiveKey(String method, int port, String worker) {}
+
+  private void span(HttpExchange x, String path, String route, String method, String error) {
+    ConnectionEvent c = x.connection();
     Context parent = x.traceparent() == null ? Context.root()
         : W3CTraceContextPropagator.getInstance().extract(Context.root(), x, TRACE_HEADERS);
     SpanBuilder b = tracer.spanBuilder(spanName(x.method(), route)).setSpanKind(SpanKind.SERVER)
@@ -249,40 +312,7 @@ public final class RequestTelemetry {
       span.setStatus(StatusCode.ERROR, x.status() >= 500 ? "HTTP " + x.status() : error);
     }
     span.end(x.endEpochNanos(), TimeUnit.NANOSECONDS);
-
-    Attributes a = metricAttributes.computeIfAbsent(
-        new MetricKey(method, x.status(), x.protocolVersion(), route, error, c.serverPort(),
-            w == null ? null : w.workerName()), RequestTelemetry::metricAttributesOf);
-    if (metricAttributes.size() > MAX_CACHED_ATTRIBUTE_SETS) {
-      metricAttributes.clear();
-    }
-    duration.record(x.durationNanos() / 1e9, a, Context.root());
-    if (x.requestBodySize() >= 0) {
-      requestBodySize.record(x.requestBodySize(), a, Context.root());
-    }
-    if (x.responseBodySize() >= 0) {
-      responseBodySize.record(x.responseBodySize(), a, Context.root());
-    }
   }
-
-  /**
-   * Requests read and not yet answered change by {@code delta}, by method, scheme, server port
-   * and worker (semconv's attributes for http.server.active_requests, plus the worker).
-   */
-  public void activeRequests(ConnectionEvent c, String method, int delta) {
-    Attributes a = activeAttributes.computeIfAbsent(new ActiveKey(method(method), c.serverPort(),
-        c.worker() == null ? null : c.worker().workerName()), k -> {
-          AttributesBuilder b = Attributes.builder().put(HttpAttributes.HTTP_REQUEST_METHOD, k.method())
-              .put(UrlAttributes.URL_SCHEME, "http").put(SERVER_PORT, (long) k.port());
-          if (k.worker() != null) {
-            b.put(WORKERMAN_WORKER_NAME, k.worker());
-          }
-          return b.build();
-        });
-    active.add(delta, a, Context.root());
-  }
-
-  private record ActiveKey(String method, int port, String worker) {}
 
   /** One WebSocket message of a connection. */
   public void webSocketMessage(ConnectionEvent c, boolean received, WebSocketOpcode op, long payloadBytes) {

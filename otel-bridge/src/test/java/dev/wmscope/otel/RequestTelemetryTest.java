@@ -209,16 +209,25 @@ class RequestTelemetryTest {
   @Test
   void activeRequestsCountUpAndDownPerMethodAndWorker() {
     ConnectionEvent c = Events.serverIpv4();
-    telemetry.activeRequests(c, "GET", 1);
-    telemetry.activeRequests(c, "GET", 1);
-    telemetry.activeRequests(c, "PURGE", 1);
-    telemetry.activeRequests(c, "GET", -1);
+    Object first = telemetry.requestStarted(c, "GET");
+    telemetry.requestStarted(c, "GET");
+    telemetry.requestStarted(c, "PURGE");
+    telemetry.requestEnded(first);
     MetricData m = metric(TelemetryNames.HTTP_SERVER_ACTIVE_REQUESTS);
     assertThat(m.getUnit()).isEqualTo("{request}");
     assertThat(m.getLongSumData().isMonotonic()).isFalse();
     assertThat(m.getLongSumData().getPoints()).extracting(p -> p.getAttributes()
         .get(AttributeKey.stringKey("http.request.method")) + "=" + p.getValue())
         .containsExactlyInAnyOrder("GET=1", "_OTHER=1");
+  }
+
+  @Test
+  void withoutASpanExporterNoSpansAreMadeButTheMetricsAre() {
+    RequestTelemetry quiet = new RequestTelemetry(sdk.sdk, HttpRoutes.NONE, false, false, false);
+    quiet.exchange(exchange("GET", "/", 200));
+    assertThat(sdk.spans.getFinishedSpanItems()).isEmpty();
+    assertThat(metric(TelemetryNames.HTTP_SERVER_REQUEST_DURATION).getHistogramData().getPoints())
+        .extracting(HistogramPointData::getCount).containsExactly(1L);
   }
 
   @Test

@@ -69,8 +69,8 @@ final class ConnectionStream {
     long responseBody = -1;
     long endMono;
     String errorType;
-    /** The identity its start was counted under (active requests), null until then. */
-    dev.wmscope.otel.ConnectionEvent countedAs;
+    /** What the listener returned when its start was counted (active requests), null until then. */
+    Object countedAs;
   }
 
   private enum State { HEAD, BODY, CHUNK_SIZE, CHUNK_DATA, CHUNK_CRLF, TRAILERS, UNTIL_CLOSE, WS_HEADER, WS_PAYLOAD,
@@ -718,28 +718,47 @@ final class ConnectionStream {
         }
         int colon = head.indexOf(':', i);
         if (colon > i && colon < end) {
-          String name = head.substring(i, colon).strip().toLowerCase(Locale.ROOT);
-          String value = head.substring(colon + 1, end).strip();
-          switch (name) {
-            case "content-length" -> {
-              try {
-                h.contentLength = Long.parseLong(value);
-              } catch (NumberFormatException e) {
-                h.contentLength = -1;
-              }
+          // names compared in place, case-insensitively: only the few values we need become strings
+          int n = colon - i;
+          if (is(head, i, n, "content-length")) {
+            try {
+              h.contentLength = Long.parseLong(value(head, colon, end));
+            } catch (NumberFormatException e) {
+              h.contentLength = -1;
             }
-            case "transfer-encoding" -> h.chunked = value.toLowerCase(Locale.ROOT).contains("chunked");
-            case "host" -> h.host = value;
-            case "user-agent" -> h.userAgent = value;
-            case "traceparent" -> h.traceparent = value;
-            case "tracestate" -> h.tracestate = value;
-            case "upgrade" -> h.upgrade = value;
-            default -> {}
+          } else if (is(head, i, n, "transfer-encoding")) {
+            h.chunked = value(head, colon, end).toLowerCase(Locale.ROOT).contains("chunked");
+          } else if (is(head, i, n, "host")) {
+            h.host = value(head, colon, end);
+          } else if (is(head, i, n, "user-agent")) {
+            h.userAgent = value(head, colon, end);
+          } else if (is(head, i, n, "traceparent")) {
+            h.traceparent = value(head, colon, end);
+          } else if (is(head, i, n, "tracestate")) {
+            h.tracestate = value(head, colon, end);
+          } else if (is(head, i, n, "upgrade")) {
+            h.upgrade = value(head, colon, end);
           }
         }
         i = end + 2;
       }
       return h;
+    }
+
+    private static boolean is(String head, int at, int length, String name) {
+      return length == name.length() && head.regionMatches(true, at, name, 0, length);
+    }
+
+    private static String value(String head, int colon, int end) {
+      int a = colon + 1;
+      int b = end;
+      while (a < b && (head.charAt(a) == ' ' || head.charAt(a) == '\t')) {
+        a++;
+      }
+      while (b > a && (head.charAt(b - 1) == ' ' || head.charAt(b - 1) == '\t')) {
+        b--;
+      }
+      return head.substring(a, b);
     }
   }
 }

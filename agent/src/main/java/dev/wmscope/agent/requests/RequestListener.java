@@ -20,11 +20,15 @@ public interface RequestListener {
   void webSocketMessage(ConnectionEvent connection, boolean received, WebSocketOpcode opcode, long payloadBytes);
 
   /**
-   * Requests read and not yet answered change by {@code delta} (+1 when a request's head is
-   * read, -1 when it is answered or will not be reported), always under the same identity and
-   * method for one request.
+   * A request's head was read: it is active until {@link #requestEnded} with what this returned
+   * (answered, or not to be reported). Null: nothing to end.
    */
-  default void activeRequests(ConnectionEvent connection, String method, int delta) {}
+  default Object requestStarted(ConnectionEvent connection, String method) {
+    return null;
+  }
+
+  /** The request whose start returned {@code started} is no longer active. */
+  default void requestEnded(Object started) {}
 
   /** Hands each event to every listener in turn. */
   static RequestListener all(java.util.List<RequestListener> listeners) {
@@ -41,8 +45,22 @@ public interface RequestListener {
       }
 
       @Override
-      public void activeRequests(ConnectionEvent c, String method, int delta) {
-        copy.forEach(l -> l.activeRequests(c, method, delta));
+      public Object requestStarted(ConnectionEvent c, String method) {
+        Object[] handles = new Object[copy.size()];
+        for (int i = 0; i < handles.length; i++) {
+          handles[i] = copy.get(i).requestStarted(c, method);
+        }
+        return handles;
+      }
+
+      @Override
+      public void requestEnded(Object started) {
+        Object[] handles = (Object[]) started;
+        for (int i = 0; i < handles.length; i++) {
+          if (handles[i] != null) {
+            copy.get(i).requestEnded(handles[i]);
+          }
+        }
       }
     };
   }

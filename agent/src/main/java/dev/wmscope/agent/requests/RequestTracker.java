@@ -211,8 +211,7 @@ public final class RequestTracker {
         switch (f.kind()) {
           case STARTED -> {
             if (c != null) {
-              r.countedAs = c;
-              listener.activeRequests(c, r.method, 1);
+              r.countedAs = listener.requestStarted(c, r.method);
             }
           }
           case ABANDONED -> uncount(r);
@@ -241,10 +240,10 @@ public final class RequestTracker {
     }
   }
 
-  /** An active request ends: counted down under the identity it was counted up with. */
+  /** An active request ends: counted down where it was counted up. */
   private void uncount(ConnectionStream.Request r) {
     if (r.countedAs != null) {
-      listener.activeRequests(r.countedAs, r.method, -1);
+      listener.requestEnded(r.countedAs);
       r.countedAs = null;
     }
   }

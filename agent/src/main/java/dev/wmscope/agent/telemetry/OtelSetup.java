@@ -116,7 +116,8 @@ public final class OtelSetup {
           resource.get().getAttribute(ServiceAttributes.SERVICE_NAME), c.getList("otel.traces.exporter"),
           c.getList("otel.metrics.exporter"), reader == null ? "" : " + Prometheus /metrics");
     }
-    return new Telemetry(sdk, Optional.ofNullable(reader), health, resource.get());
+    boolean spans = c == null || c.getList("otel.traces.exporter").stream().anyMatch(e -> !e.equals("none"));
+    return new Telemetry(sdk, Optional.ofNullable(reader), health, resource.get(), spans);
   }
 
   /** Settings the SDK accepts below 1 and then fails on at every export, or never exports with. */

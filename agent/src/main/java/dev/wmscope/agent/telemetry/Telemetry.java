@@ -13,7 +13,9 @@ import java.util.Optional;
  *                     shut down with the SDK
  * @param exportHealth export failure tracking and self-metrics
  * @param resource     the resource every span and metric carries
+ * @param spansExported whether any span exporter is configured (otel.traces.exporter is not
+ *                     only none): without one, spans nobody can see need not be made
  */
 public record Telemetry(OpenTelemetrySdk sdk, Optional<PrometheusMetricReader> prometheus,
-    ExportHealth exportHealth, Resource resource) {
+    ExportHealth exportHealth, Resource resource, boolean spansExported) {
 }

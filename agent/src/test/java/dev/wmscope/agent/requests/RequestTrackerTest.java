@@ -30,8 +30,15 @@ class RequestTrackerTest {
     public void webSocketMessage(ConnectionEvent c, boolean received, WebSocketOpcode op, long bytes) {}
 
     @Override
-    public void activeRequests(ConnectionEvent c, String method, int delta) {
-      active.merge(c.peerPort() + " " + method, delta, Integer::sum);
+    public Object requestStarted(ConnectionEvent c, String method) {
+      String key = c.peerPort() + " " + method;
+      active.merge(key, 1, Integer::sum);
+      return key;
+    }
+
+    @Override
+    public void requestEnded(Object started) {
+      active.merge((String) started, -1, Integer::sum);
     }
   });
   private final Map<String, Long> offsets = new HashMap<>();
