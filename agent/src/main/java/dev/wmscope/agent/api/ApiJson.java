@@ -168,7 +168,9 @@ public final class ApiJson {
       if (r != null) {
         // HTTP and WebSocket workers: rates over the last minute
         row.put("requests", r.requests()).put("requests_per_s", round(r.requestsPerSec()))
-            .put("request_p50_ms", round(r.p50Millis())).put("request_p99_ms", round(r.p99Millis()))
+            // microsecond resolution: loopback requests take tens of microseconds
+            .put("request_p50_ms", Math.round(r.p50Millis() * 1000) / 1000.0)
+            .put("request_p99_ms", Math.round(r.p99Millis() * 1000) / 1000.0)
             .put("errors_5xx", r.errors5xx()).put("errors_5xx_per_s", round(r.errors5xxPerSec()))
             .put("websocket_messages", r.messages()).put("websocket_messages_per_s", round(r.messagesPerSec()));
       }

@@ -83,8 +83,8 @@ final class StatusText {
       JsonObject w = workers.getJsonObject(i);
       if (w.containsKey("requests")) {
         requests.row(Long.toString(w.getLong("pid")), Table.clip(w.getString("name", "-"), 24),
-            Human.number(w.getDouble("requests_per_s")), Human.number(w.getDouble("request_p50_ms")) + " ms",
-            Human.number(w.getDouble("request_p99_ms")) + " ms", Human.number(w.getDouble("errors_5xx_per_s")),
+            Human.number(w.getDouble("requests_per_s")), Human.micros(Math.round(w.getDouble("request_p50_ms") * 1000)),
+            Human.micros(Math.round(w.getDouble("request_p99_ms") * 1000)), Human.number(w.getDouble("errors_5xx_per_s")),
             Human.number(w.getDouble("websocket_messages_per_s")), Long.toString(w.getLong("requests")),
             Long.toString(w.getLong("errors_5xx")));
       }
