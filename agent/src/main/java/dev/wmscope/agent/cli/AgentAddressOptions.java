@@ -35,6 +35,36 @@ final class AgentAddressOptions {
     return StatusTarget.open(address(spec, httpAddress), lockFile, poll, sampling, HttpToken.read(spec, httpTokenFile));
   }
 
+  /** What a command does with the agent it reads (or the kernel sample standing in for one). */
+  interface TargetUse {
+    void accept(StatusTarget target) throws Exception;
+  }
+
+  /**
+   * Runs {@code use} against the agent's API or, when none answers, against a kernel sample of
+   * {@code sampleFor} (said on stderr). Returns the exit code: OK, or NO_DATA when neither an
+   * agent nor a sample could be had (the reason printed).
+   */
+  int withTarget(CommandLine.Model.CommandSpec spec, Duration sampleFor, TargetUse use) throws Exception {
+    java.io.PrintWriter err = spec.commandLine().getErr();
+    StatusTarget target;
+    try {
+      target = open(spec, Duration.ofMillis(250), note -> {
+        err.println("wmscope: " + note + " for " + Durations.text(sampleFor));
+        err.flush();
+      });
+    } catch (dev.wmscope.loader.BpfException e) {
+      return StatusCommand.noData(err, e);
+    }
+    try (target) {
+      if (target.embedded()) {
+        Thread.sleep(sampleFor.toMillis());
+      }
+      use.accept(target);
+    }
+    return dev.wmscope.agent.ExitCodes.OK;
+  }
+
   /** {@code --http-address} of any command: {@code none} is no address; a bad one exits 2 naming the flag. */
   static Optional<HttpAddress> address(CommandLine.Model.CommandSpec spec, String text) {
     if (text.equalsIgnoreCase("none")) {

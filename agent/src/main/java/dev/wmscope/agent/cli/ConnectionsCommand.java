@@ -1,8 +1,6 @@
 package dev.wmscope.agent.cli;
 
-import dev.wmscope.agent.ExitCodes;
 import dev.wmscope.agent.api.ApiJson;
-import dev.wmscope.loader.BpfException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
@@ -68,20 +66,7 @@ public final class ConnectionsCommand implements Callable<Integer> {
       throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage().replaceFirst("^(\\w+) ", "--$1 "));
     }
     PrintWriter out = spec.commandLine().getOut();
-    PrintWriter err = spec.commandLine().getErr();
-    StatusTarget target;
-    try {
-      target = agent.open(spec, Duration.ofMillis(250), note -> {
-        err.println("wmscope: " + note + " for " + Durations.text(sampleFor));
-        err.flush();
-      });
-    } catch (BpfException e) {
-      return StatusCommand.noData(err, e);
-    }
-    try (target) {
-      if (target.embedded()) {
-        Thread.sleep(sampleFor.toMillis());
-      }
+    return agent.withTarget(spec, sampleFor, target -> {
       JsonObject doc = target.connections(filter);
       if (json) {
         out.println(doc.encode());
@@ -89,8 +74,7 @@ public final class ConnectionsCommand implements Callable<Integer> {
         out.print(render(doc));
       }
       out.flush();
-    }
-    return ExitCodes.OK;
+    });
   }
 
   static String render(JsonObject doc) {

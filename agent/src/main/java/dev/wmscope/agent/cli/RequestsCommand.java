@@ -1,7 +1,5 @@
 package dev.wmscope.agent.cli;
 
-import dev.wmscope.agent.ExitCodes;
-import dev.wmscope.loader.BpfException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintWriter;
@@ -52,25 +50,11 @@ public final class RequestsCommand implements Callable<Integer> {
       throw Sources.bad(spec, "--sample", sample, e.getMessage());
     }
     PrintWriter out = spec.commandLine().getOut();
-    PrintWriter err = spec.commandLine().getErr();
-    StatusTarget target;
-    try {
-      target = agent.open(spec, Duration.ofMillis(250), note -> {
-        err.println("wmscope: " + note + " for " + Durations.text(sampleFor));
-        err.flush();
-      });
-    } catch (BpfException e) {
-      return StatusCommand.noData(err, e);
-    }
-    try (target) {
-      if (target.embedded()) {
-        Thread.sleep(sampleFor.toMillis());
-      }
+    return agent.withTarget(spec, sampleFor, target -> {
       JsonObject doc = target.requests(limit);
       out.print(json ? doc.encode() + "\n" : render(doc));
       out.flush();
-    }
-    return ExitCodes.OK;
+    });
   }
 
   static String render(JsonObject doc) {
