@@ -216,7 +216,7 @@ public final class ExportHealth {
     final LongAdder droppedThisOutage = new LongAdder();
     /** Batches handed to the exporter so far: a batch's number orders it by start. */
     final AtomicLong started = new AtomicLong();
-    /** The number of the newest batch that succeeded. */
+    /** How many batches had started when the latest success completed: those were all in flight before the recovery. */
     final AtomicLong lastSuccess = new AtomicLong();
 
     State(Key key, String endpoint) {
@@ -225,13 +225,14 @@ public final class ExportHealth {
     }
 
     /**
-     * One finished batch. Results arrive out of order: a batch of the outage may still be in
-     * the exporter's retries when a newer one has succeeded. Such a late failure is counted but
-     * is not a new outage (no warning, and no second "recovered" line after it).
+     * One finished batch. Results arrive out of order: batches of the outage may still be in
+     * the exporter's retries when another one (older or newer) has succeeded. A failure of a
+     * batch that started before a success completed is counted but is not a new outage (no
+     * warning, and no second "recovered" line after it).
      */
     synchronized void record(CompletableResultCode result, int items, long batch) {
       if (result.isSuccess()) {
-        lastSuccess.accumulateAndGet(batch, Math::max);
+        lastSuccess.accumulateAndGet(started.get(), Math::max);
         if (failing.compareAndSet(true, false)) {
           long batches = failuresThisOutage.sumThenReset();
           long lost = droppedThisOutage.sumThenReset();
@@ -243,8 +244,8 @@ public final class ExportHealth {
       }
       failures.increment();
       dropped.add(items);
-      if (batch < lastSuccess.get()) {
-        return; // started before the last success: the end of the outage already reported
+      if (batch <= lastSuccess.get()) {
+        return; // in flight when a success completed: the end of the outage already reported
       }
       failuresThisOutage.increment();
       droppedThisOutage.add(items);

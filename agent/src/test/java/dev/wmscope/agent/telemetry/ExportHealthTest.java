@@ -121,6 +121,31 @@ class ExportHealthTest {
     assertThat(health.spansDropped()).isEqualTo(3);
   }
 
+  @Test
+  void aNewerBatchOfTheOutageFailingAfterAnOlderOneSucceededIsCountedNotANewOutage() {
+    // seen in AgentExportOutageKernelIT (CI, 2026-12-02): two batches retrying through the outage,
+    // the older one's retry reached the collector first; the newer one's retries ran out after it
+    ExportHealth health = new ExportHealth();
+    Pending real = new Pending();
+    SpanExporter exporter = health.wrap(real, "otlp", "http://127.0.0.1:4318");
+    exporter.export(spans(1)); // 0: fails at once
+    exporter.export(spans(2)); // 1: retrying, succeeds first
+    exporter.export(spans(3)); // 2: retrying, gives up after 1 succeeded
+    real.results.get(0).failExceptionally(new ConnectException("Connection refused"));
+    real.results.get(1).succeed();
+    real.results.get(2).failExceptionally(new ConnectException("Connection refused"));
+    exporter.export(spans(4)); // 3: after the collector is back
+    real.results.get(3).succeed();
+    assertThat(lines(Level.WARNING)).as("one outage, one warning").isEqualTo(1);
+    assertThat(lines(Level.INFO)).as("one recovery").isEqualTo(1);
+    assertThat(health.failures("traces", "otlp")).isEqualTo(2);
+    assertThat(health.spansDropped()).isEqualTo(4);
+    // a batch started after the recovery that fails is a new outage
+    exporter.export(spans(1));
+    real.results.get(4).failExceptionally(new ConnectException("Connection refused"));
+    assertThat(lines(Level.WARNING)).isEqualTo(2);
+  }
+
   private static List<SpanData> spans(int n) {
     List<SpanData> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
