@@ -50,10 +50,4 @@ public record HttpExchange(
   public long durationNanos() {
     return Math.max(0, endEpochNanos - startEpochNanos);
   }
-
-  /** The same exchange over another connection identity (e.g. the one its connection opened with). */
-  public HttpExchange withConnection(ConnectionEvent c) {
-    return new HttpExchange(c, method, target, protocolVersion, status, startEpochNanos, firstByteEpochNanos,
-        endEpochNanos, requestBodySize, responseBodySize, host, userAgent, traceparent, tracestate, errorType);
-  }
 }

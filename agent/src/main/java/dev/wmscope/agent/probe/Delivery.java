@@ -107,11 +107,7 @@ public final class Delivery {
       data.clear();
       return;
     }
-    try {
-      data.forEach(requests::data);
-    } catch (RuntimeException ex) {
-      LOG.log(System.Logger.Level.WARNING, "frame requests: " + ex);
-    }
+    feed(data);
     data.clear();
     endRequests();
   }

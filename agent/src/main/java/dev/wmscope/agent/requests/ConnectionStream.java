@@ -142,10 +142,6 @@ final class ConnectionStream {
     return losses;
   }
 
-  boolean websocket() {
-    return websocket;
-  }
-
   /** One read (received) or send of the connection's owner. */
   void feed(DataRecord r) {
     Direction d = r.send() ? tx : rx;
@@ -165,7 +161,7 @@ final class ConnectionStream {
     if (d.state == State.OPAQUE) {
       return;
     }
-    byte[] b = r.noBuffer() || r.readFailed() ? new byte[0] : r.bytes();
+    byte[] b = r.bytes(); // empty for a call without a readable buffer: its bytes are skipped or resynced
     long mono = r.monoNanos();
     int len = r.length();
     if (d.state == State.LOST && !resync(d, r.streamOffset(), b, mono)) {

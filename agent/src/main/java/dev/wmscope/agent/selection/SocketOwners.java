@@ -94,8 +94,4 @@ public final class SocketOwners {
       holders.clear();
     }
   }
-
-  int cached() {
-    return holders.size();
-  }
 }
