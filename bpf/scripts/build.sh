@@ -4,7 +4,7 @@
 # needs clang and libbpf-dev (bpf_helpers.h).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
-sources=("$here/src/wmscope.bpf.c")
+sources=("$here"/src/*.bpf.c)
 if [ "${1:-}" = "--tests" ]; then
   shift
   sources=("$here"/test/*.bpf.c)

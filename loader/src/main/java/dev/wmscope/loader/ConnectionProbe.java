@@ -151,7 +151,7 @@ public final class ConnectionProbe implements AutoCloseable {
     this.watchedPids = object.map(MAP_WATCHED_PIDS);
     this.connBudget = object.map(MAP_CONN_BUDGET);
     this.drops = object.map(MAP_DROPS);
-    for (KernelFeature f : KernelFeature.values()) {
+    for (KernelFeature f : KernelFeature.connectionFeatures()) {
       features.put(f, lost.containsKey(f) ? FeatureStatus.lost(f, lost.get(f)) : FeatureStatus.ok(f));
     }
     // The reader exists before the program is attached, so no early record waits unread.
@@ -260,7 +260,7 @@ public final class ConnectionProbe implements AutoCloseable {
       }
     }
     var spec = new FeatureLoader.Spec<>(OBJECT_RESOURCE, objectBytes(), KernelFeature.CORE_PROGRAMS,
-        List.of(KernelFeature.values()), o -> {
+        KernelFeature.connectionFeatures(), o -> {
           o.setMaxEntries(MAP_EVENTS, options.ringBufferBytes());
           // the page the kernel needs at least when nothing is captured
           o.setMaxEntries(MAP_DATA_EVENTS, options.captureBytes() == 0 ? 4096 : options.ringBufferBytes());
@@ -283,9 +283,14 @@ public final class ConnectionProbe implements AutoCloseable {
 
   /** The compiled object, read once from the classpath. */
   private static byte[] objectBytes() {
-    try (var in = ConnectionProbe.class.getResourceAsStream(OBJECT_RESOURCE)) {
+    return resourceBytes(OBJECT_RESOURCE);
+  }
+
+  /** A compiled object of this package, from the classpath. */
+  static byte[] resourceBytes(String resource) {
+    try (var in = ConnectionProbe.class.getResourceAsStream(resource)) {
       if (in == null) {
-        throw Native.failure("open BPF object " + OBJECT_RESOURCE, "resource not found on the classpath",
+        throw Native.failure("open BPF object " + resource, "resource not found on the classpath",
             "the loader jar was built without the BPF object: rebuild with clang installed");
       }
       return in.readAllBytes();

@@ -112,9 +112,10 @@ final class FeatureLoader {
     if (core == null) {
       return;
     }
-    String program = refusedProgram(spec, spec.corePrograms(), loads);
+    String what = spec.corePrograms().isEmpty() ? "its maps"
+        : "core program " + refusedProgram(spec, spec.corePrograms(), loads);
     throw new BpfException("load BPF object " + spec.name(), core.errno(),
-        "the kernel refused core program " + program + ": " + causeOf(core), core.hint(), core.log(), core);
+        "the kernel refused " + what + ": " + causeOf(core), core.hint(), core.log(), core);
   }
 
   /** Which one of {@code programs} the kernel refuses on its own (the whole list when none alone). */

@@ -54,7 +54,29 @@ public enum KernelFeature implements FeatureLoader.Feature {
       List.of("sock_recv_length", "sock_send_length"), List.of(),
       FeatureStatus.State.MISSING,
       "no HTTP request spans and metrics, no WebSocket message metrics; connections are still tracked with"
-          + " exact bytes");
+          + " exact bytes"),
+  /** Worker health object: tp_btf/sched_switch timing each watched worker's event loop. */
+  LOOP_HEALTH("loop_health", List.of("wmscope_tp_sched_switch"), List.of("sched_switch"), List.of(),
+      FeatureStatus.State.MISSING,
+      "no event-loop utilization, busy stretches or blocked-worker reports; worker exits are still reported"),
+  /** Worker health object: tp_btf/signal_generate and sched_process_exit, how watched processes end. */
+  WORKER_EXITS("worker_exits", List.of("wmscope_tp_signal", "wmscope_tp_task_exit"),
+      List.of("signal_generate", "sched_process_exit"), List.of(),
+      FeatureStatus.State.DEGRADED,
+      "a worker's exit is seen when it is gone from /proc, without its exit status or who signalled it"),
+  /** Worker health object: tp_btf/mark_victim, the OOM killer's choices. */
+  OOM_MARKS("oom_marks", List.of("wmscope_tp_oom_victim"), List.of("mark_victim"), List.of(WORKER_EXITS),
+      FeatureStatus.State.DEGRADED,
+      "a worker the OOM killer ends is reported as killed by SIGKILL from the kernel, not as an OOM kill");
+
+  /** The features of the worker health object (WorkerHealthProbe); the others are ConnectionProbe's. */
+  public static final Set<KernelFeature> HEALTH = java.util.Collections.unmodifiableSet(
+      EnumSet.of(LOOP_HEALTH, WORKER_EXITS, OOM_MARKS));
+
+  /** The features of the connection object (ConnectionProbe), in declaration order. */
+  public static List<KernelFeature> connectionFeatures() {
+    return Stream.of(values()).filter(f -> !HEALTH.contains(f)).toList();
+  }
 
   /** The programs no fallback replaces: tracking (sock_ops) and the close record (state tracepoint). */
   public static final List<String> CORE_PROGRAMS = List.of("wmscope_sockops", "wmscope_tp_set_state");

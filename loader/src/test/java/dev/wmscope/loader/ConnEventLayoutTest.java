@@ -32,6 +32,14 @@ class ConnEventLayoutTest {
     }
   }
 
+  @Test
+  void healthLayoutsMatchCompiledStructs() {
+    try (BpfObject object = BpfObject.openResource(WorkerHealthProbe.class, WorkerHealthProbe.OBJECT_RESOURCE)) {
+      assertThat(offsets(LoopState.LAYOUT)).containsExactlyEntriesOf(object.btfStructLayout("wm_loop"));
+      assertThat(offsets(HealthEvent.LAYOUT)).containsExactlyEntriesOf(object.btfStructLayout("wm_health_event"));
+    }
+  }
+
   private static Map<String, Long> offsets(java.lang.foreign.StructLayout layout) {
     Map<String, Long> out = new LinkedHashMap<>();
     for (MemoryLayout member : layout.memberLayouts()) {

@@ -165,6 +165,11 @@ public final class Libbpf {
   public static final MethodHandle CLOCK_GETTIME =
       libc("clock_gettime", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS), false);
   public static final MethodHandle GETEUID = libc("geteuid", FunctionDescriptor.of(JAVA_INT), false);
+  /** syscall(2) with two arguments (variadic after the number), for calls glibc may lack (pidfd_open). */
+  public static final MethodHandle SYSCALL2_E = LINKER.downcallHandle(LIBC.find("syscall").orElseThrow(),
+      FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG), Linker.Option.firstVariadicArg(1), ERRNO);
+  /** pidfd_open(2): the same number on every architecture (new syscalls are numbered alike since 5.1). */
+  public static final long SYS_PIDFD_OPEN = 434;
 
   public static final int O_RDONLY = 0;
   public static final int O_DIRECTORY = 0200000;
