@@ -1,5 +1,9 @@
 package dev.wmscope.agent;
 
+import dev.wmscope.agent.health.WorkerHealth;
+import dev.wmscope.loader.WorkerHealthProbe;
+import dev.wmscope.otel.WorkerHealthTelemetry;
+
 import dev.wmscope.agent.output.ConsoleWriter;
 import dev.wmscope.agent.output.JsonLinesWriter;
 import dev.wmscope.agent.probe.Delivery;
@@ -81,6 +85,7 @@ public final class Agent implements AutoCloseable, StatusSource {
   private volatile HttpServerVerticle http;
   private volatile ProbeVerticle probeVerticle;
   private volatile LiveState live;
+  private volatile WorkerHealth health;
   private volatile boolean attached;
   private volatile boolean discovered;
   private volatile boolean stopping;
@@ -156,6 +161,14 @@ public final class Agent implements AutoCloseable, StatusSource {
       vertx.deployVerticle(probe, new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))
           .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       agent.attached = true;
+      agent.health = startHealth(config, directory, live, telemetry);
+      if (agent.health != null) {
+        WorkerHealth health = agent.health;
+        vertx.setPeriodic(config.pollInterval().toMillis(), id -> vertx.executeBlocking(() -> {
+          health.tick();
+          return null;
+        }));
+      }
       vertx.setPeriodic(config.discoveryInterval().toMillis(), id ->
           vertx.executeBlocking(() -> {
             discovery.get().pass();
@@ -174,6 +187,33 @@ public final class Agent implements AutoCloseable, StatusSource {
       agent.close();
       throw e;
     }
+  }
+
+  /**
+   * The worker health programs and their tick, or null when the kernel refuses them all or they
+   * are switched off: connection tracking runs either way.
+   */
+  private static WorkerHealth startHealth(AgentConfig config, ProcessDirectory directory, LiveState live,
+      Telemetry telemetry) {
+    WorkerHealth[] self = new WorkerHealth[1];
+    java.util.Optional<WorkerHealthProbe> probe;
+    try {
+      probe = WorkerHealthProbe.start(config.probe().disabled(), e -> self[0].onEvent(e));
+    } catch (dev.wmscope.loader.BpfException e) {
+      LOG.log(System.Logger.Level.WARNING, "worker health is off: " + e.getMessage()
+          + " (event-loop utilization, blocked workers and exit causes are not reported)");
+      return null;
+    }
+    if (probe.isEmpty()) {
+      return null;
+    }
+    probe.get().features().values().stream().filter(f -> !f.ok())
+        .forEach(f -> LOG.log(System.Logger.Level.WARNING, "kernel feature " + f.describe()));
+    self[0] = new WorkerHealth(probe.get(), directory::live, live::view, config.blockedThreshold());
+    WorkerHealthTelemetry t = new WorkerHealthTelemetry(telemetry.sdk(), self[0]::gauges);
+    telemetry.lateProducers().add(new dev.wmscope.agent.telemetry.BusyDurationProducer(self[0]::gauges));
+    self[0].telemetry(t);
+    return self[0];
   }
 
   /** The request framing and its listeners, or null when request capture is off (budget 0). */
@@ -274,7 +314,27 @@ public final class Agent implements AutoCloseable, StatusSource {
   @Override
   public Map<KernelFeature, FeatureStatus> kernelFeatures() {
     ProbeVerticle p = probeVerticle;
-    return p == null ? Map.of() : p.features();
+    Map<KernelFeature, FeatureStatus> out = new java.util.EnumMap<>(KernelFeature.class);
+    if (p != null) {
+      out.putAll(p.features());
+    }
+    WorkerHealth h = health;
+    if (h != null) {
+      out.putAll(h.features());
+    }
+    return out;
+  }
+
+  @Override
+  public List<WorkerHealth.Loop> workerLoops() {
+    WorkerHealth h = health;
+    return h == null ? List.of() : h.loops();
+  }
+
+  @Override
+  public List<WorkerHealth.Event> lifecycleEvents() {
+    WorkerHealth h = health;
+    return h == null ? List.of() : h.events();
   }
 
   @Override
@@ -400,6 +460,10 @@ public final class Agent implements AutoCloseable, StatusSource {
       Thread.currentThread().interrupt();
     } catch (ExecutionException | TimeoutException e) {
       LOG.log(System.Logger.Level.WARNING, "stop Vert.x: " + e);
+    }
+    WorkerHealth h = health;
+    if (h != null) {
+      h.close(); // after Vert.x: no tick runs any more
     }
     long left = Math.max(TimeUnit.SECONDS.toMillis(1), TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
     var flushed = sdk.shutdown().join(left, TimeUnit.MILLISECONDS);

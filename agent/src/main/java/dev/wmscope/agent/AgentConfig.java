@@ -16,9 +16,17 @@ import java.time.Duration;
  * @param stallThreshold    how long unread bytes may sit undrained before a worker is stalled
  * @param seriesRetention   how long the metric series of a process that exited stay exported
  * @param requests          how HTTP requests are reported (the capture budget is in {@code probe})
+ * @param blockedThreshold  how long a worker may stay away from its event wait before it is blocked
  */
 public record AgentConfig(ConnectionProbe.Options probe, Selection selection, Output output, Duration discoveryInterval,
-    Duration pollInterval, Duration stallThreshold, Duration seriesRetention, Requests requests) {
+    Duration pollInterval, Duration stallThreshold, Duration seriesRetention, Requests requests,
+    Duration blockedThreshold) {
+
+  public AgentConfig(ConnectionProbe.Options probe, Selection selection, Output output, Duration discoveryInterval,
+      Duration pollInterval, Duration stallThreshold, Duration seriesRetention, Requests requests) {
+    this(probe, selection, output, discoveryInterval, pollInterval, stallThreshold, seriesRetention, requests,
+        DEFAULT_BLOCKED_THRESHOLD);
+  }
 
   /**
    * Request telemetry options.
@@ -49,11 +57,12 @@ public record AgentConfig(ConnectionProbe.Options probe, Selection selection, Ou
   public static final Duration DEFAULT_DISCOVERY_INTERVAL = Duration.ofSeconds(1);
   public static final Duration DEFAULT_POLL_INTERVAL = Duration.ofSeconds(1);
   public static final Duration DEFAULT_STALL_THRESHOLD = Duration.ofSeconds(2);
+  public static final Duration DEFAULT_BLOCKED_THRESHOLD = Duration.ofSeconds(1);
   public static final Duration DEFAULT_SERIES_RETENTION = ConnectionTelemetry.DEFAULT_SERIES_RETENTION;
 
   /** The same configuration with other output (the demo prints text). */
   public AgentConfig withOutput(Output o) {
     return new AgentConfig(probe, selection, o, discoveryInterval, pollInterval, stallThreshold, seriesRetention,
-        requests);
+        requests, blockedThreshold);
   }
 }

@@ -185,6 +185,30 @@ public final class TelemetryNames {
   /** text, binary, close, ping, pong (ours). */
   public static final AttributeKey<String> WEBSOCKET_OPCODE = stringKey("wmscope.websocket.opcode");
 
+  /** Worker health (the issue names them): event-loop and exit metrics of each Workerman worker. */
+  public static final String EVENTLOOP_UTILIZATION = "workerman.eventloop.utilization";
+  public static final String EVENTLOOP_UTILIZATION_DESCRIPTION =
+      "Share of wall time a worker's event loop was not waiting for events (0-1), over the last health tick.";
+  public static final String EVENTLOOP_BUSY_DURATION = "workerman.eventloop.busy.duration";
+  public static final String EVENTLOOP_BUSY_DURATION_DESCRIPTION =
+      "Busy stretches of a worker's event loop: from leaving its wait for events to entering it again.";
+  public static final String EVENTLOOP_BLOCKED = "workerman.eventloop.blocked";
+  public static final String EVENTLOOP_BLOCKED_DESCRIPTION =
+      "1 while a worker has not returned to its event wait for longer than the blocked threshold.";
+  public static final String WORKER_EXITS = "workerman.worker.exits";
+  public static final String WORKER_EXITS_DESCRIPTION =
+      "Worker processes that exited, by cause (reload, stop, stop_timeout, signal, oom, exit, crash, unknown).";
+  /** semconv process.unix.file_descriptor.count (development): descriptors a worker holds open. */
+  public static final String PROCESS_FD_COUNT = "process.unix.file_descriptor.count";
+  public static final String PROCESS_FD_COUNT_DESCRIPTION = "Open file descriptors of a worker process.";
+  public static final String PROCESS_FD_LIMIT = "wmscope.process.file_descriptor.limit";
+  public static final String PROCESS_FD_LIMIT_DESCRIPTION =
+      "A worker's soft RLIMIT_NOFILE: the number of descriptors it may hold open.";
+  /** select, epoll, or the extension driving it (event, ev, swoole, swow, uv); ours. */
+  public static final AttributeKey<String> EVENTLOOP_KIND = stringKey("workerman.eventloop.kind");
+  /** Why a worker exited (ours; values in WORKER_EXITS_DESCRIPTION). */
+  public static final AttributeKey<String> WORKER_EXIT_CAUSE = stringKey("workerman.worker.exit.cause");
+
   public static final String WORKER_STALLED = "wmscope.worker.stalled";
   public static final String WORKER_STALLED_DESCRIPTION =
       "1 while a worker leaves received bytes unread on its sockets for longer than the stall threshold.";

@@ -42,7 +42,8 @@ public final class ApiJson {
   /** Everything {@code wmscope status} shows: agent, totals, workers, listeners. */
   public static JsonObject status(StatusSource source) {
     LiveState.View v = source.view();
-    JsonArray workers = workerRows(v, source.watchesAllWorkers(), source.requestStats());
+    JsonArray workers = withHealth(workerRows(v, source.watchesAllWorkers(), source.requestStats()),
+        source.workerLoops());
     return new JsonObject()
         .put("agent", agent(source))
         .put("window_s", round(v.stats().windowSeconds()))
@@ -55,7 +56,48 @@ public final class ApiJson {
   public static JsonObject workers(StatusSource source) {
     LiveState.View v = source.view();
     return new JsonObject().put("window_s", round(v.stats().windowSeconds()))
-        .put("workers", workerRows(v, source.watchesAllWorkers(), source.requestStats()));
+        .put("workers", withHealth(workerRows(v, source.watchesAllWorkers(), source.requestStats()),
+            source.workerLoops()));
+  }
+
+  /**
+   * Worker health fields on each worker row (a watched worker without a row yet gets one):
+   * "eventloop" {kind, utilization, state, blocked, blocked_s, doing, busy_stretches},
+   * "open_fds", "fd_limit".
+   */
+  static JsonArray withHealth(JsonArray rows, List<dev.wmscope.agent.health.WorkerHealth.Loop> loops) {
+    Map<Long, dev.wmscope.agent.health.WorkerHealth.Loop> byPid = new HashMap<>();
+    loops.forEach(l -> byPid.put(l.pid(), l));
+    for (Object o : rows) {
+      JsonObject row = (JsonObject) o;
+      var l = byPid.get(row.getLong("pid"));
+      if (l == null) {
+        continue;
+      }
+      row.put("eventloop", new JsonObject().put("kind", l.kind())
+              .put("utilization", Double.isNaN(l.utilization()) ? null : Math.round(l.utilization() * 1000) / 1000.0)
+              .put("state", l.state()).put("blocked", l.blocked()).put("blocked_s", round(l.blockedFor()))
+              .put("doing", l.doing()).put("busy_stretches", l.busyStretches()))
+          .put("open_fds", l.openFds() < 0 ? null : l.openFds())
+          .put("fd_limit", l.fdLimit() < 0 ? null : l.fdLimit());
+    }
+    return rows;
+  }
+
+  /** {@code /api/events}: recent worker starts and exits, newest first. */
+  public static JsonObject events(StatusSource source) {
+    JsonArray out = new JsonArray();
+    List<dev.wmscope.agent.health.WorkerHealth.Event> all = source.lifecycleEvents();
+    for (int i = all.size() - 1; i >= 0; i--) {
+      var e = all.get(i);
+      JsonObject o = new JsonObject().put("time", e.at().toString()).put("type", e.type()).put("pid", e.pid());
+      identity(o, e.worker());
+      if (e.type().equals("exit")) {
+        o.put("cause", e.cause()).put("detail", e.detail()).put("connections", e.connections());
+      }
+      out.add(o);
+    }
+    return new JsonObject().put("events", out);
   }
 
   /** {@code /api/listeners}. */

@@ -21,6 +21,16 @@ public interface StatusSource {
    * Each optional kernel feature and whether it is in use (empty before the programs are
    * loaded): what {@code /api/agent}, {@code /readyz} and the kernel_feature gauge report.
    */
+  /** Each watched worker's event loop and descriptors (empty without worker health). */
+  default java.util.List<dev.wmscope.agent.health.WorkerHealth.Loop> workerLoops() {
+    return java.util.List.of();
+  }
+
+  /** Recent worker starts and exits, oldest first. */
+  default java.util.List<dev.wmscope.agent.health.WorkerHealth.Event> lifecycleEvents() {
+    return java.util.List.of();
+  }
+
   default Map<KernelFeature, FeatureStatus> kernelFeatures() {
     return Map.of();
   }

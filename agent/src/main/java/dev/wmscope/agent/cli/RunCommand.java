@@ -77,6 +77,11 @@ public final class RunCommand implements Callable<Integer> {
       description = "A worker is stalled when received bytes stay unread this long (default: 2s).")
   String stallThreshold = "2s";
 
+  @Option(names = "--blocked-threshold", paramLabel = "DURATION",
+      description = "A worker is blocked when its event loop has not returned to its wait for events this long"
+          + " (default: 1s).")
+  String blockedThreshold = "1s";
+
   @Option(names = "--series-retention", paramLabel = "DURATION",
       description = "How long the metric series of a process that exited stay exported, so every scrape and export sees their final values (default: 5m).")
   String seriesRetention = "5m";
@@ -222,6 +227,7 @@ public final class RunCommand implements Callable<Integer> {
     Duration interval = duration("--discovery-interval", discoveryInterval);
     Duration poll = duration("--poll-interval", pollInterval);
     Duration stall = duration("--stall-threshold", stallThreshold);
+    Duration blocked = duration("--blocked-threshold", blockedThreshold);
     Duration retention = duration("--series-retention", seriesRetention);
     if (maxConnections <= 0) {
       throw Sources.bad(spec, "--max-connections", String.valueOf(maxConnections), "must be positive");
@@ -251,7 +257,7 @@ public final class RunCommand implements Callable<Integer> {
     Selection selection = new Selection(new LinkedHashSet<>(ports), new LinkedHashSet<>(pids),
         Optional.ofNullable(processName), Optional.ofNullable(cgroup));
     return new AgentConfig(probe, selection, console ? AgentConfig.Output.TEXT : format, interval, poll, stall,
-        retention, new AgentConfig.Requests(routes, httpCaptureQuery, httpCaptureUserAgent));
+        retention, new AgentConfig.Requests(routes, httpCaptureQuery, httpCaptureUserAgent), blocked);
   }
 
   ExportConfig export() {

@@ -82,6 +82,7 @@ public final class OtelSetup {
     ExportHealth.quietPerBatchFailureLogs();
     ExportHealth health = new ExportHealth();
     PrometheusMetricReader reader = prometheus ? PrometheusMetricReader.builder().build() : null;
+    LateMetricProducers late = new LateMetricProducers();
     String instanceId = UUID.randomUUID().toString();
     AtomicReference<Resource> resource = new AtomicReference<>();
     AtomicReference<ConfigProperties> finalConfig = new AtomicReference<>();
@@ -106,6 +107,7 @@ public final class OtelSetup {
         .addSpanExporterCustomizer((e, config) -> health.wrap(e, exporterName(e), endpoint(e, config)))
         .addMetricExporterCustomizer((e, config) -> health.wrap(e, exporterName(e), endpoint(e, config)))
         .addMeterProviderCustomizer((builder, config) -> reader == null ? builder : builder.registerMetricReader(reader))
+        .addMeterProviderCustomizer((builder, config) -> builder.registerMetricProducer(late))
         .disableShutdownHook() // the agent shuts the SDK down itself, after the probe stops
         .build()
         .getOpenTelemetrySdk();
@@ -117,7 +119,7 @@ public final class OtelSetup {
           c.getList("otel.metrics.exporter"), reader == null ? "" : " + Prometheus /metrics");
     }
     boolean spans = c == null || c.getList("otel.traces.exporter").stream().anyMatch(e -> !e.equals("none"));
-    return new Telemetry(sdk, Optional.ofNullable(reader), health, resource.get(), spans);
+    return new Telemetry(sdk, Optional.ofNullable(reader), health, resource.get(), spans, late);
   }
 
   /** Settings the SDK accepts below 1 and then fails on at every export, or never exports with. */

@@ -17,5 +17,5 @@ import java.util.Optional;
  *                     only none): without one, spans nobody can see need not be made
  */
 public record Telemetry(OpenTelemetrySdk sdk, Optional<PrometheusMetricReader> prometheus,
-    ExportHealth exportHealth, Resource resource, boolean spansExported) {
+    ExportHealth exportHealth, Resource resource, boolean spansExported, LateMetricProducers lateProducers) {
 }

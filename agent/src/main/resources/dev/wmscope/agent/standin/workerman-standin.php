@@ -71,7 +71,7 @@
  * A worker is either "listen" (a Workerman socket name, used verbatim) or "protocol" + "host" +
  * "port" (an IPv6 host is put in brackets). protocol: text (newline-delimited echo), http
  * (HTTP/1.1 keep-alive: GET / -> "hello\n", GET /bytes/N -> N bytes, /status/NNN -> that status,
- * /delay/MS -> 200 after blocking MS ms, /chunked/N -> N chunks each in its own send, anything
+ * /delay/MS -> 200 after blocking MS ms (usleep), /spin/MS -> 200 after MS ms on the CPU, /chunked/N -> N chunks each in its own send, anything
  * else 404),
  * websocket (RFC 6455 handshake, echoes text and binary messages, answers ping and close),
  * frame (Workerman's 4-byte big-endian length framing, echo), tcp (raw echo), unix (raw echo
@@ -98,6 +98,7 @@
  *                       (at most ~250 ms idle), so the kernel's accept and receive queues fill
  *                       up. A file flag, because Workerman already uses SIGINT, SIGTERM, SIGHUP,
  *                       SIGTSTP, SIGQUIT, SIGUSR1, SIGUSR2, SIGIOT and SIGIO.
+ *   "exit N"            a text-protocol line that makes the worker exit(N) at once.
  *   "connect HOST:PORT" a text-protocol line that makes the worker open an outbound TCP
  *                       connection (like AsyncTcpConnection to Redis), send "ping\n", read one
  *                       line and close; the client gets "connected <line>" or "error <why>".
@@ -688,6 +689,9 @@ final class WorkerProcess
             if (str_starts_with($text, 'connect ')) {
                 // test hook: an outbound connection from this worker, like AsyncTcpConnection
                 $this->send($c, $this->outbound(substr($text, 8)) . "\n");
+            } elseif (preg_match('/^exit (\d{1,3})$/', $text, $m)) {
+                // test hook: the worker exits by itself with this code (a PHP fatal error is 255)
+                exit((int)$m[1]);
             } else {
                 // Workerman's Text protocol: decode strips "\r\n", encode appends "\n".
                 $this->send($c, $text . "\n");
@@ -803,6 +807,11 @@ final class WorkerProcess
                 [$status, $body] = ['200 OK', str_repeat('x', (int)$m[1])];
             } elseif (preg_match('#^/status/([1-5]\d\d)$#', $path, $m) && (int)$m[1] >= 200) {
                 [$status, $body] = [$m[1] . ' Status', "status {$m[1]}\n"];
+            } elseif (preg_match('#^/spin/(\d{1,4})$#', $path, $m)) {
+                $until = microtime(true) + min((int)$m[1], 5000) / 1000; // a handler busy on the CPU
+                while (microtime(true) < $until) {
+                }
+                [$status, $body] = ['200 OK', "spun {$m[1]} ms\n"];
             } elseif (preg_match('#^/delay/(\d{1,4})$#', $path, $m)) {
                 usleep(min((int)$m[1], 5000) * 1000); // a slow handler: the event loop waits, as PHP code would
                 [$status, $body] = ['200 OK', "slept {$m[1]} ms\n"];

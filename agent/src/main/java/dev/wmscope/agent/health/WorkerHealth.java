@@ -1,0 +1,379 @@
+package dev.wmscope.agent.health;
+
+import dev.wmscope.agent.probe.LiveState;
+import dev.wmscope.loader.HealthEvent;
+import dev.wmscope.loader.KernelFeature;
+import dev.wmscope.loader.LoopState;
+import dev.wmscope.loader.MonotonicClock;
+import dev.wmscope.loader.WorkerHealthProbe;
+import dev.wmscope.otel.WorkerHealthTelemetry;
+import dev.wmscope.otel.WorkerIdentity;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * Each watched worker's health, one {@link #tick} at a time: event-loop utilization and blocked
+ * workers (from the kernel's {@link LoopState}), descriptor headroom and event-loop kind (from
+ * /proc), and exits with their causes (from the kernel's signal and exit records).
+ *
+ * <p>A worker is blocked when it left its event wait more than the threshold ago and is either
+ * asleep in another syscall (a database read through PHP's poll, a usleep) or on a CPU doing
+ * almost no system time (PHP code). A loop whose wait always finds events ready never sleeps in
+ * it either; it spends much of its time in the kernel reading and writing sockets, which tells it
+ * apart: it is saturated (utilization near 1), not blocked.
+ *
+ * <p>Threading: {@link #tick} from one thread at a time (the agent runs it in order on one
+ * Vert.x context); the read methods from any thread (they return immutable snapshots).
+ */
+public final class WorkerHealth {
+  private static final System.Logger LOG = System.getLogger(WorkerHealth.class.getName());
+  /** Below this share of wall time in the kernel, a busy worker on a CPU is running PHP code. */
+  static final double USER_SPACE_ONLY = 0.05;
+  static final double FD_WARN_SHARE = 0.8;
+  /** Workerman's Select loop cannot watch descriptors >= FD_SETSIZE (1024). */
+  static final long SELECT_FD_WARN = 900;
+  static final int EVENTS_KEPT = 200;
+  private static final long CLK_TCK = 100;
+
+  /**
+   * One worker now, for the API and status.
+   *
+   * @param blockedFor seconds since it left its wait when blocked, else 0
+   * @param doing      what a blocked worker does ("in poll on fd 16 -> 127.0.0.1:3306 (tracked)",
+   *                   "running on a CPU in user space (PHP code)"), else empty
+   */
+  public record Loop(long pid, WorkerIdentity worker, String kind, double utilization, String state, boolean blocked,
+      double blockedFor, String doing, long openFds, long fdLimit, long busyStretches) {}
+
+  /** A lifecycle event for /api/events: start or exit (with cause). */
+  public record Event(Instant at, String type, long pid, WorkerIdentity worker, String cause, String detail,
+      int connections) {}
+
+  private final WorkerHealthProbe probe;
+  private final Supplier<Map<Long, WorkerIdentity>> directory;
+  private final Supplier<LiveState.View> live;
+  private final long blockedNanos;
+  private final ProcFacts proc;
+  private volatile WorkerHealthTelemetry telemetry;
+  private final Map<Long, Tracked> tracked = new HashMap<>();
+  private final Map<Long, Deque<ExitCause.Sent>> signals = new HashMap<>();
+  private final List<HealthEvent> pending = new ArrayList<>();
+  private final Deque<Event> events = new ArrayDeque<>();
+  private volatile List<Loop> loops = List.of();
+  private volatile List<WorkerHealthTelemetry.WorkerLoop> gauges = List.of();
+  private volatile List<Event> eventsView = List.of();
+  private boolean firstTick = true;
+  private boolean closed;
+
+  /** Per watched worker: the previous reading and what was said about it. */
+  private static final class Tracked {
+    final WorkerIdentity worker;
+    final boolean master;
+    final long startEpochNanos = System.currentTimeMillis() * 1_000_000L;
+    long prevMono;
+    long prevWait = -1;
+    long[] prevTicks;
+    String kind = "unknown";
+    boolean blocked;
+    long blockedSince;
+    boolean fdWarned;
+
+    Tracked(WorkerIdentity worker) {
+      this.worker = worker;
+      this.master = worker != null && worker.role().equals("master");
+    }
+  }
+
+  public WorkerHealth(WorkerHealthProbe probe, Supplier<Map<Long, WorkerIdentity>> directory,
+      Supplier<LiveState.View> live, java.time.Duration blockedThreshold) {
+    this(probe, directory, live, blockedThreshold, Path.of("/proc"));
+  }
+
+  WorkerHealth(WorkerHealthProbe probe, Supplier<Map<Long, WorkerIdentity>> directory,
+      Supplier<LiveState.View> live, java.time.Duration blockedThreshold, Path proc) {
+    this.probe = probe;
+    this.directory = directory;
+    this.live = live;
+    this.blockedNanos = blockedThreshold.toNanos();
+    this.proc = new ProcFacts(proc);
+  }
+
+  /** Where exits are counted and the gauges read (set once the SDK is at hand). */
+  public void telemetry(WorkerHealthTelemetry t) {
+    this.telemetry = t;
+  }
+
+  /** The kernel's events go here, on the tick's thread (the probe's sink). */
+  public void onEvent(HealthEvent e) {
+    pending.add(e);
+  }
+
+  public Map<KernelFeature, dev.wmscope.loader.FeatureStatus> features() {
+    return probe.features();
+  }
+
+  /** Reads the kernel's events and state and /proc once; logs what changed. */
+  public synchronized void tick() {
+    if (closed) {
+      return;
+    }
+    probe.consume();
+    long now = MonotonicClock.monotonicNow(); // the kernel's bpf_ktime_get_ns clock
+    Map<Long, WorkerIdentity> known = directory.get();
+    for (HealthEvent e : pending) {
+      handle(e, known);
+    }
+    pending.clear();
+    Set<Long> gone = new HashSet<>(tracked.keySet());
+    gone.removeAll(known.keySet());
+    for (long pid : gone) {
+      Tracked t = tracked.remove(pid);
+      probe.unwatch(pid);
+      signals.remove(pid);
+      if (!probe.has(KernelFeature.WORKER_EXITS) && !t.master) {
+        exited(pid, t.worker, new ExitCause("unknown", "gone from /proc (no kernel exit record: worker_exits is off)"));
+      }
+    }
+    List<Loop> outLoops = new ArrayList<>();
+    List<WorkerHealthTelemetry.WorkerLoop> outGauges = new ArrayList<>();
+    for (var entry : known.entrySet()) {
+      long pid = entry.getKey();
+      Tracked t = tracked.get(pid);
+      if (t == null) {
+        WorkerIdentity w = entry.getValue();
+        boolean master = w != null && w.role().equals("master");
+        int flags = master ? LoopState.FLAG_SIGNALS_ONLY
+            : (w != null && w.listen().equals("none") ? LoopState.FLAG_SLEEP_IS_WAIT : 0);
+        if (!probe.watch(pid, flags)) {
+          continue;
+        }
+        t = new Tracked(w);
+        tracked.put(pid, t);
+        if (!firstTick && !master) {
+          record(new Event(Instant.now(), "start", pid, w, "", "worker started", 0));
+        }
+      }
+      if (t.master) {
+        continue;
+      }
+      Loop l = observe(pid, t, now, outGauges);
+      if (l != null) {
+        outLoops.add(l);
+      }
+    }
+    firstTick = false;
+    loops = List.copyOf(outLoops);
+    gauges = List.copyOf(outGauges);
+  }
+
+  private Loop observe(long pid, Tracked t, long now, List<WorkerHealthTelemetry.WorkerLoop> outGauges) {
+    long[] fds = proc.descriptors(pid);
+    long limit = proc.fdLimit(pid);
+    if (!t.kind.equals("select") || fds[1] == 1) {
+      t.kind = proc.loopKind(pid, fds[1] == 1);
+    }
+    warnDescriptors(pid, t, fds[0], limit);
+    long[] ticks = proc.cpuTicks(pid);
+    var read = probe.has(KernelFeature.LOOP_HEALTH) ? probe.read(pid) : java.util.Optional.<LoopState>empty();
+    double utilization = Double.NaN;
+    String state = "unknown";
+    String doing = "";
+    double blockedFor = 0;
+    List<Long> buckets = List.of();
+    double busySum = 0;
+    long stretches = 0;
+    if (read.isPresent()) {
+      LoopState s = read.get();
+      long wait = s.waitNanosAt(now);
+      if (t.prevWait >= 0 && now > t.prevMono && s.state() != LoopState.State.UNKNOWN) {
+        utilization = Math.max(0, Math.min(1, 1 - (double) (wait - t.prevWait) / (now - t.prevMono)));
+      }
+      double systemShare = 1;
+      if (t.prevTicks != null && ticks != null && now > t.prevMono) {
+        systemShare = (ticks[1] - t.prevTicks[1]) / (double) CLK_TCK / ((now - t.prevMono) / 1e9);
+      }
+      state = s.state().name().toLowerCase(java.util.Locale.ROOT);
+      boolean away = s.state() == LoopState.State.BUSY && now - s.sinceNanos() > blockedNanos;
+      boolean blocked = away && (s.asleepInSyscall() || systemShare < USER_SPACE_ONLY);
+      if (blocked) {
+        doing = s.asleepInSyscall() ? inSyscall(pid, s) : "running on a CPU in user space (PHP code)";
+        blockedFor = (now - s.sinceNanos()) / 1e9;
+        if (!t.blocked || t.blockedSince != s.sinceNanos()) {
+          LOG.log(System.Logger.Level.WARNING, "worker {0} blocked for {1} s: {2}", who(pid, t.worker),
+              String.format(java.util.Locale.ROOT, "%.1f", blockedFor), doing);
+        }
+        t.blocked = true;
+        t.blockedSince = s.sinceNanos();
+      } else if (t.blocked) {
+        long end = s.state() == LoopState.State.WAITING ? s.sinceNanos() : now;
+        LOG.log(System.Logger.Level.INFO, "worker {0} back in its event loop after {1} s", who(pid, t.worker),
+            String.format(java.util.Locale.ROOT, "%.1f", Math.max(0, end - t.blockedSince) / 1e9));
+        t.blocked = false;
+      }
+      // not seen switching since it was watched (asleep in its wait since before): no reading yet
+      t.prevWait = s.state() == LoopState.State.UNKNOWN ? -1 : wait;
+      List<Long> b = new ArrayList<>(LoopState.BUCKETS);
+      for (long c : s.buckets()) {
+        b.add(c);
+      }
+      buckets = b;
+      busySum = s.busyNanos() / 1e9;
+      stretches = s.stretches();
+    }
+    t.prevMono = now;
+    t.prevTicks = ticks;
+    outGauges.add(new WorkerHealthTelemetry.WorkerLoop(pid, t.worker, t.kind, utilization, t.blocked,
+        t.startEpochNanos, buckets, busySum, fds[0], limit));
+    return new Loop(pid, t.worker, t.kind, utilization, state, t.blocked, blockedFor, doing, fds[0], limit, stretches);
+  }
+
+  /** "in poll on fd 16 -> 127.0.0.1:3306 (tracked)", "in clock_nanosleep". */
+  private String inSyscall(long pid, LoopState s) {
+    String call = Syscalls.name(s.sleepSyscall());
+    if (!Syscalls.onDescriptor(s.sleepSyscall()) || s.sleepArg0() < 0) {
+      return "in " + call;
+    }
+    long fd = s.sleepArg0();
+    String target = proc.descriptorTarget(pid, fd).orElse("");
+    if (target.startsWith("socket:[")) {
+      long inode = Long.parseLong(target.substring(8, target.length() - 1));
+      var peer = proc.tcpPeer(pid, inode);
+      if (peer.isPresent()) {
+        return "in " + call + " on fd " + fd + " -> " + peer.get() + (trackedPeer(pid, peer.get()) ? " (tracked)" : "");
+      }
+      return "in " + call + " on fd " + fd + " (" + target + ")";
+    }
+    return "in " + call + " on fd " + fd + (target.isEmpty() ? "" : " (" + target + ")");
+  }
+
+  private boolean trackedPeer(long pid, String peer) {
+    for (LiveState.OpenConn c : live.get().connections()) {
+      var e = c.event();
+      String p = (e.ipv6() ? "[" + e.peerAddress() + "]" : e.peerAddress()) + ":" + e.peerPort();
+      if (e.pid() == pid && p.equals(peer)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void warnDescriptors(long pid, Tracked t, long open, long limit) {
+    if (open < 0) {
+      return;
+    }
+    boolean near = (limit > 0 && open > FD_WARN_SHARE * limit) || (t.kind.equals("select") && open >= SELECT_FD_WARN);
+    if (near && !t.fdWarned) {
+      LOG.log(System.Logger.Level.WARNING, "worker {0} holds {1} descriptors{2}", who(pid, t.worker), open,
+          t.kind.equals("select") && open >= SELECT_FD_WARN
+              ? " in a Select event loop, which cannot watch descriptors past 1024 (install ext-event)"
+              : " of its limit of " + limit + " (raise LimitNOFILE / ulimit -n)");
+    } else if (!near && t.fdWarned && (limit <= 0 || open < 0.75 * limit)) {
+      LOG.log(System.Logger.Level.INFO, "worker {0} holds {1} descriptors again, below the warning level",
+          who(pid, t.worker), open);
+    }
+    t.fdWarned = near || (t.fdWarned && limit > 0 && open >= 0.75 * limit);
+  }
+
+  private void handle(HealthEvent e, Map<Long, WorkerIdentity> known) {
+    switch (e.type()) {
+      case SIGNAL -> {
+        Deque<ExitCause.Sent> q = signals.computeIfAbsent(e.pid(), p -> new ArrayDeque<>());
+        q.addLast(new ExitCause.Sent(e.signal(), e.sender(), sender(e.sender(), e.senderComm())));
+        while (q.size() > 8) {
+          q.removeFirst();
+        }
+      }
+      case OOM -> LOG.log(System.Logger.Level.WARNING, "the OOM killer chose {0}",
+          who(e.pid(), identity(e.pid(), known)));
+      case EXIT -> {
+        Tracked t = tracked.remove(e.pid());
+        WorkerIdentity w = t != null ? t.worker : identity(e.pid(), known);
+        if (w != null && w.role().equals("master")) {
+          probe.unwatch(e.pid());
+          return;
+        }
+        long master = w == null ? 0 : w.masterPid();
+        List<ExitCause.Sent> sent = List.copyOf(signals.getOrDefault(e.pid(), new ArrayDeque<>()));
+        ExitCause c = ExitCause.of(e, sent, master, sender(e.sender(), e.senderComm()));
+        probe.unwatch(e.pid());
+        signals.remove(e.pid());
+        exited(e.pid(), w, c);
+      }
+    }
+  }
+
+  private void exited(long pid, WorkerIdentity w, ExitCause c) {
+    int held = 0;
+    for (LiveState.OpenConn conn : live.get().connections()) {
+      if (conn.event().pid() == pid) {
+        held++;
+      }
+    }
+    boolean failure = !c.cause().equals("reload") && !c.cause().equals("stop") && !c.cause().equals("exit");
+    LOG.log(failure ? System.Logger.Level.WARNING : System.Logger.Level.INFO, "worker {0} {1}; it held {2} connection{3}",
+        who(pid, w), c.detail(), held, held == 1 ? "" : "s");
+    WorkerHealthTelemetry tel = telemetry;
+    if (tel != null) {
+      tel.exited(w, c.cause());
+    }
+    record(new Event(Instant.now(), "exit", pid, w, c.cause(), c.detail(), held));
+  }
+
+  private void record(Event e) {
+    synchronized (events) {
+      events.addLast(e);
+      while (events.size() > EVENTS_KEPT) {
+        events.removeFirst();
+      }
+      eventsView = List.copyOf(events);
+    }
+  }
+
+  private static WorkerIdentity identity(long pid, Map<Long, WorkerIdentity> known) {
+    return known.get(pid);
+  }
+
+  private String sender(long pid, String comm) {
+    if (pid == 0) {
+      return "the kernel";
+    }
+    String cmd = proc.commandLine(pid);
+    return "pid " + pid + " (" + (cmd.isEmpty() ? comm : cmd.length() > 80 ? cmd.substring(0, 80) + "..." : cmd) + ")";
+  }
+
+  private static String who(long pid, WorkerIdentity w) {
+    return (w == null ? "pid" : w.workerName()) + "[" + pid + "]";
+  }
+
+  /** The workers now (immutable). */
+  public List<Loop> loops() {
+    return loops;
+  }
+
+  /** What the gauges and the busy histogram read. */
+  public List<WorkerHealthTelemetry.WorkerLoop> gauges() {
+    return gauges;
+  }
+
+  /** Recent lifecycle events, oldest first. */
+  public List<Event> events() {
+    return eventsView;
+  }
+
+  /** Detaches the programs; a tick after this does nothing. */
+  public synchronized void close() {
+    if (!closed) {
+      closed = true;
+      probe.close();
+    }
+  }
+}

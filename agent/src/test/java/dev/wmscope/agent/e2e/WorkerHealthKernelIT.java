@@ -1,0 +1,139 @@
+package dev.wmscope.agent.e2e;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.wmscope.agent.discovery.WorkermanStandin;
+import dev.wmscope.loader.testing.KernelTest;
+import io.vertx.core.json.JsonObject;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Worker health end to end on the real kernel, against the stand-in: a handler blocked in usleep
+ * and one spinning on the CPU are reported as blocked (with what they do) and as back in their
+ * loop; an idle worker's utilization is near 0 and a worker without a listener (timers only,
+ * usleep is its wait) is never blocked; a worker that exits by itself with code 3 and one killed
+ * by a kill command are reported with their causes, and the stand-in's status command (SIGIOT to
+ * every process) produces no exit.
+ */
+@KernelTest
+class WorkerHealthKernelIT {
+  private static final InetAddress V4 = InetAddress.getLoopbackAddress();
+  private static final Duration WAIT = Duration.ofSeconds(30);
+
+  private static JsonObject row(int httpPort, long pid) {
+    return CliRun.json(httpPort, "/api/workers").getJsonArray("workers").stream().map(o -> (JsonObject) o)
+        .filter(w -> w.getLong("pid") == pid).findFirst().orElse(null);
+  }
+
+  @Test
+  void blockedSpinningIdleAndExitingWorkersAreToldApart(@TempDir Path dir) throws Exception {
+    int http = WorkermanStandin.freePort();
+    int text = WorkermanStandin.freePort();
+    try (var app = WorkermanStandin.create(dir, List.of(
+        WorkermanStandin.worker("Api", "http://127.0.0.1:" + http, 1, false),
+        WorkermanStandin.worker("Echo", "text://127.0.0.1:" + text, 2, false),
+        new JsonObject().put("name", "Timer").put("protocol", "none")))) {
+      app.start(false);
+      List<Integer> workers = app.awaitWorkers(4, Set.of(), WAIT);
+      try (var agent = new AgentProcess(List.of("run", "--discovery-interval", "200ms", "--poll-interval", "200ms",
+          "--blocked-threshold", "500ms"), Map.of())) {
+        agent.awaitStderr(l -> l.contains("watched ports now") && l.contains(String.valueOf(http)), 30_000);
+        int api = agent.httpPort(5_000);
+        long apiPid = pidOf(app, "Api");
+        long timerPid = pidOf(app, "Timer");
+        // idle: the Select loop waits in stream_select
+        // (the first readings after start-up still see the worker's own start: wait for a quiet one)
+        JsonObject idle = WorkermanStandin.await(Duration.ofSeconds(10), "Api's idle event loop below 5%", () -> {
+          JsonObject r = row(api, apiPid);
+          Double u = r == null || r.getJsonObject("eventloop") == null ? null
+              : r.getJsonObject("eventloop").getDouble("utilization");
+          return u != null && u < 0.05 ? r : null;
+        });
+        assertThat(idle.getJsonObject("eventloop").getString("kind")).isEqualTo("select");
+        assertThat(idle.getJsonObject("eventloop").getBoolean("blocked")).isFalse();
+        assertThat(idle.getLong("open_fds")).isPositive();
+        assertThat(idle.getLong("fd_limit")).isPositive();
+
+        // a handler blocked 1.5 s in usleep
+        try (var c = new HttpWire(V4, http)) {
+          c.write(HttpWire.get("/delay/1500"));
+          agent.awaitStderr(l -> l.contains("worker Api[" + apiPid + "] blocked for") && l.contains("nanosleep"), 10_000);
+          JsonObject blocked = row(api, apiPid).getJsonObject("eventloop");
+          assertThat(blocked.getBoolean("blocked")).isTrue();
+          assertThat(blocked.getString("doing")).contains("nanosleep");
+          c.read();
+          agent.awaitStderr(l -> l.contains("worker Api[" + apiPid + "] back in its event loop after 1."), 10_000);
+
+          // a handler spinning 1.5 s on the CPU
+          c.write(HttpWire.get("/spin/1500"));
+          agent.awaitStderr(l -> l.contains("worker Api[" + apiPid + "] blocked for")
+              && l.contains("running on a CPU in user space"), 10_000);
+          assertThat(row(api, apiPid).getJsonObject("eventloop").getDouble("utilization")).isGreaterThan(0.8);
+          c.read();
+          agent.awaitStderr(l -> l.contains("worker Api[" + apiPid + "] back in its event loop after 1."), 10_000);
+        }
+        // the timer-only worker sleeps in usleep between timers: that is its wait, never blocked
+        assertThat(agent.stderr()).noneMatch(l -> l.contains("Timer[" + timerPid + "] blocked"));
+        assertThat(row(api, timerPid) == null || !row(api, timerPid).getJsonObject("eventloop").getBoolean("blocked"))
+            .isTrue();
+
+        // Workerman's status command signals every process (SIGIOT): no exit
+        assertThat(app.run(Duration.ofSeconds(20), "status")).isZero();
+        // an Echo worker exits by itself with code 3; the other is killed by this test
+        List<Integer> echo = workers.stream().filter(p -> p != apiPid && p != timerPid).toList();
+        try (Socket s = new Socket(V4, text); OutputStream out = s.getOutputStream()) {
+          for (int i = 0; i < 2; i++) {
+            out.write("exit 3\n".getBytes(StandardCharsets.US_ASCII)); // reaches one of the two
+          }
+          out.flush();
+          s.getInputStream().read();
+        }
+        long exited = WorkermanStandin.await(WAIT, "an Echo worker to exit with code 3", () ->
+            echo.stream().filter(p -> !WorkermanStandin.isRunning(p)).findFirst().map(Integer::longValue).orElse(null));
+        long victim = echo.stream().filter(p -> p != exited).findFirst().orElseThrow();
+        Process kill = new ProcessBuilder("kill", "-9", Long.toString(victim)).start();
+        long killer = kill.pid();
+        assertThat(kill.waitFor()).isZero();
+        agent.awaitStderr(l -> l.contains("worker Echo[" + exited + "] exited by itself with code 3"), 10_000);
+        agent.awaitStderr(l -> l.contains("worker Echo[" + victim + "] killed by SIGKILL from pid " + killer + " ("),
+            10_000);
+        app.awaitWorkers(4, Set.of((int) exited, (int) victim), WAIT); // the master forks replacements
+        JsonObject events = WorkermanStandin.await(WAIT, "two exits and two starts", () -> {
+          JsonObject e = CliRun.json(api, "/api/events");
+          return e.getJsonArray("events").size() >= 4 ? e : null;
+        });
+        var list = events.getJsonArray("events").stream().map(o -> (JsonObject) o).toList();
+        assertThat(list).filteredOn(e -> e.getString("type").equals("exit"))
+            .extracting(e -> e.getLong("pid") + " " + e.getString("cause"))
+            .containsExactlyInAnyOrder(exited + " error", victim + " signal");
+        assertThat(list).filteredOn(e -> e.getString("type").equals("start")).hasSize(2)
+            .allSatisfy(e -> assertThat(e.getString("name")).isEqualTo("Echo"));
+        String metrics = CliRun.get(api, "/metrics").body();
+        assertThat(metrics).contains("workerman_worker_exits_total{")
+            .contains("workerman_worker_exit_cause=\"error\"").contains("workerman_worker_exit_cause=\"signal\"")
+            .contains("workerman_eventloop_utilization{").contains("workerman_eventloop_blocked{")
+            .contains("workerman_eventloop_busy_duration_seconds_bucket{").contains("process_unix_file_descriptor_count");
+        assertThat(metrics.lines().filter(l -> l.startsWith("workerman_eventloop_busy_duration_seconds_count{")
+            && l.contains("process_pid=\"" + apiPid + "\"")).findFirst().orElseThrow())
+            .as("the two blocked requests at least").doesNotEndWith(" 0.0").doesNotEndWith(" 1.0");
+        assertThat(agent.terminate(15_000)).isZero();
+      }
+    }
+  }
+
+  private static long pidOf(WorkermanStandin app, String name) {
+    return app.masterJson().orElseThrow().getJsonArray("workers").stream().map(o -> (JsonObject) o)
+        .filter(w -> name.equals(w.getString("name"))).findFirst().orElseThrow().getLong("pid");
+  }
+}
