@@ -211,6 +211,7 @@ final class HostChecks {
             + ") loaded and attached to " + root + ", then detached", ""));
         probe.features().values().stream().sorted(java.util.Comparator.comparing(FeatureStatus::feature))
             .forEach(f -> out.add(feature(f)));
+        out.addAll(healthFeatures(disabled));
         return out;
       }
     } catch (BpfException e) {
@@ -218,6 +219,24 @@ final class HostChecks {
     } catch (RuntimeException | LinkageError e) {
       return List.of(new Result("load", Status.FAIL, String.valueOf(e.getMessage()), "run with WMSCOPE_DEBUG=1 for details"));
     }
+  }
+
+  /** The worker health object's features (a separate object: its refusal costs worker health only). */
+  private static List<Result> healthFeatures(Set<KernelFeature> disabled) {
+    List<Result> out = new ArrayList<>();
+    try (var health = dev.wmscope.loader.WorkerHealthProbe.start(disabled, e -> {}).orElse(null)) {
+      if (health == null) {
+        KernelFeature.HEALTH.forEach(f -> out.add(feature(FeatureStatus.lost(f, "turned off by "
+            + KernelFeature.DISABLE_ENV))));
+        return out;
+      }
+      health.features().values().stream().sorted(java.util.Comparator.comparing(FeatureStatus::feature))
+          .forEach(f -> out.add(feature(f)));
+    } catch (BpfException e) {
+      KernelFeature.HEALTH.forEach(f -> out.add(feature(FeatureStatus.lost(f, "worker health object refused: "
+          + e.getMessage()))));
+    }
+    return out;
   }
 
   /** One optional feature's row: ok, or degraded/missing with why and what it costs. */

@@ -226,7 +226,7 @@ class ApiJsonTest {
     assertThat(a.getJsonObject("jvm").getLong("heap_used_bytes")).isPositive();
     JsonObject features = a.getJsonObject("kernel_features");
     assertThat(features.fieldNames()).containsExactly("tracked_iter", "tcp_iter", "adoption", "accept_attribution",
-        "recv_attribution", "reset_marks", "request_capture");
+        "recv_attribution", "reset_marks", "request_capture", "loop_health", "worker_exits", "oom_marks");
     assertThat(features.getJsonObject("tcp_iter")).isEqualTo(new JsonObject().put("state", "ok"));
     assertThat(features.getJsonObject("tracked_iter")).isEqualTo(new JsonObject().put("state", "degraded")
         .put("cause", "refused by the kernel: EPERM loading wmscope_iter_tracked")
