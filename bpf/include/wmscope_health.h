@@ -61,6 +61,7 @@ enum wm_health_event_type {
 	WM_HEALTH_SIGNAL = 1, /* a signal was generated for a watched task */
 	WM_HEALTH_EXIT = 2,   /* a watched task exited */
 	WM_HEALTH_OOM = 3,    /* the OOM killer chose a watched task */
+	WM_HEALTH_FORK = 4,   /* a watched master forked a process (pid: the child, sender: the master) */
 };
 
 /* Ring buffer record (health_events). */

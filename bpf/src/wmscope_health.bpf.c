@@ -26,7 +26,8 @@
  * time).
  *
  * Exits (tp_btf/signal_generate, sched_process_exit, mark_victim): the last signal generated
- * for a watched task, with its sender, and its exit status; the OOM killer's choice.
+ * for a watched task, with its sender, and its exit status; the OOM killer's choice. Forks of a
+ * watched master (sched_process_fork): when each worker, replacements included, started.
  */
 #pragma clang diagnostic push
 #pragma clang diagnostic ignored "-Wpadded"
@@ -276,6 +277,25 @@ int BPF_PROG(wmscope_tp_task_exit, struct task_struct *p)
 	e.signal_ns = l->signal_ns;
 	e.oom = l->oom;
 	__builtin_memcpy(e.comm, l->signal_comm, sizeof(e.comm));
+	emit(&e);
+	return 0;
+}
+
+/* A master forks its workers (and their replacements on reload, crash or stop timeout): the
+ * child's start, to the microsecond, for the reload report's "no running worker" time. */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(wmscope_tp_fork, struct task_struct *parent, struct task_struct *child)
+{
+	struct wm_health_event e = {};
+	struct wm_loop *l;
+
+	l = bpf_task_storage_get(&loop_state, parent, 0, 0);
+	if (!l || !(l->flags & WM_LOOP_SIGNALS_ONLY))
+		return 0;
+	e.ts_ns = bpf_ktime_get_ns();
+	e.type = WM_HEALTH_FORK;
+	e.pid = BPF_CORE_READ(child, tgid);
+	e.sender = BPF_CORE_READ(parent, tgid);
 	emit(&e);
 	return 0;
 }

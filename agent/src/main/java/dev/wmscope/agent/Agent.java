@@ -126,6 +126,8 @@ public final class Agent implements AutoCloseable, StatusSource {
         vertx.deployVerticle(agent.http).toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       }
       List<ConnectionListener> listeners = new ArrayList<>();
+      var ledger = new dev.wmscope.agent.health.ConnectionLedger(); // how exiting workers' connections end
+      listeners.add(ledger);
       switch (config.output()) {
         case JSON -> listeners.add(new JsonLinesWriter(stdout));
         case TEXT -> listeners.add(new ConsoleWriter(stdout));
@@ -161,7 +163,7 @@ public final class Agent implements AutoCloseable, StatusSource {
       vertx.deployVerticle(probe, new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))
           .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       agent.attached = true;
-      agent.health = startHealth(config, directory, live, telemetry);
+      agent.health = startHealth(config, directory, live, ledger, telemetry);
       if (agent.health != null) {
         WorkerHealth health = agent.health;
         vertx.setPeriodic(config.pollInterval().toMillis(), id -> vertx.executeBlocking(() -> {
@@ -194,7 +196,7 @@ public final class Agent implements AutoCloseable, StatusSource {
    * are switched off: connection tracking runs either way.
    */
   private static WorkerHealth startHealth(AgentConfig config, ProcessDirectory directory, LiveState live,
-      Telemetry telemetry) {
+      dev.wmscope.agent.health.ConnectionLedger ledger, Telemetry telemetry) {
     WorkerHealth[] self = new WorkerHealth[1];
     java.util.Optional<WorkerHealthProbe> probe;
     try {
@@ -209,7 +211,7 @@ public final class Agent implements AutoCloseable, StatusSource {
     }
     probe.get().features().values().stream().filter(f -> !f.ok())
         .forEach(f -> LOG.log(System.Logger.Level.WARNING, "kernel feature " + f.describe()));
-    self[0] = new WorkerHealth(probe.get(), directory::live, live::view, config.blockedThreshold());
+    self[0] = new WorkerHealth(probe.get(), directory::live, live::view, ledger, config.blockedThreshold());
     WorkerHealthTelemetry t = new WorkerHealthTelemetry(telemetry.sdk(), self[0]::gauges);
     telemetry.lateProducers().add(new dev.wmscope.agent.telemetry.BusyDurationProducer(self[0]::gauges));
     self[0].telemetry(t);

@@ -15,9 +15,9 @@ import java.lang.foreign.StructLayout;
  *
  * @param monoNanos   when (CLOCK_MONOTONIC)
  * @param type        what happened
- * @param pid         the watched process
+ * @param pid         the watched process (FORK: the child of the watched master)
  * @param signal      SIGNAL: the signal; EXIT: the last signal it was sent (0: none)
- * @param sender      the signal's sender (tgid; 0: the kernel)
+ * @param sender      the signal's sender (tgid; 0: the kernel); FORK: the master
  * @param code        SIGNAL: si_code; EXIT: the exit status as wait(2) reports it
  * @param result      SIGNAL: the kernel's result (0 delivered, 1 ignored, 2 already pending ...)
  * @param senderComm  the sender's comm
@@ -28,7 +28,7 @@ public record HealthEvent(long monoNanos, Type type, long pid, int signal, long 
     String senderComm, long signalNanos, boolean oomChosen) {
 
   /** enum wm_health_event_type. */
-  public enum Type { SIGNAL, EXIT, OOM }
+  public enum Type { SIGNAL, EXIT, OOM, FORK }
 
   public static final StructLayout LAYOUT = MemoryLayout.structLayout(
       JAVA_LONG.withName("ts_ns"),

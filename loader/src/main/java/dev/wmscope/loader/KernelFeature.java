@@ -59,9 +59,9 @@ public enum KernelFeature implements FeatureLoader.Feature {
   LOOP_HEALTH("loop_health", List.of("wmscope_tp_sched_switch"), List.of("sched_switch"), List.of(),
       FeatureStatus.State.MISSING,
       "no event-loop utilization, busy stretches or blocked-worker reports; worker exits are still reported"),
-  /** Worker health object: tp_btf/signal_generate and sched_process_exit, how watched processes end. */
-  WORKER_EXITS("worker_exits", List.of("wmscope_tp_signal", "wmscope_tp_task_exit"),
-      List.of("signal_generate", "sched_process_exit"), List.of(),
+  /** Worker health object: tp_btf/signal_generate, sched_process_exit and sched_process_fork: how watched processes end and start. */
+  WORKER_EXITS("worker_exits", List.of("wmscope_tp_signal", "wmscope_tp_task_exit", "wmscope_tp_fork"),
+      List.of("signal_generate", "sched_process_exit", "sched_process_fork"), List.of(),
       FeatureStatus.State.DEGRADED,
       "a worker's exit is seen when it is gone from /proc, without its exit status or who signalled it"),
   /** Worker health object: tp_btf/mark_victim, the OOM killer's choices. */

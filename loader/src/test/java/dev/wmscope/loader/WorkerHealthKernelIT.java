@@ -139,6 +139,21 @@ class WorkerHealthKernelIT {
   }
 
   @Test
+  void aWatchedMastersForksAreReportedWithTheChild() throws Exception {
+    Process p = new ProcessBuilder("php", "-r", "usleep(300000); $c = pcntl_fork(); if ($c === 0) { exit(0); }"
+        + " echo $c, \"\\n\"; pcntl_wait($s);").start();
+    children.add(p);
+    assertThat(probe.watch(p.pid(), LoopState.FLAG_SIGNALS_ONLY)).isTrue();
+    String child = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.US_ASCII).strip();
+    assertThat(p.waitFor(5, TimeUnit.SECONDS)).isTrue();
+    HealthEvent fork = awaitEvent(e -> e.type() == HealthEvent.Type.FORK);
+    assertThat(fork.sender()).isEqualTo(p.pid());
+    assertThat(fork.pid()).isEqualTo(Long.parseLong(child));
+    // a signals-only task has no loop state
+    assertThat(events).noneMatch(e -> e.type() == HealthEvent.Type.SIGNAL && e.pid() == Long.parseLong(child));
+  }
+
+  @Test
   void unwatchedProcessesLeaveNoTrace() throws Exception {
     Process p = new ProcessBuilder("php", "-r", "usleep(100000); exit(4);").start();
     children.add(p);

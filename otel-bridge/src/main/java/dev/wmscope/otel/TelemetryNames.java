@@ -204,6 +204,19 @@ public final class TelemetryNames {
   public static final String PROCESS_FD_LIMIT = "wmscope.process.file_descriptor.limit";
   public static final String PROCESS_FD_LIMIT_DESCRIPTION =
       "A worker's soft RLIMIT_NOFILE: the number of descriptors it may hold open.";
+  /** Event names of the log records worker health emits (ours). */
+  public static final String EVENT_WORKER_EXIT = "workerman.worker.exit";
+  public static final String EVENT_WORKER_BLOCKED = "workerman.worker.blocked";
+  public static final String EVENT_WORKER_UNBLOCKED = "workerman.worker.unblocked";
+  public static final String EVENT_RELOAD = "workerman.reload";
+  /** Reload report fields on its log record (ours). */
+  public static final AttributeKey<Long> RELOAD_REPLACED = longKey("workerman.reload.workers_replaced");
+  public static final AttributeKey<Long> RELOAD_CONNECTIONS_CUT = longKey("workerman.reload.connections_cut");
+  public static final AttributeKey<Double> RELOAD_DURATION = doubleKey("workerman.reload.duration");
+  /** What a blocked worker does, and for how long (ours). */
+  public static final AttributeKey<String> BLOCKED_DOING = stringKey("workerman.eventloop.blocked.doing");
+  public static final AttributeKey<Double> BLOCKED_DURATION = doubleKey("workerman.eventloop.blocked.duration");
+
   /** select, epoll, or the extension driving it (event, ev, swoole, swow, uv); ours. */
   public static final AttributeKey<String> EVENTLOOP_KIND = stringKey("workerman.eventloop.kind");
   /** Why a worker exited (ours; values in WORKER_EXITS_DESCRIPTION). */

@@ -6,6 +6,8 @@ import static dev.wmscope.otel.TelemetryNames.WORKERMAN_WORKER_NAME;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.common.AttributesBuilder;
+import io.opentelemetry.api.logs.Logger;
+import io.opentelemetry.api.logs.Severity;
 import io.opentelemetry.api.metrics.LongCounter;
 import io.opentelemetry.api.metrics.Meter;
 import java.util.List;
@@ -49,10 +51,14 @@ public final class WorkerHealthTelemetry {
   }
 
   private final LongCounter exits;
+  private final Logger logger;
 
   public WorkerHealthTelemetry(OpenTelemetry openTelemetry, View view) {
     Objects.requireNonNull(openTelemetry, "openTelemetry");
     Objects.requireNonNull(view, "view");
+    // log records go nowhere unless a logs exporter is configured (OTEL_LOGS_EXPORTER=otlp)
+    this.logger = openTelemetry.getLogsBridge().loggerBuilder(TelemetryNames.SCOPE_NAME)
+        .setSchemaUrl(TelemetryNames.SCHEMA_URL).build();
     Meter meter = Scope.meter(openTelemetry);
     meter.gaugeBuilder(TelemetryNames.EVENTLOOP_UTILIZATION)
         .setDescription(TelemetryNames.EVENTLOOP_UTILIZATION_DESCRIPTION).setUnit(TelemetryNames.UNIT_ONE)
@@ -74,6 +80,28 @@ public final class WorkerHealthTelemetry {
             .forEach(w -> m.record(w.fdLimit(), worker(w))));
     exits = meter.counterBuilder(TelemetryNames.WORKER_EXITS).setDescription(TelemetryNames.WORKER_EXITS_DESCRIPTION)
         .setUnit("{process}").build();
+  }
+
+  /**
+   * One lifecycle event as an OpenTelemetry log record: {@code name} is the event name (one of
+   * {@link TelemetryNames#EVENT_WORKER_EXIT} ...), {@code body} the agent's log line.
+   *
+   * @param pid    the worker (or master, for a reload); 0 when none
+   * @param worker its identity, null when unknown
+   */
+  public void event(String name, boolean warning, String body, long pid, WorkerIdentity worker, Attributes extra) {
+    AttributesBuilder b = Attributes.builder().putAll(extra);
+    if (pid > 0) {
+      b.put(PROCESS_PID, pid);
+    }
+    if (worker != null) {
+      b.put(WORKERMAN_WORKER_NAME, worker.workerName());
+      b.put(TelemetryNames.WORKERMAN_START_FILE, worker.startFile());
+      b.put(TelemetryNames.WORKERMAN_MASTER_PID, worker.masterPid());
+    }
+    logger.logRecordBuilder().setEventName(name).setTimestamp(java.time.Instant.now())
+        .setSeverity(warning ? Severity.WARN : Severity.INFO).setSeverityText(warning ? "WARN" : "INFO")
+        .setBody(body).setAllAttributes(b.build()).emit();
   }
 
   /** A worker exited; {@code cause} is one of the values in the counter's description. */

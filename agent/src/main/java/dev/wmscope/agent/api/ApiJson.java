@@ -92,9 +92,10 @@ public final class ApiJson {
       var e = all.get(i);
       JsonObject o = new JsonObject().put("time", e.at().toString()).put("type", e.type()).put("pid", e.pid());
       identity(o, e.worker());
-      if (e.type().equals("exit")) {
-        o.put("cause", e.cause()).put("detail", e.detail()).put("connections", e.connections());
+      if (!e.type().equals("start")) {
+        o.put("cause", e.cause()).put("detail", e.detail());
       }
+      e.fields().forEach(o::put);
       out.add(o);
     }
     return new JsonObject().put("events", out);

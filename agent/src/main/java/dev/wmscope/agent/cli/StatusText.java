@@ -94,6 +94,27 @@ final class StatusText {
       out.append(requests.render());
     }
 
+    Table loops = new Table("pid", "worker", "loop", ">busy", ">descriptors", "state");
+    for (int i = 0; i < workers.size(); i++) {
+      JsonObject w = workers.getJsonObject(i);
+      JsonObject l = w.getJsonObject("eventloop");
+      if (l != null) {
+        Double u = l.getDouble("utilization");
+        Long fds = w.getLong("open_fds");
+        Long limit = w.getLong("fd_limit");
+        String state = l.getBoolean("blocked", false)
+            ? "BLOCKED " + Human.number(l.getDouble("blocked_s", 0.0)) + " s: " + l.getString("doing", "")
+            : l.getString("state", "unknown");
+        loops.row(Long.toString(w.getLong("pid")), Table.clip(w.getString("name", "-"), 24), l.getString("kind", "-"),
+            u == null ? "-" : Math.round(u * 100) + "%",
+            fds == null ? "-" : fds + (limit == null ? "" : "/" + limit), state);
+      }
+    }
+    if (!loops.isEmpty()) {
+      out.append(rule(" EVENT LOOPS (busy: share of the last poll interval not waiting for events) "));
+      out.append(loops.render());
+    }
+
     JsonArray listeners = status.getJsonArray("listeners");
     if (!listeners.isEmpty()) {
       out.append(rule(" LISTENERS "));

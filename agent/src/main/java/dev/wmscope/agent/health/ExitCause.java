@@ -29,9 +29,9 @@ public record ExitCause(String cause, String detail) {
     if (exit.oomChosen()) {
       return new ExitCause("oom", "killed by the OOM killer");
     }
-    Sent control = null; // the last reload/stop signal
+    Sent control = null; // the last reload/stop signal (SIGKILL is how one ends, not what was asked)
     for (Sent s : signals) {
-      if (s.signal() != SIGABRT && s.signal() != SIGIO) {
+      if (s.signal() != SIGABRT && s.signal() != SIGIO && s.signal() != SIGKILL) {
         control = s;
       }
     }

@@ -100,6 +100,20 @@ final class ProcFacts {
     }
   }
 
+  /**
+   * When the process started, on the boot clock in ns (/proc/PID/stat field 22, 10 ms steps):
+   * CLOCK_MONOTONIC too on a host that was never suspended; -1 when gone.
+   */
+  long startNanos(long pid) {
+    try {
+      String stat = Files.readString(proc.resolve(pid + "/stat"));
+      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+      return Long.parseLong(f[19]) * (1_000_000_000L / 100);
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+  }
+
   /** A descriptor's target: "socket:[INODE]", a path, or empty when it is closed. */
   Optional<String> descriptorTarget(long pid, long fd) {
     try {

@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -54,11 +55,29 @@ public final class WorkerHealth {
   public record Loop(long pid, WorkerIdentity worker, String kind, double utilization, String state, boolean blocked,
       double blockedFor, String doing, long openFds, long fdLimit, long busyStretches) {}
 
-  /** A lifecycle event for /api/events: start or exit (with cause). */
+  /**
+   * A lifecycle event for /api/events: a worker's start or exit (with cause), or a master's
+   * reload (pid: the master).
+   *
+   * @param fields what else the API shows (exit: how its connections ended; reload: the report)
+   */
   public record Event(Instant at, String type, long pid, WorkerIdentity worker, String cause, String detail,
-      int connections) {}
+      Map<String, Object> fields) {}
+
+  /** An exit is reported this long after it, so that the closes of its connections are in. */
+  static final long EXIT_SETTLE_NANOS = 300_000_000L;
+  private static final int SIGUSR1 = 10;
+  private static final int SIGUSR2 = 12;
+
+  private record PendingExit(long pid, WorkerIdentity worker, ExitCause cause, long mono, long epochNanos) {}
 
   private final WorkerHealthProbe probe;
+  private final ConnectionLedger ledger;
+  private final ReloadTracker reloads = new ReloadTracker();
+  private final List<PendingExit> pendingExits = new ArrayList<>();
+  private final Map<Long, Long> dropsAtReload = new HashMap<>();
+  /** When watched masters forked each child (kernel clock), until the child is seen. */
+  private final Map<Long, Long> forkedAt = new LinkedHashMap<>();
   private final Supplier<Map<Long, WorkerIdentity>> directory;
   private final Supplier<LiveState.View> live;
   private final long blockedNanos;
@@ -94,13 +113,14 @@ public final class WorkerHealth {
   }
 
   public WorkerHealth(WorkerHealthProbe probe, Supplier<Map<Long, WorkerIdentity>> directory,
-      Supplier<LiveState.View> live, java.time.Duration blockedThreshold) {
-    this(probe, directory, live, blockedThreshold, Path.of("/proc"));
+      Supplier<LiveState.View> live, ConnectionLedger ledger, java.time.Duration blockedThreshold) {
+    this(probe, directory, live, ledger, blockedThreshold, Path.of("/proc"));
   }
 
   WorkerHealth(WorkerHealthProbe probe, Supplier<Map<Long, WorkerIdentity>> directory,
-      Supplier<LiveState.View> live, java.time.Duration blockedThreshold, Path proc) {
+      Supplier<LiveState.View> live, ConnectionLedger ledger, java.time.Duration blockedThreshold, Path proc) {
     this.probe = probe;
+    this.ledger = ledger;
     this.directory = directory;
     this.live = live;
     this.blockedNanos = blockedThreshold.toNanos();
@@ -140,7 +160,10 @@ public final class WorkerHealth {
       probe.unwatch(pid);
       signals.remove(pid);
       if (!probe.has(KernelFeature.WORKER_EXITS) && !t.master) {
-        exited(pid, t.worker, new ExitCause("unknown", "gone from /proc (no kernel exit record: worker_exits is off)"));
+        long nowEpoch = System.currentTimeMillis() * 1_000_000L;
+        pendingExits.add(new PendingExit(pid, t.worker,
+            new ExitCause("unknown", "gone from /proc (no kernel exit record: worker_exits is off)"), now,
+            nowEpoch - 2 * EXIT_SETTLE_NANOS));
       }
     }
     List<Loop> outLoops = new ArrayList<>();
@@ -159,7 +182,10 @@ public final class WorkerHealth {
         t = new Tracked(w);
         tracked.put(pid, t);
         if (!firstTick && !master) {
-          record(new Event(Instant.now(), "start", pid, w, "", "worker started", 0));
+          record(new Event(Instant.now(), "start", pid, w, "", "worker started", Map.of()));
+          if (w != null) {
+            reloads.started(w.masterPid(), pid, w.workerName(), startMono(pid, now));
+          }
         }
       }
       if (t.master) {
@@ -171,6 +197,16 @@ public final class WorkerHealth {
       }
     }
     firstTick = false;
+    for (var it = pendingExits.iterator(); it.hasNext(); ) {
+      PendingExit x = it.next();
+      if (now - x.mono() >= EXIT_SETTLE_NANOS) {
+        it.remove();
+        reportExit(x);
+      }
+    }
+    for (ReloadTracker.Report r : reloads.finished(now)) {
+      reportReload(r);
+    }
     loops = List.copyOf(outLoops);
     gauges = List.copyOf(outGauges);
   }
@@ -208,15 +244,23 @@ public final class WorkerHealth {
         doing = s.asleepInSyscall() ? inSyscall(pid, s) : "running on a CPU in user space (PHP code)";
         blockedFor = (now - s.sinceNanos()) / 1e9;
         if (!t.blocked || t.blockedSince != s.sinceNanos()) {
-          LOG.log(System.Logger.Level.WARNING, "worker {0} blocked for {1} s: {2}", who(pid, t.worker),
-              String.format(java.util.Locale.ROOT, "%.1f", blockedFor), doing);
+          String line = "worker " + who(pid, t.worker) + " blocked for "
+              + String.format(java.util.Locale.ROOT, "%.1f", blockedFor) + " s: " + doing;
+          LOG.log(System.Logger.Level.WARNING, line);
+          emit(dev.wmscope.otel.TelemetryNames.EVENT_WORKER_BLOCKED, true, line, pid, t.worker,
+              io.opentelemetry.api.common.Attributes.of(dev.wmscope.otel.TelemetryNames.BLOCKED_DOING, doing,
+                  dev.wmscope.otel.TelemetryNames.BLOCKED_DURATION, blockedFor));
         }
         t.blocked = true;
         t.blockedSince = s.sinceNanos();
       } else if (t.blocked) {
         long end = s.state() == LoopState.State.WAITING ? s.sinceNanos() : now;
-        LOG.log(System.Logger.Level.INFO, "worker {0} back in its event loop after {1} s", who(pid, t.worker),
-            String.format(java.util.Locale.ROOT, "%.1f", Math.max(0, end - t.blockedSince) / 1e9));
+        double took = Math.max(0, end - t.blockedSince) / 1e9;
+        String line = "worker " + who(pid, t.worker) + " back in its event loop after "
+            + String.format(java.util.Locale.ROOT, "%.1f", took) + " s";
+        LOG.log(System.Logger.Level.INFO, line);
+        emit(dev.wmscope.otel.TelemetryNames.EVENT_WORKER_UNBLOCKED, false, line, pid, t.worker,
+            io.opentelemetry.api.common.Attributes.of(dev.wmscope.otel.TelemetryNames.BLOCKED_DURATION, took));
         t.blocked = false;
       }
       // not seen switching since it was watched (asleep in its wait since before): no reading yet
@@ -286,10 +330,29 @@ public final class WorkerHealth {
   private void handle(HealthEvent e, Map<Long, WorkerIdentity> known) {
     switch (e.type()) {
       case SIGNAL -> {
+        Tracked master = tracked.get(e.pid());
+        if (master != null && master.master && (e.signal() == SIGUSR1 || e.signal() == SIGUSR2)
+            && !reloads.reloading(e.pid())) {
+          Map<Long, WorkerIdentity> workers = new HashMap<>();
+          known.forEach((pid, w) -> {
+            if (w != null && w.masterPid() == e.pid() && !w.role().equals("master")) {
+              workers.put(pid, w);
+            }
+          });
+          reloads.begin(e.pid(), master.worker.startFile(), ExitCause.name(e.signal()) + " from "
+              + sender(e.sender(), e.senderComm()), e.signal() == SIGUSR2, e.monoNanos(), workers);
+          dropsAtReload.put(e.pid(), listenerDrops(e.pid(), workers.keySet()));
+        }
         Deque<ExitCause.Sent> q = signals.computeIfAbsent(e.pid(), p -> new ArrayDeque<>());
         q.addLast(new ExitCause.Sent(e.signal(), e.sender(), sender(e.sender(), e.senderComm())));
         while (q.size() > 8) {
           q.removeFirst();
+        }
+      }
+      case FORK -> {
+        forkedAt.put(e.pid(), e.monoNanos());
+        while (forkedAt.size() > 4096) {
+          forkedAt.remove(forkedAt.keySet().iterator().next());
         }
       }
       case OOM -> LOG.log(System.Logger.Level.WARNING, "the OOM killer chose {0}",
@@ -306,26 +369,149 @@ public final class WorkerHealth {
         ExitCause c = ExitCause.of(e, sent, master, sender(e.sender(), e.senderComm()));
         probe.unwatch(e.pid());
         signals.remove(e.pid());
-        exited(e.pid(), w, c);
+        if (w != null) {
+          reloads.exited(master, e.pid(), c.cause(), e.monoNanos());
+        }
+        long ago = MonotonicClock.monotonicNow() - e.monoNanos();
+        pendingExits.add(new PendingExit(e.pid(), w, c, e.monoNanos(), System.currentTimeMillis() * 1_000_000L - ago));
       }
     }
   }
 
-  private void exited(long pid, WorkerIdentity w, ExitCause c) {
-    int held = 0;
-    for (LiveState.OpenConn conn : live.get().connections()) {
-      if (conn.event().pid() == pid) {
-        held++;
-      }
-    }
+  private void reportExit(PendingExit x) {
+    ConnectionLedger.Ends ends = ledger.since(x.pid(), x.epochNanos());
+    long open = openConnections(Set.of(x.pid()));
+    long held = ends.total() + open;
+    ExitCause c = x.cause();
     boolean failure = !c.cause().equals("reload") && !c.cause().equals("stop") && !c.cause().equals("exit");
-    LOG.log(failure ? System.Logger.Level.WARNING : System.Logger.Level.INFO, "worker {0} {1}; it held {2} connection{3}",
-        who(pid, w), c.detail(), held, held == 1 ? "" : "s");
+    String line = "worker " + who(x.pid(), x.worker()) + " " + c.detail() + "; " + (held == 0 ? "it held no connection"
+        : "it held " + held + " connection" + (held == 1 ? "" : "s") + ": " + describe(ends, open));
+    LOG.log(failure ? System.Logger.Level.WARNING : System.Logger.Level.INFO, line);
     WorkerHealthTelemetry tel = telemetry;
     if (tel != null) {
-      tel.exited(w, c.cause());
+      tel.exited(x.worker(), c.cause());
     }
-    record(new Event(Instant.now(), "exit", pid, w, c.cause(), c.detail(), held));
+    emit(dev.wmscope.otel.TelemetryNames.EVENT_WORKER_EXIT, failure, line, x.pid(), x.worker(),
+        io.opentelemetry.api.common.Attributes.of(dev.wmscope.otel.TelemetryNames.WORKER_EXIT_CAUSE, c.cause()));
+    Map<String, Object> f = new LinkedHashMap<>();
+    f.put("connections", held);
+    f.put("closed", ends.closed());
+    f.put("reset", ends.resetByUs());
+    f.put("reset_by_peer", ends.resetByPeer());
+    f.put("still_open", open);
+    record(new Event(Instant.now(), "exit", x.pid(), x.worker(), c.cause(), c.detail(), f));
+  }
+
+  private static String describe(ConnectionLedger.Ends e, long open) {
+    List<String> parts = new ArrayList<>();
+    parts.add(e.closed() + " closed");
+    parts.add(e.resetByUs() + " reset");
+    if (e.resetByPeer() > 0) {
+      parts.add(e.resetByPeer() + " reset by the peer");
+    }
+    if (e.other() > 0) {
+      parts.add(e.other() + " timed out");
+    }
+    if (open > 0) {
+      parts.add(open + " still open");
+    }
+    return String.join(", ", parts);
+  }
+
+  private void reportReload(ReloadTracker.Report r) {
+    ConnectionLedger.Ends ends = ledger.since(r.oldPids(), r.startedAt().toEpochMilli() * 1_000_000L);
+    long stillOpen = openConnections(r.kept());
+    Set<Long> pids = new HashSet<>(r.oldPids());
+    r.replaced().forEach(x -> pids.add(x.newPid()));
+    long overflows = Math.max(0, listenerDrops(r.master(), pids) - dropsAtReload.getOrDefault(r.master(), 0L));
+    dropsAtReload.remove(r.master());
+    List<String> pairs = r.replaced().stream().map(x -> x.name() + " " + x.oldPid() + " -> "
+        + (x.newPid() == 0 ? "none" : x.newPid()) + (x.cause().equals("reload") ? "" : " (" + x.cause() + ")")).toList();
+    String gaps = r.gapNanos().entrySet().stream().map(g -> g.getKey() + " " + g.getValue() / 1_000_000 + " ms")
+        .collect(java.util.stream.Collectors.joining(", "));
+    String detail = String.format(java.util.Locale.ROOT,
+        "%s%s of %d workers replaced in %.1f s (%s)%s; old workers' connections: %s; without a running worker: %s;"
+            + " %d accept-queue overflows",
+        r.complete() ? "" : "incomplete after 300 s: ", r.replaced().size(), r.oldPids().size(),
+        r.durationNanos() / 1e9, String.join(", ", pairs),
+        r.kept().isEmpty() ? "" : ", " + r.kept().size() + " kept " + r.kept(), describe(ends, stillOpen),
+        gaps.isEmpty() ? "none" : gaps, overflows);
+    String line = (r.graceful() ? "graceful " : "") + "reload of " + r.startFile() + " (master " + r.master() + ", "
+        + r.askedBy() + "): " + detail;
+    LOG.log(System.Logger.Level.INFO, line);
+    emit(dev.wmscope.otel.TelemetryNames.EVENT_RELOAD, !r.complete(), line, r.master(), null,
+        io.opentelemetry.api.common.Attributes.builder()
+            .put(dev.wmscope.otel.TelemetryNames.WORKERMAN_START_FILE, r.startFile())
+            .put(dev.wmscope.otel.TelemetryNames.RELOAD_REPLACED, (long) r.replaced().size())
+            .put(dev.wmscope.otel.TelemetryNames.RELOAD_CONNECTIONS_CUT, ends.total())
+            .put(dev.wmscope.otel.TelemetryNames.RELOAD_DURATION, r.durationNanos() / 1e9).build());
+    Map<String, Object> f = new LinkedHashMap<>();
+    f.put("start_file", r.startFile());
+    f.put("asked_by", r.askedBy());
+    f.put("graceful", r.graceful());
+    f.put("complete", r.complete());
+    f.put("duration_s", Math.round(r.durationNanos() / 1e6) / 1000.0);
+    List<Map<String, Object>> replaced = new ArrayList<>();
+    for (var x : r.replaced()) {
+      replaced.add(Map.of("name", x.name(), "old_pid", x.oldPid(), "new_pid", x.newPid(), "cause", x.cause()));
+    }
+    f.put("replaced", replaced);
+    f.put("kept", List.copyOf(r.kept()));
+    f.put("closed", ends.closed());
+    f.put("reset", ends.resetByUs());
+    f.put("reset_by_peer", ends.resetByPeer());
+    f.put("still_open", stillOpen);
+    Map<String, Object> g = new LinkedHashMap<>();
+    r.gapNanos().forEach((name, ns) -> g.put(name, Math.round(ns / 1e6 * 10) / 10.0));
+    f.put("no_worker_ms", g);
+    f.put("accept_overflows", overflows);
+    record(new Event(r.startedAt(), "reload", r.master(), null, r.graceful() ? "graceful_reload" : "reload",
+        detail, f));
+  }
+
+  private void emit(String name, boolean warning, String line, long pid, WorkerIdentity w,
+      io.opentelemetry.api.common.Attributes extra) {
+    WorkerHealthTelemetry tel = telemetry;
+    if (tel != null) {
+      tel.event(name, warning, line, pid, w, extra);
+    }
+  }
+
+  /** Open connections now owned by these processes. */
+  private long openConnections(Set<Long> pids) {
+    long n = 0;
+    for (LiveState.OpenConn c : live.get().connections()) {
+      if (pids.contains(c.event().pid())) {
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Drops (accept-queue overflows among them) of the listeners these processes or the master hold. */
+  private long listenerDrops(long master, Set<Long> pids) {
+    long sum = 0;
+    for (LiveState.Listener l : live.get().listeners()) {
+      boolean ours = l.pid() == master || pids.contains(l.pid()) || l.holders().contains(master)
+          || l.holders().stream().anyMatch(pids::contains);
+      if (ours) {
+        sum += l.state().drops();
+      }
+    }
+    return sum;
+  }
+
+  /**
+   * A new process's start on the monotonic clock: its fork by a watched master as the kernel saw
+   * it, else /proc's start time (10 ms steps), else now.
+   */
+  private long startMono(long pid, long now) {
+    Long forked = forkedAt.remove(pid);
+    if (forked != null) {
+      return forked;
+    }
+    long s = proc.startNanos(pid);
+    return s > 0 && s <= now ? s : now;
   }
 
   private void record(Event e) {

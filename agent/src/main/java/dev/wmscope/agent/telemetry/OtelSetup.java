@@ -89,7 +89,7 @@ public final class OtelSetup {
 
     OpenTelemetrySdk sdk = AutoConfiguredOpenTelemetrySdk.builder()
         .addPropertiesSupplier(() -> Map.of(
-            "otel.logs.exporter", "none", // wmscope emits no log records
+            "otel.logs.exporter", "none", // worker health's events as log records only when asked for
             // the specification's default; the Java SDK alone still defaults to grpc
             "otel.exporter.otlp.protocol", "http/protobuf"))
         .addPropertiesCustomizer(config -> overrides)

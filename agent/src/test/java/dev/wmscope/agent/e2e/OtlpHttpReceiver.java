@@ -17,14 +17,15 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.zip.GZIPInputStream;
 
 /**
- * A minimal OTLP/HTTP (protobuf) receiver on loopback: what arrives at /v1/traces and
- * /v1/metrics is decoded with the official opentelemetry-proto classes, so the test checks the
+ * A minimal OTLP/HTTP (protobuf) receiver on loopback: what arrives at /v1/traces, /v1/metrics
+ * and /v1/logs is decoded with the official opentelemetry-proto classes, so the test checks the
  * bytes on the wire, not our own model of them.
  */
 final class OtlpHttpReceiver implements OtlpReceiver {
   private final HttpServer server;
   private final List<ResourceSpans> spans = new CopyOnWriteArrayList<>();
   private final List<ResourceMetrics> metrics = new CopyOnWriteArrayList<>();
+  private final List<io.opentelemetry.proto.logs.v1.ResourceLogs> logs = new CopyOnWriteArrayList<>();
 
   OtlpHttpReceiver() throws IOException {
     this(0);
@@ -35,6 +36,7 @@ final class OtlpHttpReceiver implements OtlpReceiver {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 0);
     server.createContext("/v1/traces", ex -> handle(ex, true));
     server.createContext("/v1/metrics", ex -> handle(ex, false));
+    server.createContext("/v1/logs", this::handleLogs);
     server.start();
   }
 
@@ -67,6 +69,27 @@ final class OtlpHttpReceiver implements OtlpReceiver {
         metrics.addAll(ExportMetricsServiceRequest.parseFrom(body).getResourceMetricsList());
         response = ExportMetricsServiceResponse.getDefaultInstance().toByteArray();
       }
+      ex.getResponseHeaders().add("Content-Type", "application/x-protobuf");
+      ex.sendResponseHeaders(200, response.length);
+      ex.getResponseBody().write(response);
+    }
+  }
+
+  /** Log records received at /v1/logs. */
+  List<io.opentelemetry.proto.logs.v1.ResourceLogs> logs() {
+    return logs;
+  }
+
+  private void handleLogs(HttpExchange ex) throws IOException {
+    try (ex) {
+      InputStream body = ex.getRequestBody();
+      if ("gzip".equalsIgnoreCase(ex.getRequestHeaders().getFirst("Content-Encoding"))) {
+        body = new GZIPInputStream(body);
+      }
+      logs.addAll(io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest.parseFrom(body)
+          .getResourceLogsList());
+      byte[] response = io.opentelemetry.proto.collector.logs.v1.ExportLogsServiceResponse.getDefaultInstance()
+          .toByteArray();
       ex.getResponseHeaders().add("Content-Type", "application/x-protobuf");
       ex.sendResponseHeaders(200, response.length);
       ex.getResponseBody().write(response);

@@ -46,8 +46,10 @@ class WorkerHealthKernelIT {
         new JsonObject().put("name", "Timer").put("protocol", "none")))) {
       app.start(false);
       List<Integer> workers = app.awaitWorkers(4, Set.of(), WAIT);
-      try (var agent = new AgentProcess(List.of("run", "--discovery-interval", "200ms", "--poll-interval", "200ms",
-          "--blocked-threshold", "500ms"), Map.of())) {
+      try (var receiver = new OtlpHttpReceiver();
+          var agent = new AgentProcess(List.of("run", "--discovery-interval", "200ms", "--poll-interval", "200ms",
+          "--blocked-threshold", "500ms"), Map.of("OTEL_LOGS_EXPORTER", "otlp",
+              "OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint(), "OTEL_BLRP_SCHEDULE_DELAY", "200"))) {
         agent.awaitStderr(l -> l.contains("watched ports now") && l.contains(String.valueOf(http)), 30_000);
         int api = agent.httpPort(5_000);
         long apiPid = pidOf(app, "Api");
@@ -64,6 +66,9 @@ class WorkerHealthKernelIT {
         assertThat(idle.getJsonObject("eventloop").getBoolean("blocked")).isFalse();
         assertThat(idle.getLong("open_fds")).isPositive();
         assertThat(idle.getLong("fd_limit")).isPositive();
+        var status = CliRun.wmscope(List.of("status", "--http-address", "127.0.0.1:" + api), Map.of(),
+            Duration.ofSeconds(30));
+        assertThat(status.stdout()).contains("EVENT LOOPS").containsPattern("(?m)^" + apiPid + "\\s+Api\\s+select\\s");
 
         // a handler blocked 1.5 s in usleep
         try (var c = new HttpWire(V4, http)) {
@@ -127,6 +132,95 @@ class WorkerHealthKernelIT {
         assertThat(metrics.lines().filter(l -> l.startsWith("workerman_eventloop_busy_duration_seconds_count{")
             && l.contains("process_pid=\"" + apiPid + "\"")).findFirst().orElseThrow())
             .as("the two blocked requests at least").doesNotEndWith(" 0.0").doesNotEndWith(" 1.0");
+        // the same events as OpenTelemetry log records, checked at the wire
+        var records = WorkermanStandin.await(WAIT, "the exit log records", () -> {
+          var all = receiver.logs().stream().flatMap(r -> r.getScopeLogsList().stream())
+              .flatMap(sl -> sl.getLogRecordsList().stream()).toList();
+          return all.stream().filter(l -> l.getEventName().equals("workerman.worker.exit")).count() >= 2 ? all : null;
+        });
+        assertThat(records).filteredOn(l -> l.getEventName().equals("workerman.worker.exit"))
+            .extracting(l -> attr(l, "workerman.worker.exit.cause") + " " + attr(l, "process.pid"))
+            .containsExactlyInAnyOrder("error " + exited, "signal " + victim);
+        assertThat(records).filteredOn(l -> l.getEventName().equals("workerman.worker.blocked"))
+            .extracting(l -> attr(l, "process.pid")).containsOnly(String.valueOf(apiPid)).hasSize(2);
+        assertThat(records).filteredOn(l -> l.getEventName().equals("workerman.worker.exit"))
+            .allSatisfy(l -> assertThat(l.getBody().getStringValue()).startsWith("worker Echo["));
+        assertThat(agent.terminate(15_000)).isZero();
+      }
+    }
+  }
+
+  private static String attr(io.opentelemetry.proto.logs.v1.LogRecord l, String key) {
+    return l.getAttributesList().stream().filter(kv -> kv.getKey().equals(key)).findFirst()
+        .map(kv -> kv.getValue().hasIntValue() ? String.valueOf(kv.getValue().getIntValue())
+            : kv.getValue().getStringValue()).orElse("");
+  }
+
+  /**
+   * A reload of an app with open connections: the Echo workers (shared socket or reusePort) leave
+   * after the master's SIGUSR1, the Api worker is spinning in a handler and is killed by the
+   * master after stop_timeout (2 s). The report names every replaced pid, pairs each with its
+   * replacement, and counts the connections the old workers closed exactly.
+   */
+  @org.junit.jupiter.params.ParameterizedTest(name = "reusePort={0}")
+  @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+  void aReloadReportsEveryReplacedWorkerAndTheConnectionsItCut(boolean reusePort, @TempDir Path dir)
+      throws Exception {
+    int http = WorkermanStandin.freePort();
+    int text = WorkermanStandin.freePort();
+    try (var app = WorkermanStandin.create(dir, List.of(
+        WorkermanStandin.worker("Api", "http://127.0.0.1:" + http, 1, false),
+        WorkermanStandin.worker("Echo", "text://127.0.0.1:" + text, 2, reusePort)))) {
+      app.start(false);
+      List<Integer> old = app.awaitWorkers(3, Set.of(), WAIT);
+      try (var agent = new AgentProcess(List.of("run", "--discovery-interval", "200ms", "--poll-interval", "200ms"),
+          Map.of())) {
+        agent.awaitStderr(l -> l.contains("watched ports now") && l.contains(String.valueOf(text)), 30_000);
+        int api = agent.httpPort(5_000);
+        long master = app.masterPid();
+        List<Socket> clients = new java.util.ArrayList<>();
+        try (var c = new HttpWire(V4, http)) {
+          for (int i = 0; i < 4; i++) {
+            Socket s = new Socket(V4, text);
+            clients.add(s);
+            s.getOutputStream().write("hi\n".getBytes(StandardCharsets.US_ASCII));
+            assertThat(s.getInputStream().read()).isEqualTo('h');
+          }
+          WorkermanStandin.await(WAIT, "the agent to see the 5 connections", () ->
+              CliRun.json(api, "/api/workers").getJsonArray("workers").stream().map(o -> (JsonObject) o)
+                  .mapToLong(w -> w.getLong("active", 0L)).sum() >= 5 ? true : null);
+          c.write(HttpWire.get("/spin/4000"));
+          Thread.sleep(200); // the spin has begun: this worker will not see SIGUSR1 before the stop timeout
+          assertThat(app.run(Duration.ofSeconds(20), "reload")).isZero();
+          agent.awaitStderr(l -> l.contains("reload of " + app.startFile() + " (master " + master + ", SIGUSR1 from"),
+              40_000);
+        } finally {
+          for (Socket s : clients) {
+            s.close();
+          }
+        }
+        List<Integer> now = app.awaitWorkers(3, Set.copyOf(old), WAIT);
+        JsonObject reload = CliRun.json(api, "/api/events").getJsonArray("events").stream().map(o -> (JsonObject) o)
+            .filter(e -> e.getString("type").equals("reload")).findFirst().orElseThrow();
+        var replaced = reload.getJsonArray("replaced").stream().map(o -> (JsonObject) o).toList();
+        assertThat(replaced).extracting(r -> r.getLong("old_pid"))
+            .containsExactlyInAnyOrderElementsOf(old.stream().map(Integer::longValue).toList());
+        assertThat(replaced).extracting(r -> r.getLong("new_pid"))
+            .containsExactlyInAnyOrderElementsOf(now.stream().map(Integer::longValue).toList());
+        long apiOld = replaced.stream().filter(r -> r.getString("name").equals("Api")).findFirst().orElseThrow()
+            .getLong("old_pid");
+        assertThat(replaced).filteredOn(r -> r.getString("name").equals("Api")).singleElement()
+            .satisfies(r -> assertThat(r.getString("cause")).isEqualTo("stop_timeout"));
+        assertThat(replaced).filteredOn(r -> r.getString("name").equals("Echo")).hasSize(2)
+            .allSatisfy(r -> assertThat(r.getString("cause")).isEqualTo("reload"));
+        assertThat(reload.getLong("closed") + reload.getLong("reset")).as("%s", reload).isEqualTo(5);
+        assertThat(reload.getLong("still_open")).isZero();
+        assertThat(reload.getBoolean("complete")).isTrue();
+        assertThat(reload.getDouble("duration_s")).isGreaterThanOrEqualTo(1.5); // the stop timeout
+        assertThat(reload.getJsonObject("no_worker_ms").getDouble("Api")).isPositive();
+        assertThat(reload.getJsonObject("no_worker_ms").getDouble("Echo")).as("one at a time").isZero();
+        assertThat(agent.stderr()).anyMatch(l -> l.contains("worker Api[" + apiOld + "] killed by SIGKILL from its master "
+            + master + " (still running after the stop timeout of SIGUSR1)"));
         assertThat(agent.terminate(15_000)).isZero();
       }
     }

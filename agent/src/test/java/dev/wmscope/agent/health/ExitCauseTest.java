@@ -36,9 +36,11 @@ class ExitCauseTest {
 
   @Test
   void sigkillFromTheMasterIsTheStopTimeoutFromAnyoneElseASignal() {
-    assertThat(ExitCause.of(exit(ExitCause.SIGKILL, ExitCause.SIGKILL, MASTER, false),
-        List.of(sent(ExitCause.SIGUSR1, MASTER), sent(ExitCause.SIGKILL, MASTER)), MASTER, "its master").cause())
-        .isEqualTo("stop_timeout");
+    ExitCause timeout = ExitCause.of(exit(ExitCause.SIGKILL, ExitCause.SIGKILL, MASTER, false),
+        List.of(sent(ExitCause.SIGUSR1, MASTER), sent(ExitCause.SIGKILL, MASTER)), MASTER, "its master");
+    assertThat(timeout.cause()).isEqualTo("stop_timeout");
+    assertThat(timeout.detail()).isEqualTo("killed by SIGKILL from its master 100 (still running after the stop"
+        + " timeout of SIGUSR1)");
     ExitCause other = ExitCause.of(exit(ExitCause.SIGKILL, ExitCause.SIGKILL, 555, false),
         List.of(sent(ExitCause.SIGKILL, 555)), MASTER, "pid 555 (kill -9 200)");
     assertThat(other.cause()).isEqualTo("signal");

@@ -1,0 +1,93 @@
+package dev.wmscope.agent.health;
+
+import dev.wmscope.agent.probe.ConnectionListener;
+import dev.wmscope.otel.CloseCause;
+import dev.wmscope.otel.ConnectionEvent;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Recent closes by owner, so an exit or a reload can say how the connections of the workers it
+ * ended went: closed (a FIN, either side first), reset by this host (the exit closing sockets
+ * with unread data, SO_LINGER 0), reset by the peer, or ended otherwise (timeout). Closes older
+ * than {@link #KEEP_NANOS} are forgotten, and at most {@link #MAX_CLOSES} are kept.
+ *
+ * <p>Thread-safe: fed on the probe's poll thread, read on the health tick's.
+ */
+public final class ConnectionLedger implements ConnectionListener {
+  static final long KEEP_NANOS = 120_000_000_000L;
+  static final int MAX_CLOSES = 50_000; // about 3 MiB of the agent's heap at most
+
+  /** How the connections of one owner ended: counts. */
+  public record Ends(long closed, long resetByUs, long resetByPeer, long other) {
+    public static final Ends NONE = new Ends(0, 0, 0, 0);
+
+    public long total() {
+      return closed + resetByUs + resetByPeer + other;
+    }
+
+    Ends plus(Ends o) {
+      return new Ends(closed + o.closed, resetByUs + o.resetByUs, resetByPeer + o.resetByPeer, other + o.other);
+    }
+  }
+
+  private record Close(long pid, long endEpochNanos, CloseCause cause) {}
+
+  private final Deque<Close> closes = new ArrayDeque<>();
+  private final Map<Long, Integer> perPid = new HashMap<>();
+
+  @Override
+  public void opened(ConnectionEvent event) {}
+
+  @Override
+  public synchronized void closed(ConnectionEvent event) {
+    if (event.pid() <= 0) {
+      return;
+    }
+    closes.addLast(new Close(event.pid(), event.endEpochNanos(), event.closeCause()));
+    perPid.merge(event.pid(), 1, Integer::sum);
+    long oldest = event.endEpochNanos() - KEEP_NANOS;
+    while (!closes.isEmpty() && (closes.size() > MAX_CLOSES || closes.peekFirst().endEpochNanos() < oldest)) {
+      Close c = closes.removeFirst();
+      perPid.computeIfPresent(c.pid(), (p, n) -> n > 1 ? n - 1 : null);
+    }
+  }
+
+  /** How the connections of {@code pid} that closed at or after {@code sinceEpochNanos} ended. */
+  public synchronized Ends since(long pid, long sinceEpochNanos) {
+    if (!perPid.containsKey(pid)) {
+      return Ends.NONE;
+    }
+    long closed = 0;
+    long us = 0;
+    long peer = 0;
+    long other = 0;
+    for (Close c : closes) {
+      if (c.pid() != pid || c.endEpochNanos() < sinceEpochNanos) {
+        continue;
+      }
+      if (c.cause() == null) {
+        other++;
+      } else {
+        switch (c.cause()) {
+          case FIN_LOCAL, FIN_PEER -> closed++;
+          case RST_SENT -> us++;
+          case RST_RECEIVED -> peer++;
+          default -> other++;
+        }
+      }
+    }
+    return new Ends(closed, us, peer, other);
+  }
+
+  /** The sum of {@link #since} over several owners. */
+  public Ends since(Iterable<Long> pids, long sinceEpochNanos) {
+    Ends sum = Ends.NONE;
+    for (long p : pids) {
+      sum = sum.plus(since(p, sinceEpochNanos));
+    }
+    return sum;
+  }
+}

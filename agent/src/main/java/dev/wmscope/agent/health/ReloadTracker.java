@@ -1,0 +1,152 @@
+package dev.wmscope.agent.health;
+
+import dev.wmscope.otel.WorkerIdentity;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Reloads of Workerman masters, from the master's reload signal (SIGUSR1, SIGUSR2: graceful) to
+ * the last replaced worker. Workerman replaces reloadable workers one at a time (signal one,
+ * wait for its exit, fork its replacement, next; SIGKILL after stop_timeout) and signals the
+ * others, which stay: so a reload is over when every old worker is gone, or when as many
+ * workers started as exited and nothing changed for {@link #QUIET_NANOS} (workers that are not
+ * reloadable, or a graceful reload still draining, are then reported as kept).
+ *
+ * <p>Pure bookkeeping on monotonic times: the caller feeds signals, exits and starts, and asks
+ * for the reloads that are over. One thread.
+ */
+final class ReloadTracker {
+  static final long QUIET_NANOS = 5_000_000_000L;
+  static final long GIVE_UP_NANOS = 300_000_000_000L;
+
+  /** One worker replaced: the old pid, its replacement (0: none yet), and why the old one ended. */
+  record Replacement(String name, long oldPid, long newPid, String cause) {}
+
+  /**
+   * A finished reload.
+   *
+   * @param durationNanos  from the master's signal to the last old worker's exit (or start)
+   * @param kept           old workers still running at the end (not reloadable, or draining)
+   * @param gapNanos       per worker name, how long no process of that name ran (a listener
+   *                       with no worker to accept)
+   * @param complete       false when it was given up after {@link #GIVE_UP_NANOS}
+   */
+  record Report(long master, String startFile, String askedBy, boolean graceful, Instant startedAt,
+      long startMono, long durationNanos, List<Replacement> replaced, Set<Long> kept, Set<Long> oldPids,
+      Map<String, Long> gapNanos, boolean complete) {}
+
+  private static final class Reload {
+    final long master;
+    final String startFile;
+    final String askedBy;
+    final boolean graceful;
+    final Instant startedAt;
+    final long startMono;
+    final Map<Long, String> old; // pid -> name, alive at the signal
+    final Set<Long> gone = new LinkedHashSet<>();
+    final List<Replacement> replaced = new ArrayList<>();
+    final Map<String, Integer> running = new HashMap<>();
+    final Map<String, Long> gapSince = new HashMap<>();
+    final Map<String, Long> gaps = new TreeMap<>();
+    long lastChange;
+    int starts;
+
+    Reload(long master, String startFile, String askedBy, boolean graceful, long mono, Map<Long, String> old) {
+      this.master = master;
+      this.startFile = startFile;
+      this.askedBy = askedBy;
+      this.graceful = graceful;
+      this.startedAt = Instant.now();
+      this.startMono = mono;
+      this.old = new LinkedHashMap<>(old);
+      this.lastChange = mono;
+      old.values().forEach(n -> {
+        running.merge(n, 1, Integer::sum);
+        gaps.putIfAbsent(n, 0L);
+      });
+    }
+  }
+
+  private final Map<Long, Reload> byMaster = new HashMap<>();
+
+  /** The master got its reload signal; {@code workers} are its workers now (pid -> identity). */
+  void begin(long master, String startFile, String askedBy, boolean graceful, long mono,
+      Map<Long, WorkerIdentity> workers) {
+    if (byMaster.containsKey(master)) {
+      return; // Workerman ignores a reload signal while it reloads
+    }
+    Map<Long, String> old = new LinkedHashMap<>();
+    workers.forEach((pid, w) -> old.put(pid, w.workerName()));
+    byMaster.put(master, new Reload(master, startFile, askedBy, graceful, mono, old));
+  }
+
+  boolean reloading(long master) {
+    return byMaster.containsKey(master);
+  }
+
+  /** A worker of {@code master} exited at {@code mono}. */
+  void exited(long master, long pid, String cause, long mono) {
+    Reload r = byMaster.get(master);
+    if (r == null || !r.old.containsKey(pid) || !r.gone.add(pid)) {
+      return;
+    }
+    String name = r.old.get(pid);
+    r.replaced.add(new Replacement(name, pid, 0, cause));
+    if (r.running.merge(name, -1, Integer::sum) == 0) {
+      r.gapSince.put(name, mono);
+    }
+    r.lastChange = Math.max(r.lastChange, mono);
+  }
+
+  /** A new worker of {@code master} started at {@code mono} (its process start time). */
+  void started(long master, long pid, String name, long mono) {
+    Reload r = byMaster.get(master);
+    if (r == null || r.old.containsKey(pid)) {
+      return;
+    }
+    r.starts++;
+    for (int i = 0; i < r.replaced.size(); i++) {
+      Replacement x = r.replaced.get(i);
+      if (x.newPid() == 0 && x.name().equals(name)) {
+        r.replaced.set(i, new Replacement(name, x.oldPid(), pid, x.cause()));
+        break;
+      }
+    }
+    Long since = r.gapSince.remove(name);
+    if (since != null) {
+      r.gaps.merge(name, Math.max(0, mono - since), Long::sum);
+    }
+    r.running.merge(name, 1, Integer::sum);
+    r.lastChange = Math.max(r.lastChange, mono);
+  }
+
+  /** Reloads that are over at {@code mono}, removed from the tracker. */
+  List<Report> finished(long mono) {
+    List<Report> out = new ArrayList<>();
+    for (var it = byMaster.values().iterator(); it.hasNext(); ) {
+      Reload r = it.next();
+      boolean allGone = r.gone.size() == r.old.size() && r.replaced.stream().allMatch(x -> x.newPid() != 0);
+      boolean settled = r.gone.size() == r.starts && mono - r.lastChange >= QUIET_NANOS;
+      boolean giveUp = mono - r.startMono >= GIVE_UP_NANOS;
+      if (!allGone && !settled && !giveUp) {
+        continue;
+      }
+      it.remove();
+      Set<Long> kept = new LinkedHashSet<>(r.old.keySet());
+      kept.removeAll(r.gone);
+      Map<String, Long> gaps = new TreeMap<>(r.gaps);
+      r.gapSince.forEach((name, since) -> gaps.merge(name, mono - since, Long::sum)); // still none
+      out.add(new Report(r.master, r.startFile, r.askedBy, r.graceful, r.startedAt, r.startMono,
+          Math.max(0, r.lastChange - r.startMono), List.copyOf(r.replaced), kept, Set.copyOf(r.old.keySet()), gaps,
+          !giveUp || allGone));
+    }
+    return out;
+  }
+}
