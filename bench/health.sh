@@ -44,7 +44,7 @@ run_cond() { # round cond
     health_on) agent_start "$port" /dev/null ;;
   esac
   [ "$cond" = none ] || sleep 2 # the first health ticks have watched the workers
-  line=$("$WORK/pipe_pingpong" -d "$SECS")
+  line=$(taskset -c 0 "$WORK/pipe_pingpong" -d "$SECS")
   [ "$cond" = none ] || agent_stop
   printf '%s\t%s\t%s\n' "$round" "$cond" "$(kv rate "$line")" >>"$ROWS"
   log "round $round $cond: $line"
@@ -65,10 +65,10 @@ sleep 2
 id=$(bpftool prog show -j | jq -r '[.[] | select((.name // "") | startswith("wmscope_tp_sche"))][0].id // empty')
 [ -n "$id" ] || die "the agent's sched_switch program is not loaded (loop_health refused? see $AGENT_LOG)"
 s0=$(bpftool prog show id "$id" -j | jq -r '"\(.run_cnt // 0) \(.run_time_ns // 0)"')
-line=$("$WORK/pipe_pingpong" -d "$SECS")
+line=$(taskset -c 0 "$WORK/pipe_pingpong" -d "$SECS")
 s1=$(bpftool prog show id "$id" -j | jq -r '"\(.run_cnt // 0) \(.run_time_ns // 0)"')
 agent_stop
-restore_stats
+sysctl -q kernel.bpf_stats_enabled="$STATS_BEFORE" # (the EXIT trap restores it too, on any failure)
 stats=$(awk -v a="$s0" -v b="$s1" 'BEGIN { split(a, x, " "); split(b, y, " "); n = y[1] - x[1]; t = y[2] - x[2];
   printf "%d context switches, %.0f ns per switch", n, n ? t / n : 0 }')
 
@@ -76,7 +76,7 @@ stats=$(awk -v a="$s0" -v b="$s1" 'BEGIN { split(a, x, " "); split(b, y, " "); n
   echo "# Worker health cost to unwatched processes — $(date -u +%F)"
   echo
   machine_header
-  echo "- load: pipe ping-pong between two unwatched processes (bench/c/pipe_pingpong.c), $SECS s per run, $ROUNDS rounds, conditions rotating; agent watching an idle 2-worker HTTP stand-in"
+  echo "- load: pipe ping-pong between two unwatched processes pinned to CPU 0 (bench/c/pipe_pingpong.c), $SECS s per run, $ROUNDS rounds, conditions rotating; agent watching an idle 2-worker HTTP stand-in"
   echo
   echo "| condition | round trips/s (median) | ratio to none: paired median (per round) |"
   echo "|---|---|---|"
