@@ -24,7 +24,9 @@ import org.junit.jupiter.api.io.TempDir;
  * loop; an idle worker's utilization is near 0 and a worker without a listener (timers only,
  * usleep is its wait) is never blocked; a worker that exits by itself with code 3 and one killed
  * by a kill command are reported with their causes, and the stand-in's status command (SIGIOT to
- * every process) produces no exit.
+ * every process) produces no exit. A worker whose descriptor limit is lowered (prlimit) warns
+ * above 80% of it and says when it is back below. Exits and blocked workers also arrive as OTLP
+ * log records.
  */
 @KernelTest
 class WorkerHealthKernelIT {
@@ -66,6 +68,23 @@ class WorkerHealthKernelIT {
         assertThat(idle.getJsonObject("eventloop").getBoolean("blocked")).isFalse();
         assertThat(idle.getLong("open_fds")).isPositive();
         assertThat(idle.getLong("fd_limit")).isPositive();
+        // descriptor headroom: lower Api's limit just above what it holds, then open 10 connections
+        long base = idle.getLong("open_fds");
+        long limit = base + 12;
+        assertThat(new ProcessBuilder("prlimit", "--pid", Long.toString(apiPid), "--nofile=" + limit + ":" + limit)
+            .start().waitFor()).isZero();
+        List<Socket> held = new java.util.ArrayList<>();
+        for (int i = 0; i < 10; i++) {
+          held.add(new Socket(V4, http));
+        }
+        agent.awaitStderr(l -> l.contains("worker Api[" + apiPid + "] holds") && l.contains("of its limit of " + limit),
+            10_000);
+        assertThat(row(api, apiPid).getLong("fd_limit")).isEqualTo(limit);
+        for (Socket h : held) {
+          h.close();
+        }
+        agent.awaitStderr(l -> l.contains("worker Api[" + apiPid + "] holds") && l.contains("below the warning level"),
+            10_000);
         var status = CliRun.wmscope(List.of("status", "--http-address", "127.0.0.1:" + api), Map.of(),
             Duration.ofSeconds(30));
         assertThat(status.stdout()).contains("EVENT LOOPS").containsPattern("(?m)^" + apiPid + "\\s+Api\\s+select\\s");
