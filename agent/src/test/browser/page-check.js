@@ -49,6 +49,8 @@ const { chromium } = require('playwright-core');
         workers: rows('#workers'),
         listeners: rows('#listeners'),
         peers: rows('#peers'),
+        loops: rows('#loops'),
+        events: rows('#events'),
         self: Object.fromEntries([...document.querySelectorAll('#self [data-field]')].map((d) => [d.dataset.field, d.querySelector('dd').dataset.value])),
         charts: { active: inked('chart-active'), bytes: inked('chart-bytes'), rtt: inked('chart-rtt') },
       };

@@ -116,6 +116,17 @@ class PageBrowserKernelIT {
           assertThat(onPage.getString("state")).isEqualTo("ok");
         }
 
+        // worker health: one event-loop row per worker, as the API says
+        for (int pid : workers) {
+          JsonObject loop = row(shown.getJsonArray("loops"), String.valueOf(pid));
+          JsonObject api = status.getJsonArray("workers").stream().map(JsonObject.class::cast)
+              .filter(w -> w.getLong("pid") == pid).findFirst().orElseThrow();
+          assertThat(loop.getString("kind")).isEqualTo(api.getJsonObject("eventloop").getString("kind"))
+              .isEqualTo("select");
+          assertThat(loop.getString("state")).isIn("waiting", "busy");
+          assertThat(loop.getString("open_fds")).isNotNull();
+        }
+
         JsonObject peer = row(shown.getJsonArray("peers"), "127.0.0.5");
         JsonObject apiPeer = top.getJsonArray("peers").stream().map(JsonObject.class::cast)
             .filter(p -> p.getString("peer_address").equals("127.0.0.5")).findFirst().orElseThrow();

@@ -126,6 +126,45 @@ function renderRequests(workers) {
   $('requests').tBodies[0].replaceChildren(...rows);
 }
 
+function renderLoops(workers) {
+  const rows = [];
+  for (const w of workers) {
+    const l = w.eventloop;
+    if (!l) continue; // worker health off, or not a Workerman worker
+    const tr = document.createElement('tr');
+    tr.dataset.pid = String(w.pid);
+    cell(tr, 'pid', w.pid, String(w.pid));
+    cell(tr, 'name', w.name, w.name ?? '–');
+    cell(tr, 'kind', l.kind);
+    cell(tr, 'utilization', l.utilization,
+      l.utilization === null || l.utilization === undefined ? '–' : Math.round(l.utilization * 100) + '%', true);
+    cell(tr, 'open_fds', w.open_fds,
+      w.open_fds === null || w.open_fds === undefined ? '–' : w.open_fds + (w.fd_limit ? ' / ' + w.fd_limit : ''), true);
+    const state = cell(tr, 'state', l.blocked ? 'blocked' : l.state,
+      l.blocked ? 'blocked ' + fmtNum(l.blocked_s) + ' s: ' + l.doing : l.state);
+    if (l.blocked) state.className = 'bad';
+    rows.push(tr);
+  }
+  $('loops-section').hidden = rows.length === 0;
+  $('loops').tBodies[0].replaceChildren(...rows);
+}
+
+function renderEvents(events) {
+  const rows = [];
+  for (const e of events.slice(0, 50)) {
+    const tr = document.createElement('tr');
+    cell(tr, 'time', e.time, new Date(e.time).toLocaleTimeString());
+    cell(tr, 'type', e.type);
+    cell(tr, 'pid', e.pid, String(e.pid));
+    cell(tr, 'name', e.name, e.name ?? '–');
+    cell(tr, 'cause', e.cause, e.cause ?? '');
+    cell(tr, 'detail', e.detail, e.detail ?? '');
+    rows.push(tr);
+  }
+  $('events-section').hidden = rows.length === 0;
+  $('events').tBodies[0].replaceChildren(...rows);
+}
+
 function renderListeners(listeners) {
   const body = $('listeners').tBodies[0];
   const rows = listeners.map((l) => {
@@ -284,11 +323,14 @@ async function getJson(path) {
 let interval = 1000;
 async function refresh() {
   try {
-    const [status, history, top] = await Promise.all([getJson('/api/status'), getJson('/api/history'), getJson('/api/top?limit=10')]);
+    const [status, history, top, events] = await Promise.all([getJson('/api/status'), getJson('/api/history'),
+      getJson('/api/top?limit=10'), getJson('/api/events')]);
     renderAgent(status.agent);
     renderTotals(status);
     renderWorkers(status.workers);
     renderRequests(status.workers);
+    renderLoops(status.workers);
+    renderEvents(events.events);
     renderListeners(status.listeners);
     renderPeers(top);
     last = { history: history.points };
