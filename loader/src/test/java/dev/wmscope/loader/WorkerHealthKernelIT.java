@@ -3,6 +3,8 @@ package dev.wmscope.loader;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.wmscope.loader.testing.KernelTest;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -151,6 +153,52 @@ class WorkerHealthKernelIT {
     assertThat(fork.pid()).isEqualTo(Long.parseLong(child));
     // a signals-only task has no loop state
     assertThat(events).noneMatch(e -> e.type() == HealthEvent.Type.SIGNAL && e.pid() == Long.parseLong(child));
+  }
+
+  /**
+   * The OOM killer's choice: a PHP process in a memory cgroup of 64 MiB allocates until the
+   * kernel kills it. mark_victim marks it, and its exit says SIGKILL from the kernel, OOM.
+   */
+  @Test
+  void anOomKillIsMarked() throws Exception {
+    Path v1 = Path.of("/sys/fs/cgroup/memory");
+    Path v2 = dev.wmscope.loader.CgroupV2.findMount().orElse(null);
+    boolean v2Memory = v2 != null && Files.readString(v2.resolve("cgroup.controllers")).contains("memory");
+    Path parent = Files.isDirectory(v1) && Files.exists(v1.resolve("cgroup.procs")) ? v1 : v2Memory ? v2 : null;
+    org.junit.jupiter.api.Assumptions.assumeTrue(parent != null, "no memory cgroup controller on this host");
+    Path cg = parent.resolve("wmscope-oom-test-" + ProcessHandle.current().pid());
+    Files.createDirectories(cg);
+    try {
+      Files.writeString(cg.resolve(parent == v1 ? "memory.limit_in_bytes" : "memory.max"), String.valueOf(64 << 20));
+      if (parent == v1 && Files.exists(cg.resolve("memory.memsw.limit_in_bytes"))) {
+        Files.writeString(cg.resolve("memory.memsw.limit_in_bytes"), String.valueOf(64 << 20)); // no swap either
+      } else if (parent != v1 && Files.exists(cg.resolve("memory.swap.max"))) {
+        Files.writeString(cg.resolve("memory.swap.max"), "0");
+      }
+      // waits for its own line on stdin (sent once it is in the cgroup and watched), then allocates
+      Process p = new ProcessBuilder("php", "-d", "memory_limit=-1", "-r",
+          "fgets(STDIN); $a = []; while (true) { $a[] = str_repeat('x', 1 << 20); }").start();
+      children.add(p);
+      Files.writeString(cg.resolve("cgroup.procs"), Long.toString(p.pid()));
+      assertThat(probe.watch(p.pid(), 0)).isTrue();
+      p.getOutputStream().write('\n');
+      p.getOutputStream().flush();
+      assertThat(p.waitFor(30, TimeUnit.SECONDS)).as("killed by the OOM killer").isTrue();
+      HealthEvent exit = awaitEvent(e -> e.type() == HealthEvent.Type.EXIT && e.pid() == p.pid());
+      assertThat(exit.oomChosen()).isTrue();
+      assertThat(exit.killedBySignal()).isTrue();
+      assertThat(exit.terminatingSignal()).isEqualTo(SIGKILL);
+      assertThat(exit.sender()).as("the kernel").isZero();
+      assertThat(events).anyMatch(e -> e.type() == HealthEvent.Type.OOM && e.pid() == p.pid());
+    } finally {
+      for (int i = 0; i < 50 && Files.exists(cg); i++) {
+        try {
+          Files.delete(cg);
+        } catch (java.io.IOException e) {
+          Thread.sleep(100); // the killed process leaves the cgroup a moment after its exit
+        }
+      }
+    }
   }
 
   @Test
