@@ -4,7 +4,7 @@
 #
 #   bench/churn.sh [--rounds N] [--seconds S] [--warmup S] [--concurrency C]
 #                  [--servers c,standin] [--standin-workers N] [--no-rate-tests] [--work-us U]
-#                  [--conditions none,counter,wmscope,fullwalk]
+#                  [--conditions none,counter,wmscope,fullwalk,nohealth]
 #
 # For each server (the epoll C echo server, one thread; the Workerman stand-in, text protocol),
 # the three conditions run interleaved, the order rotating every round (ABC, BCA, CAB), each for
@@ -22,7 +22,9 @@
 # bare echo that saturates both CPUs. The stand-in is not affected; the paced runs are skipped.
 # --conditions picks the interleaved conditions (default none,counter,wmscope); fullwalk is the
 # agent with WMSCOPE_DISABLE_FEATURES=tracked_iter (every live read walks all TCP sockets of the
-# host, TIME_WAIT included: the fallback on kernels that refuse map iterators).
+# host, TIME_WAIT included: the fallback on kernels that refuse map iterators); nohealth is the
+# agent with worker health off (WMSCOPE_DISABLE_FEATURES=loop_health,worker_exits,oom_marks): its
+# sched_switch hook runs on every context switch of the host, the workers' included.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -38,7 +40,7 @@ while [ $# -gt 0 ]; do
     --no-rate-tests) RATE_TESTS=0; shift ;;
     --work-us) WORK_US=$2; shift 2 ;;
     --conditions) CONDITIONS=$2; shift 2 ;;
-    *) die "usage: $0 [--rounds N] [--seconds S] [--warmup S] [--concurrency C] [--servers c,standin] [--standin-workers N] [--no-rate-tests] [--work-us U] [--conditions none,counter,wmscope,fullwalk]" ;;
+    *) die "usage: $0 [--rounds N] [--seconds S] [--warmup S] [--concurrency C] [--servers c,standin] [--standin-workers N] [--no-rate-tests] [--work-us U] [--conditions none,counter,wmscope,fullwalk,nohealth]" ;;
   esac
 done
 [ "$ROUNDS" -ge 0 ] && [ "$SECS" -ge 1 ] && [ "$SECS" -le 60 ] || die "--rounds >= 0 (0: the paced runs only), --seconds 1..60"
@@ -69,6 +71,7 @@ run_one() {
     counter) counter_start ;;
     wmscope) agent_start "$port" "$out" ;;
     fullwalk) WMSCOPE_DISABLE_FEATURES=tracked_iter agent_start "$port" "$out" ;;
+    nohealth) WMSCOPE_DISABLE_FEATURES=loop_health,worker_exits,oom_marks agent_start "$port" "$out" ;;
   esac
   local counter0=0 accepted0=0 warm
   [ "$cond" = counter ] && counter0=$(counter_read)
@@ -100,7 +103,7 @@ run_one() {
     counter)
       records=$(( $(counter_read) - counter0 ))
       counter_stop ;;
-    wmscope | fullwalk)
+    wmscope | fullwalk | nohealth)
       # drain: wait (at most 15 s) until every record arrived or the count stops growing
       local n prev=-1 i a2
       for i in $(seq 1 30); do
@@ -132,7 +135,7 @@ run_one() {
 
 IFS=, read -r -a CONDS <<<"$CONDITIONS"
 for c in "${CONDS[@]}"; do
-  case $c in none | counter | wmscope | fullwalk) ;; *) die "unknown condition $c (none, counter, wmscope, fullwalk)" ;; esac
+  case $c in none | counter | wmscope | fullwalk | nohealth) ;; *) die "unknown condition $c (none, counter, wmscope, fullwalk, nohealth)" ;; esac
 done
 NC=${#CONDS[@]}
 IFS=, read -r -a KINDS <<<"$SERVERS"
@@ -176,7 +179,7 @@ summary() { # summary KIND: one table row per condition
     ams=$(awk -F'\t' -v k="$kind" -v c="$cond" '$1 == k && $3 == c && $2 !~ /rate/ && $10 != "-" { print $10 }' "$ROWS" | median)
     rss=$(awk -F'\t' -v k="$kind" -v c="$cond" '$1 == k && $3 == c && $2 !~ /rate/ && $12 != "-" { if ($12 > m) m = $12 } END { print m ? m : "-" }' "$ROWS")
     foreign=$(awk -F'\t' -v k="$kind" -v c="$cond" '$1 == k && $3 == c && $2 !~ /rate/ && $15 != "-" { n++ } END { print n + 0 }' "$ROWS")
-    [ "$cond" = wmscope ] || [ "$cond" = fullwalk ] || { acpu=-; ams=-; }
+    [ "$cond" = wmscope ] || [ "$cond" = fullwalk ] || [ "$cond" = nohealth ] || { acpu=-; ams=-; }
     paired=$(awk -F'\t' -v k="$kind" '$1 == k && $2 !~ /rate/' "$ROWS" | paired_ratios 2 3 4 "$cond" | median_of_list)
     printf '| %s | %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$kind" "$cond" "$med" \
       "$(awk -v m="$med" -v b="$base" 'BEGIN { printf "%.3f", b ? m / b : 0 }')" "$paired" \
@@ -190,7 +193,7 @@ summary() { # summary KIND: one table row per condition
   machine_header
   echo "- load: loadgen churn, $CONC connections in flight, ${WARM} s warm-up then ${SECS} s measured per run, 16-byte line echoed$([ "$WORK_US" -gt 0 ] && echo " after $WORK_US µs of CPU work in the C server"), client closes first; $ROUNDS rounds, conditions rotating (ABC, BCA, CAB); stand-in: $STANDIN_WORKERS worker(s), text protocol"
   echo "- paced runs: $([ "$RATE_TESTS" = 1 ] && echo "30 s (1,000/s) or 10 s (20,000/s) warm-up at the target rate, then ${SECS} s" || echo none); conntrack: $([ -n "$NOTRACK_TABLE" ] && echo "on, the servers' ports exempted (notrack) for the run" || echo off)"
-  echo "- conditions: none; counter = bench/bpf/conn_counter.bpf.c (sock_ops, counts established connections); wmscope = agent jar, $(agent_output_desc); fullwalk = the same with WMSCOPE_DISABLE_FEATURES=tracked_iter"
+  echo "- conditions: none; counter = bench/bpf/conn_counter.bpf.c (sock_ops, counts established connections); wmscope = agent jar, $(agent_output_desc); fullwalk = the same with WMSCOPE_DISABLE_FEATURES=tracked_iter; nohealth = the same with worker health off"
   echo
   echo "## Summary (medians over rounds)"
   echo

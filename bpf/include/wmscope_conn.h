@@ -105,6 +105,7 @@ struct wm_data_event {
 enum wm_iter_kind {
 	WM_ITER_CONN = 1,     /* struct wm_live_conn: counters of a tracked open connection */
 	WM_ITER_LISTENER = 2, /* struct wm_listener: a listening socket on a watched port */
+	WM_ITER_CLIENT_CANDIDATE = 3, /* struct wm_client_candidate: an untracked connection to a watched port on this host */
 };
 
 /* Live counters of a tracked connection, read every poll interval (iter/tcp). */
@@ -135,6 +136,26 @@ struct wm_listener {
 	__u32 drops;                   /* sk_drops: SYNs and completed connections dropped (overflows) */
 	__u32 _pad0;
 	__u64 sock_inode;              /* user space maps it to the processes holding the socket */
+};
+
+/*
+ * An untracked established connection from this host to a watched port on this host (its remote
+ * address is loopback or its own local address), that predates tracking: the client end of an
+ * internal link (a BusinessWorker's connection to a Gateway's inner port), or of a local proxy's
+ * connection (nginx in front of webman). User space adopts it (adopt_clients) only when a
+ * watched process holds it, found by inode.
+ */
+struct wm_client_candidate {
+	__u32 kind;                    /* WM_ITER_CLIENT_CANDIDATE */
+	__u16 family;
+	__u16 local_port;              /* host order */
+	__u64 cookie;
+	__u64 sock_inode;
+	__u8 local_addr[WM_ADDR_LEN];
+	__u8 remote_addr[WM_ADDR_LEN];
+	__u16 remote_port;             /* host order */
+	__u16 _pad0;
+	__u32 _pad1;
 };
 
 #endif /* WMSCOPE_CONN_H */

@@ -625,19 +625,20 @@ static __always_inline __u64 sock_inode(struct sock *sk)
 	return sk->sk_socket->file->f_inode->i_ino;
 }
 
-/* Starts tracking a connection that was open before its port was watched. Counters are taken
- * as baselines (the agent reports traffic from now on) and the span starts now. */
-static __always_inline void adopt(struct tcp_sock *tp, struct sock *sk)
+/* Starts tracking a connection that was open before its port was watched (server side) or before
+ * its owner was watched (client side, see wm_client_candidate). Counters are taken as baselines
+ * (the agent reports traffic from now on) and the span starts now. */
+static __always_inline void adopt(struct tcp_sock *tp, struct sock *sk, __u8 side)
 {
 	struct wm_tracked *t = start_tracking(sk, bpf_get_socket_cookie(sk));
 	struct wm_conn_event *e;
 
 	if (!t)
 		return;
-	if (port_flags(sk->__sk_common.skc_num) & WM_PORT_CAPTURE)
+	if (side == WM_SIDE_SERVER && (port_flags(sk->__sk_common.skc_num) & WM_PORT_CAPTURE))
 		t->mark |= WM_TRACKED_CAPTURE; /* offsets count from now: user space resyncs */
 	e = &t->conn;
-	e->side = WM_SIDE_SERVER;
+	e->side = side;
 	e->flags = WM_CONN_PREEXISTING | WM_CONN_OPEN_SENT;
 	e->start_ns = bpf_ktime_get_ns();
 	fill_tuple_sk(e, &sk->__sk_common);
@@ -714,6 +715,57 @@ static __always_inline void write_live(struct seq_file *seq, struct tcp_sock *tp
 	bpf_seq_write(seq, &c, sizeof(c));
 }
 
+/* Whether a connection's remote end is this host: loopback, or its own local address (a
+ * connection to the host's own IP has the same address at both ends). */
+static __always_inline bool to_this_host(struct sock_common *skc)
+{
+	if (skc->skc_family == AF_INET)
+		return (skc->skc_daddr & 0xff) == 127 || skc->skc_daddr == skc->skc_rcv_saddr;
+	__u32 *d = skc->skc_v6_daddr.in6_u.u6_addr32;
+	__u32 *l = skc->skc_v6_rcv_saddr.in6_u.u6_addr32;
+	if (d[0] == 0 && d[1] == 0 && d[2] == 0 && d[3] == bpf_htonl(1))
+		return true; /* ::1 */
+	if (d[0] == 0 && d[1] == 0 && d[2] == bpf_htonl(0xffff) && (d[3] & 0xff) == 127)
+		return true; /* ::ffff:127.x.y.z */
+	return d[0] == l[0] && d[1] == l[1] && d[2] == l[2] && d[3] == l[3];
+}
+
+/* Not inlined: its parameter puts struct wm_client_candidate in the object's BTF, where the Java
+ * layout is checked against it. */
+static __noinline void write_candidate(struct seq_file *seq, struct wm_client_candidate *c)
+{
+	bpf_seq_write(seq, c, sizeof(*c));
+}
+
+/* An untracked connection to a watched port on this host: adopted as a client end when user space
+ * found it held by a watched process (its cookie in adopt_clients), else reported as a candidate. */
+static __always_inline void client_candidate(struct seq_file *seq, struct tcp_sock *tp, struct sock *sk)
+{
+	struct sock_common *skc = &sk->__sk_common;
+	struct wm_client_candidate c = {};
+	__u64 cookie = bpf_get_socket_cookie(sk);
+
+	if (bpf_map_lookup_elem(&adopt_clients, &cookie)) {
+		bpf_map_delete_elem(&adopt_clients, &cookie);
+		adopt(tp, sk, WM_SIDE_CLIENT);
+		return;
+	}
+	c.kind = WM_ITER_CLIENT_CANDIDATE;
+	c.family = skc->skc_family;
+	c.local_port = skc->skc_num;
+	c.remote_port = bpf_ntohs(skc->skc_dport);
+	c.cookie = cookie;
+	c.sock_inode = sock_inode(sk);
+	if (c.family == AF_INET) {
+		*(__u32 *)c.local_addr = skc->skc_rcv_saddr;
+		*(__u32 *)c.remote_addr = skc->skc_daddr;
+	} else {
+		__builtin_memcpy(c.local_addr, skc->skc_v6_rcv_saddr.in6_u.u6_addr8, WM_ADDR_LEN);
+		__builtin_memcpy(c.remote_addr, skc->skc_v6_daddr.in6_u.u6_addr8, WM_ADDR_LEN);
+	}
+	write_candidate(seq, &c);
+}
+
 /* Every TCP socket of the reader's network namespace, once per poll interval. */
 SEC("iter/tcp")
 int wmscope_iter_tcp(struct bpf_iter__tcp *ctx)
@@ -751,9 +803,12 @@ int wmscope_iter_tcp(struct bpf_iter__tcp *ctx)
 		}
 		return 0;
 	}
-	if (iter_switch(WM_ITER_ADOPT) && port_watched(port) &&
-	    (state == BPF_TCP_ESTABLISHED || state == BPF_TCP_CLOSE_WAIT))
-		adopt(tp, sk);
+	if (!iter_switch(WM_ITER_ADOPT) || (state != BPF_TCP_ESTABLISHED && state != BPF_TCP_CLOSE_WAIT))
+		return 0;
+	if (port_watched(port))
+		adopt(tp, sk, WM_SIDE_SERVER);
+	else if (port_watched(bpf_ntohs(skc->skc_dport)) && to_this_host(skc))
+		client_candidate(seq, tp, sk);
 	return 0;
 }
 

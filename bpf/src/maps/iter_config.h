@@ -15,3 +15,12 @@ struct {
 	__type(key, __u32);
 	__type(value, __u32);
 } iter_config SEC(".maps");
+
+/* adopt_clients: cookies of client-side candidates (struct wm_client_candidate) that user space
+ * found held by a watched process; the next tcp pass adopts each one and deletes its key. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u64);
+	__type(value, __u8);
+} adopt_clients SEC(".maps");

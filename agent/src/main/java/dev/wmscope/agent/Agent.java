@@ -152,8 +152,10 @@ public final class Agent implements AutoCloseable, StatusSource {
       TargetScanner scanner = new TargetScanner(config.selection(), procs, new ListeningPorts(Path.of("/proc")));
       AtomicReference<DiscoveryService> discovery = new AtomicReference<>();
       // the first pass runs as soon as the programs are attached, before start completes
+      var adoption = new dev.wmscope.agent.selection.ClientAdoption(sockets, () -> watchedPids(directory, config),
+          internal);
       Delivery delivery = new Delivery(new RecordMapper(new MonotonicClock(), directory, internal), sockets, live,
-          listeners, requestTracker(sdk, config, agent, telemetry.spansExported()));
+          listeners, requestTracker(sdk, config, agent, telemetry.spansExported()), adoption);
       var probe = new ProbeVerticle(config.probe(), attached -> {
         discovery.set(new DiscoveryService(scanner, new WatchReconciler(maps(attached)), directory, internal));
         discovery.get().pass();
@@ -275,6 +277,13 @@ public final class Agent implements AutoCloseable, StatusSource {
               entry.ppid(), startFile,
               dev.wmscope.agent.discovery.WorkermanRole.ofWorker(w.name(), w.listenUri()).attributeValue());
         }));
+  }
+
+  /** The processes wmscope watches: discovered Workerman processes and --pid ones. */
+  private static Collection<Long> watchedPids(ProcessDirectory directory, AgentConfig config) {
+    Set<Long> pids = new HashSet<>(directory.live().keySet());
+    config.selection().pids().forEach(p -> pids.add((long) p));
+    return pids;
   }
 
   /** Processes whose fds may hold a socket the kernel reported by inode. */

@@ -132,6 +132,7 @@ public final class ConnectionProbe implements AutoCloseable {
   private final Consumer<ConnRecord> sink;
   private final Consumer<DataRecord> dataSink;
   private final BpfMap iterConfig;
+  private final BpfMap adoptClients;
   private final Map<KernelFeature, FeatureStatus> features = new EnumMap<>(KernelFeature.class);
   private volatile Map<KernelFeature, FeatureStatus> featuresView;
   private BpfIterator iterator; // iter/tcp, null without tcp_iter
@@ -145,6 +146,7 @@ public final class ConnectionProbe implements AutoCloseable {
       Options options, Map<KernelFeature, String> lost) {
     this.dataSink = dataSink;
     this.iterConfig = object.map(MAP_ITER_CONFIG);
+    this.adoptClients = object.map("adopt_clients");
     this.object = object;
     this.sink = sink;
     this.watchedPorts = object.map(MAP_WATCHED_PORTS);
@@ -408,6 +410,24 @@ public final class ConnectionProbe implements AutoCloseable {
   public void adoptExisting(boolean on) {
     fullPassDue = true;
     setIterSwitch(ITER_ADOPT, on && has(KernelFeature.ADOPTION));
+  }
+
+  /**
+   * Adopts, at the next full pass, an untracked connection the last pass reported as a client
+   * candidate ({@link LiveSnapshot#clientCandidates()}): the caller found a watched process
+   * holding it. Without the adoption feature this does nothing.
+   */
+  public void adoptClient(long cookie) {
+    if (!has(KernelFeature.ADOPTION)) {
+      return;
+    }
+    try (Arena arena = Arena.ofConfined()) {
+      adoptClients.update(arena.allocateFrom(ValueLayout.JAVA_LONG, cookie),
+          arena.allocateFrom(ValueLayout.JAVA_BYTE, (byte) 1), BpfMap.BPF_ANY);
+    } catch (BpfException e) {
+      return; // the map is full (4096 pending): the next full pass reports it again
+    }
+    fullPassDue = true;
   }
 
   /** Kernel-side losses so far, by reason (monotonic counters). */

@@ -23,6 +23,7 @@ public final class IterLayouts {
 
   static final int KIND_CONN = 1;
   static final int KIND_LISTENER = 2;
+  static final int KIND_CLIENT_CANDIDATE = 3;
 
   public static final StructLayout LIVE_CONN = MemoryLayout.structLayout(
       JAVA_INT.withName("kind"),
@@ -50,6 +51,22 @@ public final class IterLayouts {
       MemoryLayout.paddingLayout(4).withName("_pad0"),
       JAVA_LONG.withName("sock_inode"));
 
+  public static final StructLayout CLIENT_CANDIDATE = MemoryLayout.structLayout(
+      JAVA_INT.withName("kind"),
+      JAVA_SHORT.withName("family"),
+      JAVA_SHORT.withName("local_port"),
+      JAVA_LONG.withName("cookie"),
+      JAVA_LONG.withName("sock_inode"),
+      MemoryLayout.sequenceLayout(16, JAVA_BYTE).withName("local_addr"),
+      MemoryLayout.sequenceLayout(16, JAVA_BYTE).withName("remote_addr"),
+      JAVA_SHORT.withName("remote_port"),
+      MemoryLayout.paddingLayout(2).withName("_pad0"),
+      MemoryLayout.paddingLayout(4).withName("_pad1"));
+
+  private static long k(String name) {
+    return CLIENT_CANDIDATE.byteOffset(groupElement(name));
+  }
+
   private static long c(String name) {
     return LIVE_CONN.byteOffset(groupElement(name));
   }
@@ -63,6 +80,7 @@ public final class IterLayouts {
     MemorySegment s = MemorySegment.ofArray(pass);
     List<LiveConn> conns = new ArrayList<>();
     List<ListenerState> listeners = new ArrayList<>();
+    List<LiveSnapshot.ClientCandidate> candidates = new ArrayList<>();
     long off = 0;
     var order = ByteOrder.nativeOrder();
     var i32 = JAVA_INT.withOrder(order).withByteAlignment(1);
@@ -97,10 +115,20 @@ public final class IterLayouts {
             Integer.toUnsignedLong(s.get(i32, o + l("drops"))),
             s.get(i64, o + l("sock_inode"))));
         off += LISTENER.byteSize();
+      } else if (kind == KIND_CLIENT_CANDIDATE && off + CLIENT_CANDIDATE.byteSize() <= pass.length) {
+        long o = off;
+        int family = Short.toUnsignedInt(s.get(i16, o + k("family")));
+        MemorySegment aligned = MemorySegment.ofArray(s.asSlice(o, CLIENT_CANDIDATE.byteSize()).toArray(JAVA_BYTE));
+        candidates.add(new LiveSnapshot.ClientCandidate(s.get(i64, o + k("cookie")), s.get(i64, o + k("sock_inode")),
+            new java.net.InetSocketAddress(ConnEventLayout.address(aligned, k("local_addr"), family),
+                Short.toUnsignedInt(s.get(i16, o + k("local_port")))),
+            new java.net.InetSocketAddress(ConnEventLayout.address(aligned, k("remote_addr"), family),
+                Short.toUnsignedInt(s.get(i16, o + k("remote_port"))))));
+        off += CLIENT_CANDIDATE.byteSize();
       } else {
         break;
       }
     }
-    return new LiveSnapshot(monoNanos, conns, listeners);
+    return new LiveSnapshot(monoNanos, conns, listeners, candidates);
   }
 }

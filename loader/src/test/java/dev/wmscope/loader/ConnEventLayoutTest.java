@@ -27,6 +27,8 @@ class ConnEventLayoutTest {
     try (BpfObject object = BpfObject.openResource(ConnectionProbe.class, ConnectionProbe.OBJECT_RESOURCE)) {
       assertThat(offsets(IterLayouts.LIVE_CONN)).containsExactlyEntriesOf(object.btfStructLayout("wm_live_conn"));
       assertThat(offsets(IterLayouts.LISTENER)).containsExactlyEntriesOf(object.btfStructLayout("wm_listener"));
+      assertThat(offsets(IterLayouts.CLIENT_CANDIDATE))
+          .containsExactlyEntriesOf(object.btfStructLayout("wm_client_candidate"));
       assertThat(offsets(ConnectionProbe.BUDGET)).containsExactlyEntriesOf(object.btfStructLayout("wm_budget"));
       assertThat(offsets(DataRecord.LAYOUT)).containsExactlyEntriesOf(object.btfStructLayout("wm_data_event"));
     }

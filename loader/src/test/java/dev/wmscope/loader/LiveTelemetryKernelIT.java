@@ -177,6 +177,74 @@ class LiveTelemetryKernelIT {
     }
   }
 
+  /**
+   * The client ends of connections to a watched port on this host that predate tracking are
+   * reported as candidates (never adopted on their own: a local proxy's would count twice), and
+   * adopted as client ends by the next pass once the caller asks, with exact bytes from then on.
+   */
+  @ParameterizedTest(name = "without [{0}]")
+  @ValueSource(strings = {"", "tracked_iter"})
+  void clientEndsOnThisHostAreCandidatesAndAdoptedWhenAsked(String off) throws Exception {
+    try (ServerSocket server = new ServerSocket(0, 50, V4)) {
+      List<Socket> clients = new ArrayList<>();
+      List<Socket> accepted = new ArrayList<>();
+      try {
+        for (int i = 0; i < 10; i++) {
+          clients.add(new Socket(V4, server.getLocalPort()));
+          accepted.add(server.accept());
+        }
+        try (ConnectionProbe probe = start(without(off))) {
+          probe.watchPort(server.getLocalPort());
+          probe.adoptExisting(true);
+          LiveSnapshot first = probe.snapshot(); // adopts the 10 server ends, reports the 10 client ends
+          assertThat(first.clientCandidates()).hasSize(10).allSatisfy(c -> {
+            assertThat(c.remote().getPort()).isEqualTo(server.getLocalPort());
+            assertThat(c.sockInode()).isPositive();
+          });
+          assertThat(first.clientCandidates()).extracting(c -> c.local().getPort())
+              .containsExactlyInAnyOrderElementsOf(clients.stream().map(Socket::getLocalPort).toList());
+          List<ConnRecord> servers = await(probe, r -> r.type() == ConnEventType.OPEN && r.localPort() == server.getLocalPort(), 10);
+          assertThat(servers).allSatisfy(r -> assertThat(r.side()).isEqualTo(ConnSide.SERVER));
+          // a pass without asking adopts nothing more
+          probe.snapshot();
+          assertThat(probe.trackedConnections()).isEqualTo(10);
+          // adopt the first five client ends
+          var five = first.clientCandidates().stream().filter(c -> clients.subList(0, 5).stream()
+              .anyMatch(s -> s.getLocalPort() == c.local().getPort())).toList();
+          assertThat(five).hasSize(5);
+          five.forEach(c -> probe.adoptClient(c.cookie()));
+          LiveSnapshot second = probe.snapshot();
+          assertThat(second.clientCandidates()).as("the other five, still untracked").hasSize(5);
+          List<ConnRecord> adopted = await(probe, r -> r.type() == ConnEventType.OPEN && r.remotePort() == server.getLocalPort(), 5);
+          assertThat(adopted).allSatisfy(r -> {
+            assertThat(r.side()).isEqualTo(ConnSide.CLIENT);
+            assertThat(r.preexisting()).isTrue();
+          });
+          assertThat(adopted).extracting(ConnRecord::localPort)
+              .containsExactlyInAnyOrderElementsOf(clients.subList(0, 5).stream().map(Socket::getLocalPort).toList());
+          assertThat(probe.trackedConnections()).isEqualTo(15);
+          for (int i = 0; i < 5; i++) {
+            clients.get(i).getOutputStream().write(new byte[100 + i]);
+            accepted.get(i).getInputStream().readNBytes(100 + i);
+            clients.get(i).close();
+            accepted.get(i).close();
+          }
+          List<ConnRecord> closes = await(probe, r -> r.type() == ConnEventType.CLOSE && r.side() == ConnSide.CLIENT
+              && r.remotePort() == server.getLocalPort(), 5);
+          assertThat(closes.stream().mapToLong(ConnRecord::bytesAcked).sum()).as("sent by the client ends")
+              .isEqualTo(100 + 101 + 102 + 103 + 104);
+        }
+      } finally {
+        for (Socket s : clients) {
+          s.close();
+        }
+        for (Socket s : accepted) {
+          s.close();
+        }
+      }
+    }
+  }
+
   @ParameterizedTest(name = "without [{0}]")
   @ValueSource(strings = {"", "tracked_iter"})
   void connectionsOpenBeforeTheProbeAreAdoptedAndCountedFromThen(String off) throws Exception {

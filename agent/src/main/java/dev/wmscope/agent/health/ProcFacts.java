@@ -21,14 +21,19 @@ final class ProcFacts {
     this.proc = proc;
   }
 
-  /** Open descriptors and whether one of them is an epoll instance ({-1, 0} when unreadable). */
-  long[] descriptors(long pid) {
+  /**
+   * Open descriptors and, with {@code lookForEpoll}, whether one of them is an epoll instance
+   * ({-1, 0} when unreadable). Counting reads the directory only; looking reads each link until
+   * the first eventpoll one (a worker with 10,000 connections: 10,000 readlinks), so callers
+   * look rarely.
+   */
+  long[] descriptors(long pid, boolean lookForEpoll) {
     long n = 0;
     long epoll = 0;
     try (DirectoryStream<Path> fds = Files.newDirectoryStream(proc.resolve(pid + "/fd"))) {
       for (Path fd : fds) {
         n++;
-        if (epoll == 0) {
+        if (lookForEpoll && epoll == 0) {
           try {
             if (Files.readSymbolicLink(fd).toString().equals("anon_inode:[eventpoll]")) {
               epoll = 1;

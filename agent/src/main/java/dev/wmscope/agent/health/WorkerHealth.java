@@ -43,6 +43,8 @@ public final class WorkerHealth {
   /** Workerman's Select loop cannot watch descriptors >= FD_SETSIZE (1024). */
   static final long SELECT_FD_WARN = 900;
   static final int EVENTS_KEPT = 200;
+  /** Ticks between two looks for the event loop's kind (see observe). */
+  static final int KIND_RECHECK = 60;
   private static final long CLK_TCK = 100;
 
   /**
@@ -102,6 +104,9 @@ public final class WorkerHealth {
     long prevWait = -1;
     long[] prevTicks;
     String kind = "unknown";
+    long ticks;
+    int kindChecks;
+    long fdLimit;
     boolean blocked;
     long blockedSince;
     boolean fdWarned;
@@ -212,9 +217,15 @@ public final class WorkerHealth {
   }
 
   private Loop observe(long pid, Tracked t, long now, List<WorkerHealthTelemetry.WorkerLoop> outGauges) {
-    long[] fds = proc.descriptors(pid);
-    long limit = proc.fdLimit(pid);
-    if (!t.kind.equals("select") || fds[1] == 1) {
+    // the loop kind is looked for at the first ticks (the loop may not exist yet right after the
+    // fork) and then every KIND_RECHECK ticks: it costs a readlink per descriptor
+    boolean look = t.kindChecks < 5 || t.ticks % KIND_RECHECK == 0;
+    t.ticks++;
+    long[] fds = proc.descriptors(pid, look);
+    long limit = t.ticks % 10 == 1 || t.fdLimit == 0 ? proc.fdLimit(pid) : t.fdLimit;
+    t.fdLimit = limit;
+    if (look) {
+      t.kindChecks++;
       t.kind = proc.loopKind(pid, fds[1] == 1);
     }
     warnDescriptors(pid, t, fds[0], limit);

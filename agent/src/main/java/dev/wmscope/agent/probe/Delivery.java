@@ -38,11 +38,28 @@ public final class Delivery {
    */
   public Delivery(RecordMapper mapper, SocketOwners owners, LiveState live, List<ConnectionListener> listeners,
       RequestTracker requests) {
+    this(mapper, owners, live, listeners, requests, null);
+  }
+
+  /**
+   * @param requests request framing, or null when request capture is off
+   * @param adoption which client candidates of a live read to adopt, or null for none
+   */
+  public Delivery(RecordMapper mapper, SocketOwners owners, LiveState live, List<ConnectionListener> listeners,
+      RequestTracker requests, dev.wmscope.agent.selection.ClientAdoption adoption) {
+    this.adoption = adoption;
     this.mapper = mapper;
     this.owners = owners;
     this.live = live;
     this.listeners = List.copyOf(listeners);
     this.requests = requests;
+  }
+
+  private final dev.wmscope.agent.selection.ClientAdoption adoption;
+
+  /** The client candidates of a live read to adopt (a watched process holds them). */
+  public List<Long> clientsToAdopt(List<dev.wmscope.loader.LiveSnapshot.ClientCandidate> candidates) {
+    return adoption == null ? List.of() : adoption.choose(candidates);
   }
 
   /** Whether data records are wanted (request capture is on). */

@@ -132,7 +132,10 @@ public final class ProbeVerticle extends VerticleBase {
   private void readLive() {
     try {
       Map<DropReason, Long> drops = probe.drops();
-      live.live(probe.snapshot(), drops, probe.decodeErrors());
+      var snapshot = probe.snapshot();
+      live.live(snapshot, drops, probe.decodeErrors());
+      // client ends of internal links that predate tracking: adopted by the next pass
+      delivery.clientsToAdopt(snapshot.clientCandidates()).forEach(probe::adoptClient);
       noteBudget(drops.getOrDefault(DropReason.CONN_MAP_FULL, 0L));
     } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.ERROR, "read live connection state: " + e.getMessage());

@@ -36,6 +36,14 @@ public final class InternalTraffic {
     watchedPorts = Set.copyOf(ports);
   }
 
+  /**
+   * A client end the next live read adopts (see {@link ClientAdoption}): a server end whose
+   * peer it is counts as internal from now on, even when its record comes first.
+   */
+  public void expectClient(InetSocketAddress localEnd) {
+    openClientEnds.add(localEnd);
+  }
+
   /** Classifies at open and remembers what a later close needs. */
   public boolean opened(long cookie, boolean serverSide, InetAddress localAddr, int localPort,
       InetAddress peerAddr, int peerPort) {
