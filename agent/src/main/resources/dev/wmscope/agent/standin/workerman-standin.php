@@ -68,6 +68,11 @@
  *       {"name": "Register", "listen": "text://127.0.0.1:1238", "reloadable": false}
  *     ]
  *   }
+ * GatewayWorker's shape: "inner": "text://HOST:PORT" gives each process of a worker an inner
+ * listener on PORT + its worker id (a Gateway's lan port, in no title); "links": ["HOST:PORT", ...]
+ * makes each process keep one connection to each endpoint (a BusinessWorker's to the Register
+ * and every Gateway, a Gateway's to the Register), sending "hello NAME PID" and reconnecting once
+ * a second while it is down. Inner connections echo lines; what arrives on a link is dropped.
  * A worker is either "listen" (a Workerman socket name, used verbatim) or "protocol" + "host" +
  * "port" (an IPv6 host is put in brackets). protocol: text (newline-delimited echo), http
  * (HTTP/1.1 keep-alive: GET / -> "hello\n", GET /bytes/N -> N bytes, /status/NNN -> that status,
@@ -139,6 +144,10 @@ final class WorkerDef
     public int $count = 1;
     public bool $reusePort = false;
     public bool $reloadable = true;
+    /** GatewayWorker's inner listener: "text://HOST:PORT", each process on PORT + its worker id. */
+    public ?string $inner = null;
+    /** @var list<string> endpoints every process keeps one connection to ("HOST:PORT"), reconnecting */
+    public array $links = [];
     /** @var resource|null */
     public $mainSocket = null;
 
@@ -266,6 +275,18 @@ final class Config
         $d->count = max(1, (int)($w['count'] ?? 1));
         $d->reusePort = (bool)($w['reusePort'] ?? $w['reuse_port'] ?? false);
         $d->reloadable = (bool)($w['reloadable'] ?? true);
+        if (isset($w['inner']) && $w['inner'] !== '') {
+            if (!preg_match('#^text://[^:]+:\d+$#', (string)$w['inner'])) {
+                throw new RuntimeException("parse config: worker $index: inner must be text://HOST:PORT");
+            }
+            $d->inner = (string)$w['inner'];
+        }
+        foreach ((array)($w['links'] ?? []) as $link) {
+            if (!preg_match('#^[^:]+:\d+$#', (string)$link)) {
+                throw new RuntimeException("parse config: worker $index: link \"$link\" is not HOST:PORT");
+            }
+            $d->links[] = (string)$link;
+        }
 
         $listen = $w['listen'] ?? null;
         if ($listen === null || $listen === '' || $listen === 'none') {
@@ -404,6 +425,8 @@ final class Conn
     public bool $closeAfterWrite = false;
     public int $bytesIn = 0;
     public int $bytesOut = 0;
+    /** client (accepted on the worker's listener), inner (on its inner listener), link (its own outbound) */
+    public string $role = 'client';
     /** websocket: handshake done */
     public bool $upgraded = false;
     /** websocket: fragmented message being assembled */
@@ -441,6 +464,12 @@ final class WorkerProcess
     private bool $statsPending = false; // a write deferred by stats_every_ms
     private int $statsWrittenNs = 0;
     private bool $writeConnections = false;
+    /** @var resource|null the inner listener (GatewayWorker's lan port) */
+    private $innerSocket = null;
+    /** @var array<string,int> link endpoint -> conn id (0: not connected) */
+    private array $linkConns = [];
+    /** @var array<string,float> link endpoint -> last connect attempt */
+    private array $linkTried = [];
 
     public function __construct(Config $cfg, WorkerDef $def, int $id, int $masterPid)
     {
@@ -470,6 +499,24 @@ final class WorkerProcess
             }
         }
         Util::setTitle($this->cfg->workerTitle($this->def));
+        if ($this->def->inner !== null) {
+            // GatewayWorker's Gateway: an inner listener on lanPort = startPort + id, opened in
+            // onWorkerStart, so it is in no process title
+            [$host, $port] = explode(':', substr($this->def->inner, strlen('text://')), 2);
+            $errno = 0;
+            $errstr = '';
+            $inner = @stream_socket_server('tcp://' . $host . ':' . ((int)$port + $this->id), $errno, $errstr);
+            if ($inner === false) {
+                Util::log('worker[' . $this->def->name . ':' . $this->pid . '] inner listen: ' . $errstr);
+                exit(250);
+            }
+            stream_set_blocking($inner, false);
+            $this->innerSocket = $inner;
+        }
+        foreach ($this->def->links as $link) {
+            $this->linkConns[$link] = 0;
+            $this->linkTried[$link] = 0.0;
+        }
         $this->writeStats();
         $this->loop();
     }
@@ -529,6 +576,11 @@ final class WorkerProcess
                 if ($this->def->mainSocket !== null) {
                     $this->def->unlisten();
                 }
+                if ($this->innerSocket !== null) {
+                    @fclose($this->innerSocket);
+                    $this->innerSocket = null;
+                }
+                $this->linkConns = []; // no reconnects while stopping
                 if (!$this->graceful) {
                     foreach ($this->conns as $c) {
                         $this->closeConn($c);
@@ -552,10 +604,14 @@ final class WorkerProcess
                 continue;
             }
 
+            $this->connectLinks();
             $read = [];
             $write = [];
             if ($this->def->mainSocket !== null) {
                 $read[0] = $this->def->mainSocket;
+            }
+            if ($this->innerSocket !== null) {
+                $read[-1] = $this->innerSocket;
             }
             foreach ($this->conns as $id => $c) {
                 $read[$id] = $c->socket;
@@ -580,6 +636,8 @@ final class WorkerProcess
             foreach ($read as $id => $_) {
                 if ($id === 0) {
                     $this->accept();
+                } elseif ($id === -1) {
+                    $this->acceptInner();
                 } elseif (isset($this->conns[$id])) {
                     $this->readConn($this->conns[$id]);
                 }
@@ -608,6 +666,51 @@ final class WorkerProcess
         $this->writeStats();
     }
 
+    /** GatewayWorker's links: one connection per endpoint, retried once a second while down. */
+    private function connectLinks(): void
+    {
+        if ($this->stopping) {
+            return;
+        }
+        $now = microtime(true);
+        foreach ($this->linkConns as $link => $connId) {
+            if (($connId !== 0 && isset($this->conns[$connId])) || $now - $this->linkTried[$link] < 1.0) {
+                continue;
+            }
+            $this->linkTried[$link] = $now;
+            $errno = 0;
+            $errstr = '';
+            $s = @stream_socket_client('tcp://' . $link, $errno, $errstr, 1.0);
+            if ($s === false) {
+                $this->linkConns[$link] = 0;
+                continue;
+            }
+            stream_set_blocking($s, false);
+            $id = $this->nextConnId++;
+            $c = new Conn($s, $id, $link);
+            $c->role = 'link';
+            $this->conns[$id] = $c;
+            $this->linkConns[$link] = $id;
+            $this->send($c, 'hello ' . $this->def->name . ' ' . $this->pid . "\n");
+        }
+    }
+
+    private function acceptInner(): void
+    {
+        $peer = '';
+        set_error_handler(static fn() => true);
+        $s = stream_socket_accept($this->innerSocket, 0, $peer);
+        restore_error_handler();
+        if ($s === false) {
+            return;
+        }
+        stream_set_blocking($s, false);
+        $id = $this->nextConnId++;
+        $c = new Conn($s, $id, (string)$peer);
+        $c->role = 'inner';
+        $this->conns[$id] = $c;
+    }
+
     private function readConn(Conn $c): void
     {
         set_error_handler(static fn() => true);
@@ -621,7 +724,14 @@ final class WorkerProcess
             return;
         }
         $c->bytesIn += strlen($data);
+        if ($c->role === 'link') {
+            return; // what the other end says on a link is read and dropped (no echo back)
+        }
         $c->in .= $data;
+        if ($c->role === 'inner') {
+            $this->onText($c); // the inner protocol: lines, echoed
+            return;
+        }
         match ($this->def->handler) {
             'text' => $this->onText($c),
             'http' => $this->onHttp($c),
