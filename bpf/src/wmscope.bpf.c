@@ -639,7 +639,7 @@ static __always_inline void adopt(struct tcp_sock *tp, struct sock *sk, __u8 sid
 		t->mark |= WM_TRACKED_CAPTURE; /* offsets count from now: user space resyncs */
 	e = &t->conn;
 	e->side = side;
-	e->flags = WM_CONN_PREEXISTING | WM_CONN_OPEN_SENT;
+	e->flags = WM_CONN_PREEXISTING;
 	e->start_ns = bpf_ktime_get_ns();
 	fill_tuple_sk(e, &sk->__sk_common);
 	e->bytes_received = tp->bytes_received;
@@ -649,6 +649,14 @@ static __always_inline void adopt(struct tcp_sock *tp, struct sock *sk, __u8 sid
 	e->total_retrans = tp->total_retrans;
 	e->srtt_us = tp->srtt_us >> 3;
 	e->sock_inode = sock_inode(sk);
+	if (!e->sock_inode) {
+		/* still in the accept queue: no process holds it yet, so no inode names its owner. The
+		 * worker that accepts it attributes it as any accepted socket (the mark), or the live
+		 * reads do once it has a file (attribute_by_inode) */
+		t->mark |= WM_TRACKED_NEEDS_OWNER;
+		return;
+	}
+	e->flags |= WM_CONN_OPEN_SENT;
 	emit(e, WM_EVENT_CONN_OPEN);
 }
 
@@ -677,14 +685,16 @@ static __always_inline bool iter_switch(__u32 key)
 	return on && *on;
 }
 
-/* The fallback when no attribution hook runs (see iter_config.h): an accepted socket that a
- * process has taken from the accept queue has a file by now; its inode names the owner. */
+/* The fallback when no attribution hook runs (see iter_config.h), and for a connection adopted
+ * while it waited in the accept queue (no hook may see its accept: a server that accepted
+ * without asking the peer's address and never reads): an accepted socket that a process has
+ * taken from the accept queue has a file by now; its inode names the owner. */
 static __always_inline void attribute_by_inode(struct wm_tracked *t, struct sock *sk)
 {
 	__u64 inode;
 
 	if (!(t->mark & WM_TRACKED_NEEDS_OWNER) || (t->conn.flags & WM_CONN_OPEN_SENT) ||
-	    !iter_switch(WM_ITER_ATTRIBUTE_BY_INODE))
+	    (!iter_switch(WM_ITER_ATTRIBUTE_BY_INODE) && !(t->conn.flags & WM_CONN_PREEXISTING)))
 		return;
 	inode = sock_inode(sk); /* 0 while it waits in the accept queue (no file yet) */
 	if (!inode)

@@ -86,6 +86,7 @@ public final class Agent implements AutoCloseable, StatusSource {
   private volatile ProbeVerticle probeVerticle;
   private volatile LiveState live;
   private volatile WorkerHealth health;
+  private volatile dev.wmscope.agent.topology.TopologyWatch topology;
   private volatile boolean attached;
   private volatile boolean discovered;
   private volatile boolean stopping;
@@ -165,6 +166,14 @@ public final class Agent implements AutoCloseable, StatusSource {
       vertx.deployVerticle(probe, new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))
           .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       agent.attached = true;
+      agent.topology = new dev.wmscope.agent.topology.TopologyWatch(live::view, directory::live, null);
+      var gatewayTelemetry = new dev.wmscope.otel.GatewayTelemetry(sdk, agent.topology.telemetryView());
+      agent.topology.listener(gatewayTelemetry::reconnected);
+      dev.wmscope.agent.topology.TopologyWatch topology = agent.topology;
+      vertx.setPeriodic(config.pollInterval().toMillis(), id -> vertx.executeBlocking(() -> {
+        topology.tick();
+        return null;
+      }));
       agent.health = startHealth(config, directory, live, ledger, telemetry);
       if (agent.health != null) {
         WorkerHealth health = agent.health;
@@ -340,6 +349,11 @@ public final class Agent implements AutoCloseable, StatusSource {
   public List<WorkerHealth.Loop> workerLoops() {
     WorkerHealth h = health;
     return h == null ? List.of() : h.loops();
+  }
+
+  @Override
+  public dev.wmscope.agent.topology.TopologyWatch topology() {
+    return topology;
   }
 
   @Override

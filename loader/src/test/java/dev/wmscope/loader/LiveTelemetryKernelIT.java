@@ -178,6 +178,40 @@ class LiveTelemetryKernelIT {
   }
 
   /**
+   * A connection adopted while it still waits in the accept queue has no file yet, so no inode
+   * can name its owner: its open record waits for the accept, which attributes it to the process
+   * that accepted, as for any accepted socket (before the fix it was reported with no owner, for
+   * good).
+   */
+  @ParameterizedTest(name = "without [{0}]")
+  @ValueSource(strings = {"", "tracked_iter", "accept_attribution"})
+  void aConnectionAdoptedInTheAcceptQueueIsAttributedAtItsAccept(String off) throws Exception {
+    try (ServerSocket server = new ServerSocket(0, 10, V4); Socket client = new Socket(V4, server.getLocalPort())) {
+      client.getOutputStream().write(new byte[7]); // it waits, unaccepted, with 7 unread bytes
+      try (ConnectionProbe probe = start(without(off))) {
+        probe.watchPort(server.getLocalPort());
+        probe.adoptExisting(true);
+        probe.snapshot(); // adopts it, in the queue
+        probe.poll(100);
+        assertThat(records).as("no open record before anyone holds it")
+            .noneMatch(r -> r.type() == ConnEventType.OPEN && r.localPort() == server.getLocalPort());
+        assertThat(probe.trackedConnections()).isEqualTo(1);
+        try (Socket accepted = server.accept()) {
+          accepted.getInputStream().readNBytes(7);
+          probe.snapshot(); // the fallback: a live read attributes it by inode when no hook did
+          List<ConnRecord> open = await(probe, r -> r.type() == ConnEventType.OPEN
+              && r.localPort() == server.getLocalPort(), 1);
+          assertThat(open).singleElement().satisfies(r -> {
+            assertThat(r.preexisting()).isTrue();
+            assertThat(r.pid() == ProcessHandle.current().pid() || r.sockInode() > 0)
+                .as("attributed to this process, or carrying the inode that names it: %s", r).isTrue();
+          });
+        }
+      }
+    }
+  }
+
+  /**
    * The client ends of connections to a watched port on this host that predate tracking are
    * reported as candidates (never adopted on their own: a local proxy's would count twice), and
    * adopted as client ends by the next pass once the caller asks, with exact bytes from then on.

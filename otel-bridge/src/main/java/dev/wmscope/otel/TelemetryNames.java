@@ -204,6 +204,26 @@ public final class TelemetryNames {
   public static final String PROCESS_FD_LIMIT = "wmscope.process.file_descriptor.limit";
   public static final String PROCESS_FD_LIMIT_DESCRIPTION =
       "A worker's soft RLIMIT_NOFILE: the number of descriptors it may hold open.";
+  /** GatewayWorker topology (ours). */
+  public static final String GATEWAY_CLIENTS = "workerman.gateway.clients";
+  public static final String GATEWAY_CLIENTS_DESCRIPTION =
+      "Client connections a Gateway process holds on its client-facing listener (internal links excluded).";
+  public static final String LINK_RTT = "workerman.link.rtt";
+  public static final String LINK_RTT_DESCRIPTION =
+      "The highest smoothed RTT among the internal links of a role pair (e.g. business_worker to gateway).";
+  public static final String LINK_BACKLOG = "workerman.link.backlog";
+  public static final String LINK_BACKLOG_DESCRIPTION =
+      "Bytes waiting on the internal links of a role pair: sent and not acknowledged plus received and not read.";
+  public static final String LINK_MISSING = "workerman.link.missing";
+  public static final String LINK_MISSING_DESCRIPTION =
+      "Links GatewayWorker's convention expects (every BusinessWorker to every Gateway, both to the Register)"
+          + " that are not there.";
+  public static final String LINK_RECONNECTS = "workerman.link.reconnects";
+  public static final String LINK_RECONNECTS_DESCRIPTION =
+      "New internal connections between two processes that were linked before (the old link dropped).";
+  public static final AttributeKey<String> LINK_CLIENT_ROLE = stringKey("workerman.link.client_role");
+  public static final AttributeKey<String> LINK_SERVER_ROLE = stringKey("workerman.link.server_role");
+
   /** Event names of the log records worker health emits (ours). */
   public static final String EVENT_WORKER_EXIT = "workerman.worker.exit";
   public static final String EVENT_WORKER_BLOCKED = "workerman.worker.blocked";

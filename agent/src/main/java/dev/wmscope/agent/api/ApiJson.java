@@ -84,6 +84,48 @@ public final class ApiJson {
     return rows;
   }
 
+  /**
+   * {@code /api/topology}: per GatewayWorker app its processes by role (gateways with their
+   * clients and inner ports), every internal link with RTT, backlog, age and reconnects, and the
+   * links the convention expects that are missing.
+   */
+  public static JsonObject topology(StatusSource source) {
+    var watch = source.topology();
+    JsonArray apps = new JsonArray();
+    long nowEpoch = Instant.now().toEpochMilli() * 1_000_000L;
+    if (watch != null) {
+      for (var app : watch.apps()) {
+        JsonArray nodes = new JsonArray();
+        for (var n : app.nodes()) {
+          JsonObject o = new JsonObject().put("pid", n.pid()).put("name", n.name()).put("role", n.role())
+              .put("listen", n.listen());
+          if (n.role().equals(dev.wmscope.agent.topology.GatewayTopology.GATEWAY)) {
+            o.put("inner_ports", new JsonArray(new ArrayList<>(n.innerPorts()))).put("clients", n.clients());
+          }
+          nodes.add(o);
+        }
+        JsonArray links = new JsonArray();
+        for (var l : app.links()) {
+          links.add(new JsonObject().put("client_pid", l.clientPid()).put("client_role", l.clientRole())
+              .put("server_pid", l.serverPid()).put("server_role", l.serverRole()).put("server_port", l.serverPort())
+              .put("rtt_us", l.rttMicros()).put("unacked_bytes", l.unackedBytes()).put("unread_bytes", l.unreadBytes())
+              .put("age_s", round(Math.max(0, nowEpoch - l.startEpochNanos()) / 1e9))
+              .put("reconnects", watch.reconnects(l.clientPid(), l.serverPid())));
+        }
+        JsonArray missing = new JsonArray();
+        for (var m : app.missing()) {
+          if (watch.reportedMissing(m.clientPid(), m.serverPid())) {
+            missing.add(new JsonObject().put("client_pid", m.clientPid()).put("client_role", m.clientRole())
+                .put("server_pid", m.serverPid()).put("server_role", m.serverRole()));
+          }
+        }
+        apps.add(new JsonObject().put("master_pid", app.masterPid()).put("start_file", app.startFile())
+            .put("processes", nodes).put("links", links).put("missing_links", missing));
+      }
+    }
+    return new JsonObject().put("apps", apps);
+  }
+
   /** {@code /api/events}: recent worker starts and exits, newest first. */
   public static JsonObject events(StatusSource source) {
     JsonArray out = new JsonArray();

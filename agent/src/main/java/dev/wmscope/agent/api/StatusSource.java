@@ -26,6 +26,11 @@ public interface StatusSource {
     return java.util.List.of();
   }
 
+  /** The GatewayWorker topology, or null when it is not kept. */
+  default dev.wmscope.agent.topology.TopologyWatch topology() {
+    return null;
+  }
+
   /** Recent worker starts and exits, oldest first. */
   default java.util.List<dev.wmscope.agent.health.WorkerHealth.Event> lifecycleEvents() {
     return java.util.List.of();

@@ -46,6 +46,10 @@ public final class StatusCommand implements Callable<Integer> {
   @Option(names = "--count", paramLabel = "N", description = "With --live: stop after N refreshes (default: until Ctrl-C).")
   int count;
 
+  @Option(names = "--topology", description = "Show the GatewayWorker topology instead: per app its Register, Gateways"
+      + " (clients, inner ports) and BusinessWorkers, every internal link with RTT and backlog, and missing links.")
+  boolean topology;
+
   @Option(names = "--json", description = "Print the /api/status JSON document instead of the table.")
   boolean json;
 
@@ -79,14 +83,15 @@ public final class StatusCommand implements Callable<Integer> {
       }
       boolean clear = live && System.console() != null && System.console().isTerminal();
       for (int n = 1; ; n++) {
-        JsonObject status = target.status();
+        JsonObject status = topology ? target.topology() : target.status();
         if (clear) {
           out.print("\033[H\033[2J");
         }
         if (json) {
           out.println(status.encode());
         } else {
-          out.print(StatusText.render(status, target.description(), Instant.now()));
+          out.print(topology ? StatusText.topology(status, target.description())
+              : StatusText.render(status, target.description(), Instant.now()));
           if (live) {
             out.println(count > 0 ? "refresh " + n + " of " + count + " every " + Durations.text(every)
                 : "refreshing every " + Durations.text(every) + "; Ctrl-C to quit");

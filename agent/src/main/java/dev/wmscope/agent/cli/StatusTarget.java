@@ -148,6 +148,11 @@ final class StatusTarget implements AutoCloseable {
     return embedded != null ? ApiJson.status(embedded) : get("api/status", Map.of());
   }
 
+  /** The {@code /api/topology} document. */
+  JsonObject topology() throws IOException, InterruptedException {
+    return embedded != null ? ApiJson.topology(embedded) : get("api/topology", Map.of());
+  }
+
   /** The {@code /api/requests} document. */
   JsonObject requests(int limit) throws IOException, InterruptedException {
     return embedded != null ? ApiJson.requests(embedded, limit) : get("api/requests", Map.of("limit", Integer.toString(limit)));

@@ -141,4 +141,48 @@ final class StatusText {
     int left = (RULE - title.length()) / 2;
     return "-".repeat(left) + title + "-".repeat(RULE - left - title.length()) + "\n";
   }
+
+  /** The {@code /api/topology} document as text. */
+  static String topology(JsonObject doc, String source) {
+    StringBuilder out = new StringBuilder();
+    JsonArray apps = doc.getJsonArray("apps");
+    if (apps.isEmpty()) {
+      return "no GatewayWorker app found (" + source + "): no Gateway or BusinessWorker among the watched workers\n";
+    }
+    for (int i = 0; i < apps.size(); i++) {
+      JsonObject app = apps.getJsonObject(i);
+      out.append(rule(" GATEWAYWORKER " + app.getString("start_file") + " (master " + app.getLong("master_pid") + ") "));
+      Table nodes = new Table("pid", "role", "worker", "listen", "inner", ">clients");
+      JsonArray ps = app.getJsonArray("processes");
+      for (int j = 0; j < ps.size(); j++) {
+        JsonObject n = ps.getJsonObject(j);
+        JsonArray inner = n.getJsonArray("inner_ports");
+        nodes.row(Long.toString(n.getLong("pid")), n.getString("role"), Table.clip(n.getString("name"), 24),
+            Table.clip(n.getString("listen"), 34), inner == null || inner.isEmpty() ? "-" : inner.encode(),
+            n.containsKey("clients") ? Long.toString(n.getLong("clients")) : "-");
+      }
+      out.append(nodes.render());
+      Table links = new Table("client", "server", ">port", ">rtt", ">unacked", ">unread", ">age", ">reconnects");
+      JsonArray ls = app.getJsonArray("links");
+      for (int j = 0; j < ls.size(); j++) {
+        JsonObject l = ls.getJsonObject(j);
+        links.row(l.getString("client_role") + " " + l.getLong("client_pid"),
+            l.getString("server_role") + " " + l.getLong("server_pid"), Long.toString(l.getInteger("server_port")),
+            Human.micros(l.getLong("rtt_us")), Human.bytes(l.getLong("unacked_bytes")),
+            Human.bytes(l.getLong("unread_bytes")), Human.number(l.getDouble("age_s")) + " s",
+            Long.toString(l.getLong("reconnects")));
+      }
+      if (!links.isEmpty()) {
+        out.append("links:\n").append(links.render());
+      }
+      JsonArray missing = app.getJsonArray("missing_links");
+      for (int j = 0; j < missing.size(); j++) {
+        JsonObject m = missing.getJsonObject(j);
+        out.append("MISSING: ").append(m.getString("client_role")).append(' ').append(m.getLong("client_pid"))
+            .append(" has no link to ").append(m.getString("server_role")).append(' ').append(m.getLong("server_pid"))
+            .append('\n');
+      }
+    }
+    return out.toString();
+  }
 }

@@ -20,6 +20,7 @@ import java.util.concurrent.Callable;
  *       {@code wmscope status} prints).</li>
  *   <li>{@code GET /api/workers}, {@code /api/listeners}, {@code /api/agent}, {@code /api/history}.</li>
  *   <li>{@code GET /api/events}: recent worker starts and exits with their causes, newest first.</li>
+ *   <li>{@code GET /api/topology}: GatewayWorker apps, their processes by role and internal links.</li>
  *   <li>{@code GET /api/connections?worker=&port=&peer=&pid=&limit=&sort=}: open connections.</li>
  *   <li>{@code GET /api/top?limit=}: peers by bytes.</li>
  *   <li>{@code GET /api/requests?limit=}: recent slow or failed HTTP requests, newest first.</li>
@@ -51,6 +52,7 @@ public final class ApiRoutes implements HttpRoutes {
     HttpRoutes.read(router, "/api/listeners").handler(ctx -> build(ctx, () -> ApiJson.listenersDocument(source.view())));
     HttpRoutes.read(router, "/api/agent").handler(ctx -> build(ctx, () -> ApiJson.agent(source)));
     HttpRoutes.read(router, "/api/events").handler(ctx -> build(ctx, () -> ApiJson.events(source)));
+    HttpRoutes.read(router, "/api/topology").handler(ctx -> build(ctx, () -> ApiJson.topology(source)));
     HttpRoutes.read(router, "/api/requests").handler(ctx -> build(ctx, () -> ApiJson.requests(source,
         Math.max(1, Math.min(1000, intParam(ctx, "limit", 100))))));
     HttpRoutes.read(router, "/api/history").handler(ctx -> build(ctx, () -> ApiJson.history(source.view())));

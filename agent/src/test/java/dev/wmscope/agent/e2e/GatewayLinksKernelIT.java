@@ -109,6 +109,105 @@ class GatewayLinksKernelIT {
     }
   }
 
+  /**
+   * The topology: roles (the BusinessWorker is named "ChatBusiness", so its role comes from what it
+   * does), clients per gateway, every link, and a link the convention expects that is missing (a
+   * BusinessWorker linked to one Gateway of two), in /api/topology, the log, `wmscope status
+   * --topology` and the metrics.
+   */
+  @org.junit.jupiter.api.Test
+  void theTopologyShowsRolesClientsLinksAndAMissingLink(@TempDir Path dir) throws Exception {
+    int register = WorkermanStandin.freePort();
+    int gateway = WorkermanStandin.freePort();
+    int inner = WorkermanStandin.freePort();
+    int inner2 = inner + 1;
+    String reg = "127.0.0.1:" + register;
+    var app = WorkermanStandin.create(dir, List.of(
+        WorkermanStandin.worker("ChatRegister", "text://127.0.0.1:" + register, 1, false),
+        WorkermanStandin.worker("ChatGateway", "websocket://127.0.0.1:" + gateway, 2, false)
+            .put("inner", "text://127.0.0.1:" + inner).put("links", new JsonArray().add(reg)),
+        new JsonObject().put("name", "ChatBusiness").put("protocol", "none").put("count", 1)
+            .put("links", new JsonArray().add(reg).add("127.0.0.1:" + inner).add("127.0.0.1:" + inner2)),
+        new JsonObject().put("name", "Lonely").put("protocol", "none").put("count", 1)
+            .put("links", new JsonArray().add(reg).add("127.0.0.1:" + inner))));
+    try (app; var agent = new AgentProcess(List.of("run", "--discovery-interval", "200ms", "--poll-interval", "200ms"),
+        Map.of())) {
+      agent.awaitStderr(l -> l.contains("attached sock_ops"), 30_000);
+      app.start(false);
+      app.awaitWorkers(5, Set.of(), WAIT);
+      int api = agent.httpPort(30_000);
+      Map<String, Set<Long>> pids = pidsByName(app);
+      long lonely = pids.get("Lonely").iterator().next();
+      // 3 WebSocket clients on the gateways' client port
+      List<java.net.Socket> clients = new java.util.ArrayList<>();
+      try {
+        for (int i = 0; i < 3; i++) {
+          clients.add(new java.net.Socket("127.0.0.1", gateway));
+        }
+        var last = new java.util.concurrent.atomic.AtomicReference<JsonObject>();
+        JsonObject topo;
+        try {
+          topo = WorkermanStandin.await(WAIT, "the topology with 3 clients and the missing link", () -> {
+          JsonObject doc = CliRun.json(api, "/api/topology");
+          last.set(doc);
+          JsonArray apps = doc.getJsonArray("apps");
+          if (apps.size() != 1) {
+            return null;
+          }
+          JsonObject a = apps.getJsonObject(0);
+          long clientsNow = a.getJsonArray("processes").stream().map(o -> (JsonObject) o)
+              .mapToLong(n -> n.getLong("clients", 0L)).sum();
+          return clientsNow == 3 && a.getJsonArray("links").size() == 7 && a.getJsonArray("missing_links").size() == 1
+              ? a : null;
+          });
+        } catch (IllegalStateException e) {
+          throw new AssertionError(e.getMessage() + "; last /api/topology: " + last.get() + "; connections: "
+              + CliRun.json(api, "/api/connections?port=" + gateway).encode(), e);
+        }
+        var nodes = topo.getJsonArray("processes").stream().map(o -> (JsonObject) o).toList();
+        assertThat(nodes).extracting(n -> n.getString("name") + ":" + n.getString("role")).containsExactly(
+            "ChatRegister:register", "ChatGateway:gateway", "ChatGateway:gateway", "ChatBusiness:business_worker",
+            "Lonely:business_worker");
+        assertThat(nodes).filteredOn(n -> n.getString("role").equals("gateway"))
+            .extracting(n -> n.getJsonArray("inner_ports").getInteger(0))
+            .containsExactlyInAnyOrder(inner, inner2);
+        var links = topo.getJsonArray("links").stream().map(o -> (JsonObject) o).toList();
+        assertThat(links).extracting(l -> l.getString("client_role") + ">" + l.getString("server_role"))
+            .containsExactlyInAnyOrder("gateway>register", "gateway>register", "business_worker>register",
+                "business_worker>register", "business_worker>gateway", "business_worker>gateway",
+                "business_worker>gateway");
+        assertThat(links).allSatisfy(l -> {
+          assertThat(l.getLong("rtt_us")).isPositive();
+          assertThat(l.getLong("reconnects")).isZero();
+        });
+        long gatewayOnInner2 = nodes.stream().filter(n -> n.getString("role").equals("gateway")
+            && n.getJsonArray("inner_ports").getInteger(0) == inner2).findFirst().orElseThrow().getLong("pid");
+        JsonObject missing = topo.getJsonArray("missing_links").getJsonObject(0);
+        assertThat(missing.getLong("client_pid")).isEqualTo(lonely);
+        assertThat(missing.getLong("server_pid")).isEqualTo(gatewayOnInner2);
+        agent.awaitStderr(l -> l.contains("Lonely[" + lonely + "] has no link to ChatGateway[" + gatewayOnInner2 + "]"),
+            10_000);
+        var status = CliRun.wmscope(List.of("status", "--topology", "--http-address", "127.0.0.1:" + api), Map.of(),
+            Duration.ofSeconds(30));
+        assertThat(status.exit()).as(status.toString()).isZero();
+        assertThat(status.stdout()).contains("GATEWAYWORKER").contains("MISSING: business_worker " + lonely
+            + " has no link to gateway " + gatewayOnInner2);
+        String metrics = CliRun.get(api, "/metrics").body();
+        assertThat(metrics.lines().filter(l -> l.startsWith("workerman_gateway_clients{"))
+            .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum())
+            .as("the shared listener spreads the 3 clients over the 2 gateways as it likes").isEqualTo(3.0);
+        assertThat(metrics).containsPattern("workerman_link_missing\\{[^}]*workerman_link_client_role=\"business_worker\""
+                + "[^}]*workerman_link_server_role=\"gateway\"[^}]*\\} 1")
+            .contains("workerman_link_rtt_seconds{").contains("workerman_link_backlog_bytes{");
+      } finally {
+        for (java.net.Socket c : clients) {
+          c.close();
+        }
+      }
+      assertThat(agent.terminate(15_000)).isZero();
+    }
+  }
+
   private static Map<String, Set<Long>> pidsByName(WorkermanStandin app) {
     return app.masterJson().orElseThrow().getJsonArray("workers").stream().map(o -> (JsonObject) o)
         .collect(Collectors.groupingBy(w -> w.getString("name"), Collectors.mapping(w -> w.getLong("pid"),
