@@ -24,6 +24,10 @@ class WorkermanTitleTest {
                         "Chat Worker", "text://127.0.0.1:23471", "text", Transport.TCP, "127.0.0.1", 23471, null),
                 Arguments.of("WorkerMan: worker process  webman http://0.0.0.0:8787",
                         "webman", "http://0.0.0.0:8787", "http", Transport.TCP, "0.0.0.0", 8787, null),
+                // webman plugins name their processes plugin.<vendor>.<app>.<process> (config/plugin/.../process.php)
+                Arguments.of("WorkerMan: worker process  plugin.webman.push.server websocket://0.0.0.0:3131",
+                        "plugin.webman.push.server", "websocket://0.0.0.0:3131", "websocket", Transport.TCP, "0.0.0.0",
+                        3131, null),
                 Arguments.of("WorkerMan: worker process  workcrontab websocket://0.0.0.0:22986",
                         "workcrontab", "websocket://0.0.0.0:22986", "websocket", Transport.TCP, "0.0.0.0", 22986, null),
                 // GatewayWorker demo: Register forces text, Gateway written "Text://" shows lcfirst'ed
