@@ -474,17 +474,13 @@ static __always_inline __u64 bounded(__u64 n)
 	return n;
 }
 
-static __always_inline void capture(struct sock *sk, int ret, __u8 direction)
+static __always_inline void capture(struct wm_tracked *t, int ret, __u8 direction)
 {
-	struct wm_tracked *t;
 	struct wm_data_scratch *s;
 	__u32 zero = 0, cpu = bpf_get_smp_processor_id(), *budget, n;
 	__u64 buf, room = 0, size = 0;
 
-	if (ret <= 0)
-		return;
-	t = tracked_of(sk);
-	if (!t || !(t->mark & WM_TRACKED_CAPTURE))
+	if (ret <= 0 || !t || !(t->mark & WM_TRACKED_CAPTURE))
 		return;
 	s = bpf_map_lookup_elem(&data_scratch, &cpu);
 	budget = bpf_map_lookup_elem(&capture_config, &zero);
@@ -524,18 +520,31 @@ static __always_inline void capture(struct sock *sk, int ret, __u8 direction)
 		count_drop(WM_DROP_DATA_RINGBUF_FULL);
 }
 
+/* Attribution at the first receive (as wmscope_tp_recv) and capture, with one storage lookup: the
+ * loader attaches this instead of wmscope_tp_recv when request capture is on, so every receive of
+ * every socket of the host runs one program, not two. */
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(wmscope_tp_recv_data, struct sock *sk, int ret, int flags)
 {
+	struct wm_tracked *t = tracked_of(sk);
+	__u32 one = 1, *attributes;
+
+	if (!t)
+		return 0;
+	if (t->mark & WM_TRACKED_NEEDS_OWNER) {
+		attributes = bpf_map_lookup_elem(&capture_config, &one);
+		if (attributes && *attributes)
+			attribute_record(t);
+	}
 	if (!(flags & WM_MSG_PEEK)) /* a peek (PHP's feof) leaves the bytes for the next read */
-		capture(sk, ret, WM_DATA_RECEIVE);
+		capture(t, ret, WM_DATA_RECEIVE);
 	return 0;
 }
 
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(wmscope_tp_send_data, struct sock *sk, int ret, int flags)
 {
-	capture(sk, ret, WM_DATA_SEND);
+	capture(tracked_of(sk), ret, WM_DATA_SEND);
 	return 0;
 }
 

@@ -7,10 +7,12 @@ struct {
 } data_events SEC(".maps");
 
 /* capture_config[0]: bytes to copy per read or send of a captured connection (the header
- * budget, at most WM_CAPTURE_MAX); 0 copies nothing. Set by the loader. */
+ * budget, at most WM_CAPTURE_MAX); 0 copies nothing. capture_config[1]: 1 when
+ * wmscope_tp_recv_data also attributes at the first receive (recv_attribution is in use and its
+ * own program is not attached). Set by the loader. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
+	__uint(max_entries, 2);
 	__type(key, __u32);
 	__type(value, __u32);
 } capture_config SEC(".maps");

@@ -162,11 +162,25 @@ public final class ConnectionProbe implements AutoCloseable {
       if (available(KernelFeature.REQUEST_CAPTURE)) {
         reader.add(object.map(MAP_DATA_EVENTS), this::onData);
       }
-      // attribution first, so no accepted connection can be touched before its hooks are in place
-      attachOptional(KernelFeature.RECV_ATTRIBUTION, p -> object.program(p).attach());
+      // attribution first, so no accepted connection can be touched before its hooks are in place.
+      // With request capture its receive program attributes too (one program per receive of every
+      // socket of the host instead of two), so recv_attribution's own is attached only without it.
+      boolean merged = false;
+      if (available(KernelFeature.REQUEST_CAPTURE) && available(KernelFeature.RECV_ATTRIBUTION)) {
+        setCaptureSwitch(1, 1);
+        merged = attachOptional(KernelFeature.REQUEST_CAPTURE, p -> object.program(p).attach()) != null;
+        if (!merged) {
+          setCaptureSwitch(1, 0);
+        }
+      }
+      if (!merged) {
+        attachOptional(KernelFeature.RECV_ATTRIBUTION, p -> object.program(p).attach());
+      }
       attachOptional(KernelFeature.ACCEPT_ATTRIBUTION, p -> object.program(p).attachCgroup(options.cgroup()));
       attachOptional(KernelFeature.RESET_MARKS, p -> object.program(p).attach());
-      attachOptional(KernelFeature.REQUEST_CAPTURE, p -> object.program(p).attach());
+      if (!merged) {
+        attachOptional(KernelFeature.REQUEST_CAPTURE, p -> object.program(p).attach());
+      }
       object.program(PROGRAM_SET_STATE).attach();
       iterator = attachOptional(KernelFeature.TCP_ITER, p -> object.program(p).attachIterator());
       trackedIterator = attachOptional(KernelFeature.TRACKED_ITER,
@@ -183,6 +197,13 @@ public final class ConnectionProbe implements AutoCloseable {
     // no hook sees the owner of an accepted socket: the live reads attribute by inode instead
     setIterSwitch(ITER_ATTRIBUTE_BY_INODE,
         !available(KernelFeature.ACCEPT_ATTRIBUTION) && !available(KernelFeature.RECV_ATTRIBUTION));
+  }
+
+  private void setCaptureSwitch(int key, int value) {
+    try (Arena arena = Arena.ofConfined()) {
+      object.map(MAP_CAPTURE_CONFIG).update(arena.allocateFrom(ValueLayout.JAVA_INT, key),
+          arena.allocateFrom(ValueLayout.JAVA_INT, value), BpfMap.BPF_ANY);
+    }
   }
 
   /** Keys of iter_config (bpf/src/maps/iter_config.h). */

@@ -35,7 +35,7 @@ class GatewayLinksKernelIT {
   void everyLinkIsTrackedOnBothEndsAndInternal(String order, @TempDir Path dir) throws Exception {
     int register = WorkermanStandin.freePort();
     int gateway = WorkermanStandin.freePort();
-    int inner = WorkermanStandin.freePort();
+    int inner = freePortPair();
     int inner2 = inner + 1;
     String reg = "127.0.0.1:" + register;
     var app = WorkermanStandin.create(dir, List.of(
@@ -119,7 +119,7 @@ class GatewayLinksKernelIT {
   void theTopologyShowsRolesClientsLinksAndAMissingLink(@TempDir Path dir) throws Exception {
     int register = WorkermanStandin.freePort();
     int gateway = WorkermanStandin.freePort();
-    int inner = WorkermanStandin.freePort();
+    int inner = freePortPair();
     int inner2 = inner + 1;
     String reg = "127.0.0.1:" + register;
     var app = WorkermanStandin.create(dir, List.of(
@@ -206,6 +206,23 @@ class GatewayLinksKernelIT {
       }
       assertThat(agent.terminate(15_000)).isZero();
     }
+  }
+
+  /** A port P such that P and P + 1 are both free on loopback (the gateways listen on P + id). */
+  private static int freePortPair() throws java.io.IOException {
+    for (int i = 0; i < 50; i++) {
+      int p = WorkermanStandin.freePort();
+      if (p >= 65535) {
+        continue;
+      }
+      try (var a = new java.net.ServerSocket(p, 1, java.net.InetAddress.getLoopbackAddress());
+          var b = new java.net.ServerSocket(p + 1, 1, java.net.InetAddress.getLoopbackAddress())) {
+        return p;
+      } catch (java.io.IOException taken) {
+        // one of the two is in use: try another
+      }
+    }
+    throw new java.io.IOException("no two free consecutive loopback ports in 50 tries");
   }
 
   private static Map<String, Set<Long>> pidsByName(WorkermanStandin app) {
