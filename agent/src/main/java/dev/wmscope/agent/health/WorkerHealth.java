@@ -77,6 +77,7 @@ public final class WorkerHealth {
   private final ConnectionLedger ledger;
   private final ReloadTracker reloads = new ReloadTracker();
   private final List<PendingExit> pendingExits = new ArrayList<>();
+  private final List<ReloadTracker.Report> finishedReloads = new ArrayList<>();
   private final Map<Long, Long> dropsAtReload = new HashMap<>();
   /** When watched masters forked each child (kernel clock), until the child is seen. */
   private final Map<Long, Long> forkedAt = new LinkedHashMap<>();
@@ -209,8 +210,14 @@ public final class WorkerHealth {
         reportExit(x);
       }
     }
-    for (ReloadTracker.Report r : reloads.finished(now)) {
-      reportReload(r);
+    // a reload is reported after the exits of its old workers, which wait for their closes
+    finishedReloads.addAll(reloads.finished(now));
+    for (var it = finishedReloads.iterator(); it.hasNext(); ) {
+      ReloadTracker.Report r = it.next();
+      if (pendingExits.stream().noneMatch(x -> r.oldPids().contains(x.pid()))) {
+        it.remove();
+        reportReload(r);
+      }
     }
     loops = List.copyOf(outLoops);
     gauges = List.copyOf(outGauges);

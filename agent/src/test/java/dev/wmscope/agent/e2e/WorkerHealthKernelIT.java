@@ -238,11 +238,23 @@ class WorkerHealthKernelIT {
         assertThat(reload.getDouble("duration_s")).isGreaterThanOrEqualTo(1.5); // the stop timeout
         assertThat(reload.getJsonObject("no_worker_ms").getDouble("Api")).isPositive();
         assertThat(reload.getJsonObject("no_worker_ms").getDouble("Echo")).as("one at a time").isZero();
-        assertThat(agent.stderr()).anyMatch(l -> l.contains("worker Api[" + apiOld + "] killed by SIGKILL from its master "
-            + master + " (still running after the stop timeout of SIGUSR1)"));
+        agent.awaitStderr(l -> l.contains("worker Api[" + apiOld + "] killed by SIGKILL from its master " + master
+            + " (still running after the stop timeout of SIGUSR1)"), 10_000);
+        int exitLine = indexOf(agent.stderr(), "worker Api[" + apiOld + "] killed by SIGKILL");
+        int reportLine = indexOf(agent.stderr(), "reload of " + app.startFile());
+        assertThat(exitLine).as("the exits are logged before the reload's report").isLessThan(reportLine);
         assertThat(agent.terminate(15_000)).isZero();
       }
     }
+  }
+
+  private static int indexOf(List<String> lines, String part) {
+    for (int i = 0; i < lines.size(); i++) {
+      if (lines.get(i).contains(part)) {
+        return i;
+      }
+    }
+    return -1;
   }
 
   private static long pidOf(WorkermanStandin app, String name) {
