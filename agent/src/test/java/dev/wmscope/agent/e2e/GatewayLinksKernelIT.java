@@ -33,17 +33,12 @@ class GatewayLinksKernelIT {
   @ParameterizedTest(name = "app started {0} the agent")
   @ValueSource(strings = {"before", "after"})
   void everyLinkIsTrackedOnBothEndsAndInternal(String order, @TempDir Path dir) throws Exception {
-    int register = WorkermanStandin.freePort();
-    int gateway = WorkermanStandin.freePort();
-    int inner = freePortPair();
+    Ports p = Ports.pick();
+    int register = p.register();
+    int inner = p.inner();
     int inner2 = inner + 1;
-    String reg = "127.0.0.1:" + register;
-    var app = WorkermanStandin.create(dir, List.of(
-        WorkermanStandin.worker("ChatRegister", "text://127.0.0.1:" + register, 1, false),
-        WorkermanStandin.worker("ChatGateway", "websocket://127.0.0.1:" + gateway, 2, false)
-            .put("inner", "text://127.0.0.1:" + inner).put("links", new JsonArray().add(reg)),
-        new JsonObject().put("name", "ChatBusinessWorker").put("protocol", "none").put("count", 2)
-            .put("links", new JsonArray().add(reg).add("127.0.0.1:" + inner).add("127.0.0.1:" + inner2))));
+    var app = WorkermanStandin.create(dir, List.of(p.register("ChatRegister"), p.gateways("ChatGateway", 2),
+        p.business("ChatBusinessWorker", 2, inner, inner2)));
     try (app) {
       AgentProcess agent = null;
       try {
@@ -117,19 +112,12 @@ class GatewayLinksKernelIT {
    */
   @org.junit.jupiter.api.Test
   void theTopologyShowsRolesClientsLinksAndAMissingLink(@TempDir Path dir) throws Exception {
-    int register = WorkermanStandin.freePort();
-    int gateway = WorkermanStandin.freePort();
-    int inner = freePortPair();
+    Ports p = Ports.pick();
+    int gateway = p.gateway();
+    int inner = p.inner();
     int inner2 = inner + 1;
-    String reg = "127.0.0.1:" + register;
-    var app = WorkermanStandin.create(dir, List.of(
-        WorkermanStandin.worker("ChatRegister", "text://127.0.0.1:" + register, 1, false),
-        WorkermanStandin.worker("ChatGateway", "websocket://127.0.0.1:" + gateway, 2, false)
-            .put("inner", "text://127.0.0.1:" + inner).put("links", new JsonArray().add(reg)),
-        new JsonObject().put("name", "ChatBusiness").put("protocol", "none").put("count", 1)
-            .put("links", new JsonArray().add(reg).add("127.0.0.1:" + inner).add("127.0.0.1:" + inner2)),
-        new JsonObject().put("name", "Lonely").put("protocol", "none").put("count", 1)
-            .put("links", new JsonArray().add(reg).add("127.0.0.1:" + inner))));
+    var app = WorkermanStandin.create(dir, List.of(p.register("ChatRegister"), p.gateways("ChatGateway", 2),
+        p.business("ChatBusiness", 1, inner, inner2), p.business("Lonely", 1, inner)));
     try (app; var agent = new AgentProcess(List.of("run", "--discovery-interval", "200ms", "--poll-interval", "200ms"),
         Map.of())) {
       agent.awaitStderr(l -> l.contains("attached sock_ops"), 30_000);
@@ -205,6 +193,35 @@ class GatewayLinksKernelIT {
         }
       }
       assertThat(agent.terminate(15_000)).isZero();
+    }
+  }
+
+  /**
+   * The ports of a GatewayWorker-shaped stand-in app and its worker definitions: a Register on
+   * {@code register}, Gateways on {@code gateway} with inner ports from {@code inner} (lanPort =
+   * startPort + id) linked to the Register, BusinessWorkers linked to the Register and to the
+   * inner ports given.
+   */
+  private record Ports(int register, int gateway, int inner) {
+    static Ports pick() throws java.io.IOException {
+      return new Ports(WorkermanStandin.freePort(), WorkermanStandin.freePort(), freePortPair());
+    }
+
+    JsonObject register(String name) {
+      return WorkermanStandin.worker(name, "text://127.0.0.1:" + register, 1, false);
+    }
+
+    JsonObject gateways(String name, int count) {
+      return WorkermanStandin.worker(name, "websocket://127.0.0.1:" + gateway, count, false)
+          .put("inner", "text://127.0.0.1:" + inner).put("links", new JsonArray().add("127.0.0.1:" + register));
+    }
+
+    JsonObject business(String name, int count, int... innerPorts) {
+      JsonArray links = new JsonArray().add("127.0.0.1:" + register);
+      for (int port : innerPorts) {
+        links.add("127.0.0.1:" + port);
+      }
+      return new JsonObject().put("name", name).put("protocol", "none").put("count", count).put("links", links);
     }
   }
 
