@@ -300,6 +300,10 @@ int BPF_PROG(wmscope_tp_fork, struct task_struct *parent, struct task_struct *ch
 	e.pid = BPF_CORE_READ(child, tgid);
 	e.sender = BPF_CORE_READ(parent, tgid);
 	emit(&e);
+	/* watched from its first instant: a worker that dies before the agent's next discovery pass
+	 * (a crash loop: a fatal error in onWorkerStart) still reports its exit and its cause. The
+	 * agent sets its flags when it watches it. */
+	bpf_task_storage_get(&loop_state, child, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
 	return 0;
 }
 

@@ -137,6 +137,12 @@ public final class WorkerHealthProbe implements AutoCloseable {
           close(fd);
           throw e;
         }
+        // created by the fork program (a child of a watched master): keep what it recorded, set the flags
+        MemorySegment key = arena.allocateFrom(ValueLayout.JAVA_INT, fd);
+        if (loops.lookup(key, value)) {
+          value.set(ValueLayout.JAVA_INT, LoopState.off("flags"), flags);
+          loops.update(key, value, BpfMap.BPF_ANY);
+        }
       }
     }
     pidfds.put(pid, fd);

@@ -157,8 +157,8 @@ class WorkerHealthKernelIT {
   }
 
   @Test
-  void aWatchedMastersForksAreReportedWithTheChild() throws Exception {
-    Process p = new ProcessBuilder("php", "-r", "usleep(300000); $c = pcntl_fork(); if ($c === 0) { exit(0); }"
+  void aWatchedMastersForksAreReportedAndItsChildrenWatchedFromTheirFork() throws Exception {
+    Process p = new ProcessBuilder("php", "-r", "usleep(300000); $c = pcntl_fork(); if ($c === 0) { exit(5); }"
         + " echo $c, \"\\n\"; pcntl_wait($s);").start();
     children.add(p);
     assertThat(probe.watch(p.pid(), LoopState.FLAG_SIGNALS_ONLY)).isTrue();
@@ -167,8 +167,10 @@ class WorkerHealthKernelIT {
     HealthEvent fork = awaitEvent(e -> e.type() == HealthEvent.Type.FORK);
     assertThat(fork.sender()).isEqualTo(p.pid());
     assertThat(fork.pid()).isEqualTo(Long.parseLong(child));
-    // a signals-only task has no loop state
-    assertThat(events).noneMatch(e -> e.type() == HealthEvent.Type.SIGNAL && e.pid() == Long.parseLong(child));
+    // the child is watched from its fork: its exit is reported though nobody watched it by pid
+    HealthEvent exit = awaitEvent(e -> e.type() == HealthEvent.Type.EXIT && e.pid() == Long.parseLong(child));
+    assertThat(exit.exitCode()).isEqualTo(5);
+    assertThat(exit.killedBySignal()).isFalse();
   }
 
   /**

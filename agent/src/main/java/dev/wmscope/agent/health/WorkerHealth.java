@@ -71,7 +71,8 @@ public final class WorkerHealth {
   private static final int SIGUSR1 = 10;
   private static final int SIGUSR2 = 12;
 
-  private record PendingExit(long pid, WorkerIdentity worker, ExitCause cause, long mono, long epochNanos) {}
+  private record PendingExit(long pid, WorkerIdentity worker, long master, ExitCause cause, long mono,
+      long epochNanos) {}
 
   private final WorkerHealthProbe probe;
   private final ConnectionLedger ledger;
@@ -81,6 +82,8 @@ public final class WorkerHealth {
   private final Map<Long, Long> dropsAtReload = new HashMap<>();
   /** When watched masters forked each child (kernel clock), until the child is seen. */
   private final Map<Long, Long> forkedAt = new LinkedHashMap<>();
+  /** Which watched master forked each child, until the child is seen or exits. */
+  private final Map<Long, Long> forkedBy = new LinkedHashMap<>();
   private final Supplier<Map<Long, WorkerIdentity>> directory;
   private final Supplier<LiveState.View> live;
   private final long blockedNanos;
@@ -167,7 +170,7 @@ public final class WorkerHealth {
       signals.remove(pid);
       if (!probe.has(KernelFeature.WORKER_EXITS) && !t.master) {
         long nowEpoch = System.currentTimeMillis() * 1_000_000L;
-        pendingExits.add(new PendingExit(pid, t.worker,
+        pendingExits.add(new PendingExit(pid, t.worker, t.worker == null ? 0 : t.worker.masterPid(),
             new ExitCause("unknown", "gone from /proc (no kernel exit record: worker_exits is off)"), now,
             nowEpoch - 2 * EXIT_SETTLE_NANOS));
       }
@@ -210,6 +213,12 @@ public final class WorkerHealth {
         reportExit(x);
       }
     }
+    for (var e : exitWindow.entrySet()) {
+      if (now - e.getValue()[0] >= EXIT_WINDOW_NANOS) {
+        flushSuppressed(e.getKey(), e.getValue());
+      }
+    }
+    exitWindow.values().removeIf(w -> now - w[0] >= 6 * EXIT_WINDOW_NANOS && w[2] == 0);
     // a reload is reported after the exits of its old workers, which wait for their closes
     finishedReloads.addAll(reloads.finished(now));
     for (var it = finishedReloads.iterator(); it.hasNext(); ) {
@@ -369,8 +378,12 @@ public final class WorkerHealth {
       }
       case FORK -> {
         forkedAt.put(e.pid(), e.monoNanos());
+        forkedBy.put(e.pid(), e.sender());
         while (forkedAt.size() > 4096) {
           forkedAt.remove(forkedAt.keySet().iterator().next());
+        }
+        while (forkedBy.size() > 4096) {
+          forkedBy.remove(forkedBy.keySet().iterator().next());
         }
       }
       case OOM -> LOG.log(System.Logger.Level.WARNING, "the OOM killer chose {0}",
@@ -382,7 +395,9 @@ public final class WorkerHealth {
           probe.unwatch(e.pid());
           return;
         }
-        long master = w == null ? 0 : w.masterPid();
+        // a worker that died before discovery saw it (the kernel watched it from its fork)
+        long master = w != null ? w.masterPid() : forkedBy.getOrDefault(e.pid(), 0L);
+        forkedBy.remove(e.pid());
         List<ExitCause.Sent> sent = List.copyOf(signals.getOrDefault(e.pid(), new ArrayDeque<>()));
         ExitCause c = ExitCause.of(e, sent, master, sender(e.sender(), e.senderComm()));
         probe.unwatch(e.pid());
@@ -391,8 +406,39 @@ public final class WorkerHealth {
           reloads.exited(master, e.pid(), c.cause(), e.monoNanos());
         }
         long ago = MonotonicClock.monotonicNow() - e.monoNanos();
-        pendingExits.add(new PendingExit(e.pid(), w, c, e.monoNanos(), System.currentTimeMillis() * 1_000_000L - ago));
+        pendingExits.add(new PendingExit(e.pid(), w, master, c, e.monoNanos(),
+            System.currentTimeMillis() * 1_000_000L - ago));
       }
+    }
+  }
+
+  /** At most this many exit lines per master and window; the rest are summed up in one line. */
+  static final int EXIT_LINES_PER_WINDOW = 10;
+  static final long EXIT_WINDOW_NANOS = 10_000_000_000L;
+  private final Map<Long, long[]> exitWindow = new HashMap<>(); // master -> {window start, lines, suppressed}
+
+  /** Whether this exit gets its own line (false in a crash loop beyond the window's budget). */
+  private boolean quiet(long master, long mono) {
+    long[] w = exitWindow.computeIfAbsent(master, m -> new long[] {mono, 0, 0});
+    if (mono - w[0] >= EXIT_WINDOW_NANOS) {
+      flushSuppressed(master, w);
+      w[0] = mono;
+      w[1] = 0;
+    }
+    if (w[1] < EXIT_LINES_PER_WINDOW) {
+      w[1]++;
+      return true;
+    }
+    w[2]++;
+    return false;
+  }
+
+  private void flushSuppressed(long master, long[] w) {
+    if (w[2] > 0) {
+      LOG.log(System.Logger.Level.WARNING, "{0} more workers of master {1} exited within {2} s (a crash loop?"
+          + " see workerman.log); counted in workerman.worker.exits and /api/events", Long.toString(w[2]),
+          Long.toString(master), Long.toString(EXIT_WINDOW_NANOS / 1_000_000_000L));
+      w[2] = 0;
     }
   }
 
@@ -402,15 +448,21 @@ public final class WorkerHealth {
     long held = ends.total() + open;
     ExitCause c = x.cause();
     boolean failure = !c.cause().equals("reload") && !c.cause().equals("stop") && !c.cause().equals("exit");
-    String line = "worker " + who(x.pid(), x.worker()) + " " + c.detail() + "; " + (held == 0 ? "it held no connection"
+    String name = x.worker() != null ? who(x.pid(), x.worker()) : "[" + x.pid() + "] (a worker of master " + x.master()
+        + ", gone before discovery saw it)";
+    String line = "worker " + name + " " + c.detail() + "; " + (held == 0 ? "it held no connection"
         : "it held " + held + " connection" + (held == 1 ? "" : "s") + ": " + describe(ends, open));
-    LOG.log(failure ? System.Logger.Level.WARNING : System.Logger.Level.INFO, line);
     WorkerHealthTelemetry tel = telemetry;
     if (tel != null) {
       tel.exited(x.worker(), c.cause());
     }
-    emit(dev.wmscope.otel.TelemetryNames.EVENT_WORKER_EXIT, failure, line, x.pid(), x.worker(),
-        io.opentelemetry.api.common.Attributes.of(dev.wmscope.otel.TelemetryNames.WORKER_EXIT_CAUSE, c.cause()));
+    if (quiet(x.master(), x.mono())) {
+      // a crash loop (a fatal error at worker start re-forked at once): counted, one summary line
+      // per window instead of a line per exit
+      LOG.log(failure ? System.Logger.Level.WARNING : System.Logger.Level.INFO, line);
+      emit(dev.wmscope.otel.TelemetryNames.EVENT_WORKER_EXIT, failure, line, x.pid(), x.worker(),
+          io.opentelemetry.api.common.Attributes.of(dev.wmscope.otel.TelemetryNames.WORKER_EXIT_CAUSE, c.cause()));
+    }
     Map<String, Object> f = new LinkedHashMap<>();
     f.put("connections", held);
     f.put("closed", ends.closed());

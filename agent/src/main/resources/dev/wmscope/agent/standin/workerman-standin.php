@@ -68,6 +68,8 @@
  *       {"name": "Register", "listen": "text://127.0.0.1:1238", "reloadable": false}
  *     ]
  *   }
+ * "exit_at_start": N makes every process of a worker exit(N) right after it starts (a fatal
+ * error in onWorkerStart: the master re-forks it, a crash loop).
  * GatewayWorker's shape: "inner": "text://HOST:PORT" gives each process of a worker an inner
  * listener on PORT + its worker id (a Gateway's lan port, in no title); "links": ["HOST:PORT", ...]
  * makes each process keep one connection to each endpoint (a BusinessWorker's to the Register
@@ -144,6 +146,8 @@ final class WorkerDef
     public int $count = 1;
     public bool $reusePort = false;
     public bool $reloadable = true;
+    /** Test hook: exit with this code right after start (a fatal error in onWorkerStart: a crash loop). */
+    public ?int $exitAtStart = null;
     /** GatewayWorker's inner listener: "text://HOST:PORT", each process on PORT + its worker id. */
     public ?string $inner = null;
     /** @var list<string> endpoints every process keeps one connection to ("HOST:PORT"), reconnecting */
@@ -275,6 +279,9 @@ final class Config
         $d->count = max(1, (int)($w['count'] ?? 1));
         $d->reusePort = (bool)($w['reusePort'] ?? $w['reuse_port'] ?? false);
         $d->reloadable = (bool)($w['reloadable'] ?? true);
+        if (isset($w['exit_at_start'])) {
+            $d->exitAtStart = (int)$w['exit_at_start'];
+        }
         if (isset($w['inner']) && $w['inner'] !== '') {
             if (!preg_match('#^text://[^:]+:\d+$#', (string)$w['inner'])) {
                 throw new RuntimeException("parse config: worker $index: inner must be text://HOST:PORT");
@@ -499,6 +506,9 @@ final class WorkerProcess
             }
         }
         Util::setTitle($this->cfg->workerTitle($this->def));
+        if ($this->def->exitAtStart !== null) {
+            exit($this->def->exitAtStart); // the master forks it again at once, as Workerman does
+        }
         if ($this->def->inner !== null) {
             // GatewayWorker's Gateway: an inner listener on lanPort = startPort + id, opened in
             // onWorkerStart, so it is in no process title

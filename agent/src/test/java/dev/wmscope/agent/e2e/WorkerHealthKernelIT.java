@@ -248,6 +248,45 @@ class WorkerHealthKernelIT {
     }
   }
 
+  /**
+   * A crash loop: a worker that exits with 255 right after its start (a fatal error in
+   * onWorkerStart), re-forked at once by its master, dies before any discovery pass sees it. The
+   * kernel watches the master's children from their fork, so every exit is counted with its
+   * cause; the log gets at most 10 lines per 10 s and a summary of the rest.
+   */
+  @Test
+  void aCrashLoopIsCountedAndSummedUp(@TempDir Path dir) throws Exception {
+    int http = WorkermanStandin.freePort();
+    try (var app = WorkermanStandin.create(dir, List.of(
+        WorkermanStandin.worker("Api", "http://127.0.0.1:" + http, 1, false),
+        new JsonObject().put("name", "Crashy").put("protocol", "none").put("exit_at_start", 255)));
+        var agent = new AgentProcess(List.of("run", "--discovery-interval", "200ms", "--poll-interval", "200ms"),
+            Map.of())) {
+      agent.awaitStderr(l -> l.contains("attached sock_ops"), 30_000);
+      app.start(false);
+      int api = agent.httpPort(30_000);
+      double exits = WorkermanStandin.await(WAIT, "30 exits counted", () -> {
+        String body;
+        try {
+          body = CliRun.get(api, "/metrics").body();
+        } catch (java.io.IOException | InterruptedException e) {
+          return null;
+        }
+        double n = body.lines()
+            .filter(l -> l.startsWith("workerman_worker_exits_total{") && l.contains("exit_cause=\"error\""))
+            .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+        return n >= 30 ? n : null;
+      });
+      assertThat(exits).isGreaterThanOrEqualTo(30);
+      agent.awaitStderr(l -> l.contains("more workers of master " + app.masterPid() + " exited within 10 s"), 20_000);
+      long lines = agent.stderr().stream().filter(l -> l.contains("exited by itself with code 255 (a PHP fatal error)"))
+          .count();
+      assertThat(lines).as("one line per exit only up to 10 per window").isBetween(1L, 30L);
+      assertThat(agent.stderr()).filteredOn(l -> l.contains("code 255")).allSatisfy(l -> assertThat(l)
+          .containsAnyOf("worker Crashy[", "a worker of master " + app.masterPid()));
+    }
+  }
+
   private static int indexOf(List<String> lines, String part) {
     for (int i = 0; i < lines.size(); i++) {
       if (lines.get(i).contains(part)) {
