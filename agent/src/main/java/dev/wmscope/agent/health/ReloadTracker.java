@@ -52,9 +52,10 @@ final class ReloadTracker {
     final Map<Long, String> old; // pid -> name, alive at the signal
     final Set<Long> gone = new LinkedHashSet<>();
     final List<Replacement> replaced = new ArrayList<>();
-    final Map<String, Integer> running = new HashMap<>();
-    final Map<String, Long> gapSince = new HashMap<>();
-    final Map<String, Long> gaps = new TreeMap<>();
+    /** Exits (-1) and starts (+1) by worker name, replayed in time order at the end: they are fed
+     * out of order (exits from the kernel's ring, starts from discovery ticks). */
+    final List<long[]> changes = new ArrayList<>(); // {mono, +1/-1, name index}
+    final List<String> names = new ArrayList<>();
     long lastChange;
     int starts;
 
@@ -68,8 +69,9 @@ final class ReloadTracker {
       this.old = new LinkedHashMap<>(old);
       this.lastChange = mono;
       old.values().forEach(n -> {
-        running.merge(n, 1, Integer::sum);
-        gaps.putIfAbsent(n, 0L);
+        if (!names.contains(n)) {
+          names.add(n);
+        }
       });
     }
   }
@@ -99,9 +101,7 @@ final class ReloadTracker {
     }
     String name = r.old.get(pid);
     r.replaced.add(new Replacement(name, pid, 0, cause));
-    if (r.running.merge(name, -1, Integer::sum) == 0) {
-      r.gapSince.put(name, mono);
-    }
+    r.changes.add(new long[] {mono, -1, r.names.indexOf(name)});
     r.lastChange = Math.max(r.lastChange, mono);
   }
 
@@ -119,12 +119,36 @@ final class ReloadTracker {
         break;
       }
     }
-    Long since = r.gapSince.remove(name);
-    if (since != null) {
-      r.gaps.merge(name, Math.max(0, mono - since), Long::sum);
+    if (!r.names.contains(name)) {
+      r.names.add(name);
     }
-    r.running.merge(name, 1, Integer::sum);
+    r.changes.add(new long[] {mono, 1, r.names.indexOf(name)});
     r.lastChange = Math.max(r.lastChange, mono);
+  }
+
+  /** Per worker name, the time no process of that name ran, replaying exits and starts in order. */
+  private static Map<String, Long> gaps(Reload r, long mono) {
+    int[] running = new int[r.names.size()];
+    long[] since = new long[r.names.size()];
+    long[] total = new long[r.names.size()];
+    r.old.values().forEach(n -> running[r.names.indexOf(n)]++);
+    List<long[]> ordered = new ArrayList<>(r.changes);
+    // at the same instant a start counts before an exit: a fork at the exit's moment leaves no gap
+    ordered.sort(java.util.Comparator.<long[]>comparingLong(c -> c[0]).thenComparingLong(c -> -c[1]));
+    for (long[] c : ordered) {
+      int i = (int) c[2];
+      if (c[1] < 0 && --running[i] == 0) {
+        since[i] = c[0];
+      } else if (c[1] > 0 && running[i]++ == 0 && since[i] != 0) {
+        total[i] += Math.max(0, c[0] - since[i]);
+        since[i] = 0;
+      }
+    }
+    Map<String, Long> out = new TreeMap<>();
+    for (int i = 0; i < running.length; i++) {
+      out.put(r.names.get(i), total[i] + (running[i] == 0 && since[i] != 0 ? mono - since[i] : 0)); // still none
+    }
+    return out;
   }
 
   /** Reloads that are over at {@code mono}, removed from the tracker. */
@@ -141,8 +165,7 @@ final class ReloadTracker {
       it.remove();
       Set<Long> kept = new LinkedHashSet<>(r.old.keySet());
       kept.removeAll(r.gone);
-      Map<String, Long> gaps = new TreeMap<>(r.gaps);
-      r.gapSince.forEach((name, since) -> gaps.merge(name, mono - since, Long::sum)); // still none
+      Map<String, Long> gaps = gaps(r, mono);
       out.add(new Report(r.master, r.startFile, r.askedBy, r.graceful, r.startedAt, r.startMono,
           Math.max(0, r.lastChange - r.startMono), List.copyOf(r.replaced), kept, Set.copyOf(r.old.keySet()), gaps,
           !giveUp || allGone));

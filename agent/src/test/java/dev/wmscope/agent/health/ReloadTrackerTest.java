@@ -43,6 +43,20 @@ class ReloadTrackerTest {
   }
 
   @Test
+  void exitsAndStartsFedOutOfOrderCountTheGapInTimeOrder() {
+    // the kernel's exits of one tick come before the discovery tick's starts, though the first
+    // replacement started before the second exit: the other Echo always ran
+    ReloadTracker t = new ReloadTracker();
+    t.begin(MASTER, "/app/start.php", "x", false, 0, workers(11, "Echo", 12, "Echo"));
+    t.exited(MASTER, 11, "reload", 100 * MS);
+    t.exited(MASTER, 12, "reload", 200 * MS);
+    t.started(MASTER, 21, "Echo", 150 * MS);
+    t.started(MASTER, 22, "Echo", 250 * MS);
+    assertThat(t.finished(300 * MS)).singleElement()
+        .satisfies(x -> assertThat(x.gapNanos()).containsExactly(Map.entry("Echo", 0L)));
+  }
+
+  @Test
   void aSingleWorkerLeavesItsListenerWithoutAWorkerUntilItsReplacementStarts() {
     ReloadTracker t = new ReloadTracker();
     t.begin(MASTER, "/app/start.php", "x", false, 0, workers(11, "Api"));
