@@ -33,7 +33,12 @@ public final class ConnectionLedger implements ConnectionListener {
     }
   }
 
-  private record Close(long pid, long endEpochNanos, CloseCause cause) {}
+  private record Close(long pid, String key, long endEpochNanos, CloseCause cause) {}
+
+  /** What tells one connection from another in the live view and in close records alike. */
+  public static String key(ConnectionEvent e) {
+    return e.pid() + "|" + e.localPort() + "|" + e.peerAddress() + "|" + e.peerPort() + "|" + e.side();
+  }
 
   private final Deque<Close> closes = new ArrayDeque<>();
   private final Map<Long, Integer> perPid = new HashMap<>();
@@ -46,7 +51,7 @@ public final class ConnectionLedger implements ConnectionListener {
     if (event.pid() <= 0) {
       return;
     }
-    closes.addLast(new Close(event.pid(), event.endEpochNanos(), event.closeCause()));
+    closes.addLast(new Close(event.pid(), key(event), event.endEpochNanos(), event.closeCause()));
     perPid.merge(event.pid(), 1, Integer::sum);
     long oldest = event.endEpochNanos() - KEEP_NANOS;
     while (!closes.isEmpty() && (closes.size() > MAX_CLOSES || closes.peekFirst().endEpochNanos() < oldest)) {
@@ -80,6 +85,17 @@ public final class ConnectionLedger implements ConnectionListener {
       }
     }
     return new Ends(closed, us, peer, other);
+  }
+
+  /** The connections of these owners that closed at or after {@code sinceEpochNanos}, by {@link #key}. */
+  public synchronized java.util.Set<String> closedKeys(java.util.Set<Long> pids, long sinceEpochNanos) {
+    java.util.Set<String> out = new java.util.HashSet<>();
+    for (Close c : closes) {
+      if (pids.contains(c.pid()) && c.endEpochNanos() >= sinceEpochNanos) {
+        out.add(c.key());
+      }
+    }
+    return out;
   }
 
   /** The sum of {@link #since} over several owners. */

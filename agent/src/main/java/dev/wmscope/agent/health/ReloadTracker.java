@@ -59,12 +59,13 @@ final class ReloadTracker {
     long lastChange;
     int starts;
 
-    Reload(long master, String startFile, String askedBy, boolean graceful, long mono, Map<Long, String> old) {
+    Reload(long master, String startFile, String askedBy, boolean graceful, long mono, Instant at,
+        Map<Long, String> old) {
       this.master = master;
       this.startFile = startFile;
       this.askedBy = askedBy;
       this.graceful = graceful;
-      this.startedAt = Instant.now();
+      this.startedAt = at;
       this.startMono = mono;
       this.old = new LinkedHashMap<>(old);
       this.lastChange = mono;
@@ -81,12 +82,18 @@ final class ReloadTracker {
   /** The master got its reload signal; {@code workers} are its workers now (pid -> identity). */
   void begin(long master, String startFile, String askedBy, boolean graceful, long mono,
       Map<Long, WorkerIdentity> workers) {
+    begin(master, startFile, askedBy, graceful, mono, Instant.now(), workers);
+  }
+
+  /** As above, with the wall-clock time of the signal ({@code at}). */
+  void begin(long master, String startFile, String askedBy, boolean graceful, long mono, Instant at,
+      Map<Long, WorkerIdentity> workers) {
     if (byMaster.containsKey(master)) {
       return; // Workerman ignores a reload signal while it reloads
     }
     Map<Long, String> old = new LinkedHashMap<>();
     workers.forEach((pid, w) -> old.put(pid, w.workerName()));
-    byMaster.put(master, new Reload(master, startFile, askedBy, graceful, mono, old));
+    byMaster.put(master, new Reload(master, startFile, askedBy, graceful, mono, at, old));
   }
 
   boolean reloading(long master) {

@@ -366,8 +366,10 @@ public final class WorkerHealth {
               workers.put(pid, w);
             }
           });
+          // the signal's own time (the tick that reads it comes up to a poll interval later)
+          Instant at = Instant.now().minusNanos(Math.max(0, MonotonicClock.monotonicNow() - e.monoNanos()));
           reloads.begin(e.pid(), master.worker.startFile(), ExitCause.name(e.signal()) + " from "
-              + sender(e.sender(), e.senderComm()), e.signal() == SIGUSR2, e.monoNanos(), workers);
+              + sender(e.sender(), e.senderComm()), e.signal() == SIGUSR2, e.monoNanos(), at, workers);
           dropsAtReload.put(e.pid(), listenerDrops(e.pid(), workers.keySet()));
         }
         Deque<ExitCause.Sent> q = signals.computeIfAbsent(e.pid(), p -> new ArrayDeque<>());
@@ -444,7 +446,7 @@ public final class WorkerHealth {
 
   private void reportExit(PendingExit x) {
     ConnectionLedger.Ends ends = ledger.since(x.pid(), x.epochNanos());
-    long open = openConnections(Set.of(x.pid()));
+    long open = openConnections(Set.of(x.pid()), x.epochNanos());
     long held = ends.total() + open;
     ExitCause c = x.cause();
     boolean failure = !c.cause().equals("reload") && !c.cause().equals("stop") && !c.cause().equals("exit");
@@ -489,8 +491,9 @@ public final class WorkerHealth {
   }
 
   private void reportReload(ReloadTracker.Report r) {
-    ConnectionLedger.Ends ends = ledger.since(r.oldPids(), r.startedAt().toEpochMilli() * 1_000_000L);
-    long stillOpen = openConnections(r.kept());
+    long since = r.startedAt().getEpochSecond() * 1_000_000_000L + r.startedAt().getNano();
+    ConnectionLedger.Ends ends = ledger.since(r.oldPids(), since);
+    long stillOpen = openConnections(r.kept(), since);
     Set<Long> pids = new HashSet<>(r.oldPids());
     r.replaced().forEach(x -> pids.add(x.newPid()));
     long overflows = Math.max(0, listenerDrops(r.master(), pids) - dropsAtReload.getOrDefault(r.master(), 0L));
@@ -547,11 +550,15 @@ public final class WorkerHealth {
     }
   }
 
-  /** Open connections now owned by these processes. */
-  private long openConnections(Set<Long> pids) {
+  /**
+   * Open connections now owned by these processes: those the live view lists, less those whose
+   * close arrived since {@code sinceEpochNanos} (the view is a snapshot of the last poll).
+   */
+  private long openConnections(Set<Long> pids, long sinceEpochNanos) {
+    Set<String> closed = ledger.closedKeys(pids, sinceEpochNanos);
     long n = 0;
     for (LiveState.OpenConn c : live.get().connections()) {
-      if (pids.contains(c.event().pid())) {
+      if (pids.contains(c.event().pid()) && !closed.contains(ConnectionLedger.key(c.event()))) {
         n++;
       }
     }
