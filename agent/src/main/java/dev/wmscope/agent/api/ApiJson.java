@@ -110,7 +110,7 @@ public final class ApiJson {
               .put("server_pid", l.serverPid()).put("server_role", l.serverRole()).put("server_port", l.serverPort())
               .put("rtt_us", l.rttMicros()).put("unacked_bytes", l.unackedBytes()).put("unread_bytes", l.unreadBytes())
               .put("age_s", round(Math.max(0, nowEpoch - l.startEpochNanos()) / 1e9))
-              .put("reconnects", watch.reconnects(l.clientPid(), l.serverPid())));
+              .put("reconnects", watch.reconnects(l)));
         }
         JsonArray missing = new JsonArray();
         for (var m : app.missing()) {

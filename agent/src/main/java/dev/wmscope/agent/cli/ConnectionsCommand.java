@@ -87,7 +87,7 @@ public final class ConnectionsCommand implements Callable<Integer> {
       String name = c.getString("name") != null ? c.getString("name")
           : c.getString("process_name", "").isEmpty() ? "-" : "(" + c.getString("process_name") + ")";
       String age = Human.age(c.getDouble("age_s"));
-      t.row(pid == 0 ? "-" : Long.toString(pid), Table.clip(name, 24), c.getString("side"),
+      t.row(pid == 0 ? "-" : Long.toString(pid), Table.clip(name, Table.WORKER_NAME), c.getString("side"),
           Human.hostPort(c.getString("local_address"), c.getLong("local_port")),
           Human.hostPort(c.getString("peer_address"), c.getLong("peer_port")),
           c.getBoolean("preexisting", false) ? ">" + age : age,

@@ -64,7 +64,7 @@ public final class RequestsCommand implements Callable<Integer> {
       JsonObject r = rows.getJsonObject(i);
       String start = r.getString("start");
       t.row(start.length() >= 23 ? start.substring(11, 23) : start, Long.toString(r.getLong("pid")),
-          Table.clip(r.getString("name") == null ? "-" : r.getString("name"), 20), r.getString("method"),
+          Table.clip(r.getString("name") == null ? "-" : r.getString("name"), Table.WORKER_NAME), r.getString("method"),
           Table.clip(r.getString("path") == null ? "-" : r.getString("path"), 48),
           r.getInteger("status") == 0 ? "-" : Integer.toString(r.getInteger("status")),
           Human.number(r.getDouble("duration_ms")) + " ms", r.getString("error_type") == null ? "-" : r.getString("error_type"),

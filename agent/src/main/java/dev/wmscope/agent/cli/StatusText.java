@@ -63,7 +63,7 @@ final class StatusText {
         name = pid == 0 ? "(no process)" : "(" + w.getString("process_name", "?") + ")";
       }
       long limit = w.getLong("accept_queue_limit", 0L);
-      table.row(pid == 0 ? "-" : Long.toString(pid), Table.clip(name, 24), Table.clip(w.getString("listen", "-"), 34),
+      table.row(pid == 0 ? "-" : Long.toString(pid), Table.clip(name, Table.WORKER_NAME), Table.clip(w.getString("listen", "-"), 34),
           Long.toString(w.getLong("active")), Human.number(w.getDouble("opened_per_s")),
           Human.rate(w.getDouble("bytes_in_per_s")), Human.rate(w.getDouble("bytes_out_per_s")),
           Human.micros(w.getLong("rtt_p50_us")), Human.micros(w.getLong("rtt_p99_us")),
@@ -82,7 +82,7 @@ final class StatusText {
     for (int i = 0; i < workers.size(); i++) {
       JsonObject w = workers.getJsonObject(i);
       if (w.containsKey("requests")) {
-        requests.row(Long.toString(w.getLong("pid")), Table.clip(w.getString("name", "-"), 24),
+        requests.row(Long.toString(w.getLong("pid")), Table.clip(w.getString("name", "-"), Table.WORKER_NAME),
             Human.number(w.getDouble("requests_per_s")), Human.micros(Math.round(w.getDouble("request_p50_ms") * 1000)),
             Human.micros(Math.round(w.getDouble("request_p99_ms") * 1000)), Human.number(w.getDouble("errors_5xx_per_s")),
             Human.number(w.getDouble("websocket_messages_per_s")), Long.toString(w.getLong("requests")),
@@ -105,7 +105,7 @@ final class StatusText {
         String state = l.getBoolean("blocked", false)
             ? "BLOCKED " + Human.number(l.getDouble("blocked_s", 0.0)) + " s: " + l.getString("doing", "")
             : l.getString("state", "unknown");
-        loops.row(Long.toString(w.getLong("pid")), Table.clip(w.getString("name", "-"), 24), l.getString("kind", "-"),
+        loops.row(Long.toString(w.getLong("pid")), Table.clip(w.getString("name", "-"), Table.WORKER_NAME), l.getString("kind", "-"),
             u == null ? "-" : Math.round(u * 100) + "%",
             fds == null ? "-" : fds + (limit == null ? "" : "/" + limit), state);
       }
@@ -157,7 +157,7 @@ final class StatusText {
       for (int j = 0; j < ps.size(); j++) {
         JsonObject n = ps.getJsonObject(j);
         JsonArray inner = n.getJsonArray("inner_ports");
-        nodes.row(Long.toString(n.getLong("pid")), n.getString("role"), Table.clip(n.getString("name"), 24),
+        nodes.row(Long.toString(n.getLong("pid")), n.getString("role"), Table.clip(n.getString("name"), Table.WORKER_NAME),
             Table.clip(n.getString("listen"), 34), inner == null || inner.isEmpty() ? "-" : inner.encode(),
             n.containsKey("clients") ? Long.toString(n.getLong("clients")) : "-");
       }

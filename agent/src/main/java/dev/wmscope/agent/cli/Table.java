@@ -62,6 +62,12 @@ final class Table {
     out.append(l.toString().stripTrailing()).append('\n');
   }
 
+  /**
+   * Widest worker name shown whole: webman names plugin processes plugin.VENDOR.APP.PROCESS
+   * (plugin.webman.gateway-worker.BusinessWorker is 43), and a cut name can be the wrong one.
+   */
+  static final int WORKER_NAME = 48;
+
   /** Shortens text longer than {@code max} with an ellipsis. */
   static String clip(String s, int max) {
     if (s == null) {

@@ -40,8 +40,8 @@ public final class GatewayTopology {
    * @param unackedBytes sent by the client end and not acknowledged yet
    * @param unreadBytes  received at the server end and not read by the server yet
    */
-  public record Link(long clientPid, String clientRole, long serverPid, String serverRole, int serverPort,
-      long rttMicros, long unackedBytes, long unreadBytes, long startEpochNanos, long cookie) {}
+  public record Link(long clientPid, String clientRole, long serverPid, String serverRole, String serverAddress,
+      int serverPort, long rttMicros, long unackedBytes, long unreadBytes, long startEpochNanos, long cookie) {}
 
   /** An expected link that is not there: the client process should be linked to the server process. */
   public record Missing(long clientPid, String clientRole, long serverPid, String serverRole) {}
@@ -145,7 +145,8 @@ public final class GatewayTopology {
         continue; // a link out of the app (another app's register, a database)
       }
       linked.computeIfAbsent(c.pid(), p -> new TreeSet<>()).add(serverPid);
-      links.add(new Link(c.pid(), role.get(c.pid()), serverPid, role.getOrDefault(serverPid, "worker"), c.peerPort(),
+      links.add(new Link(c.pid(), role.get(c.pid()), serverPid, role.getOrDefault(serverPid, "worker"),
+          c.peerAddress(), c.peerPort(),
           ce.getValue().srttMicros(), ce.getValue().sndQueue(), server == null ? 0 : server.rcvQueue(),
           c.startEpochNanos(), ce.getValue().cookie()));
     }

@@ -12,8 +12,12 @@ import java.util.function.Supplier;
 /**
  * Keeps the GatewayWorker topology current, one {@link #tick} per poll interval: logs a link the
  * convention expects when it goes missing (after two ticks, so an app's start or a reload's
- * re-fork does not cry wolf) and when it is back, and counts reconnects (a new connection between
- * the same two processes after the first one).
+ * re-fork does not cry wolf) and when it is back, and counts reconnects.
+ *
+ * <p>A reconnect is a new connection from the same client process to the same server endpoint
+ * after its first one: a BusinessWorker whose Gateway was restarted (a new pid on the same lan
+ * port) reconnects; a replaced BusinessWorker's first links are not reconnects, it is a new
+ * process.
  *
  * <p>{@link #tick} from one thread; {@link #apps()} and the counters from any (immutable snapshots).
  */
@@ -26,17 +30,31 @@ public final class TopologyWatch {
     void reconnected(String clientRole, String serverRole);
   }
 
+  /** An expected link: the client process should be linked to the server process. */
+  private record Pair(long clientPid, long serverPid) {
+    boolean outlivedBy(Map<Long, WorkerIdentity> dir) {
+      return !dir.containsKey(clientPid) || !dir.containsKey(serverPid);
+    }
+  }
+
+  /** Where a client process's link goes: the server's address and port (stable across its restarts). */
+  private record Endpoint(long clientPid, String serverAddress, int serverPort) {
+    static Endpoint of(GatewayTopology.Link l) {
+      return new Endpoint(l.clientPid(), l.serverAddress(), l.serverPort());
+    }
+  }
+
   private final Supplier<LiveState.View> live;
   private final Supplier<Map<Long, WorkerIdentity>> directory;
   private volatile Listener listener;
-  private final Map<String, Integer> missingTicks = new HashMap<>();
-  private final Map<String, Long> missingSince = new HashMap<>();
-  private final Set<String> reported = new HashSet<>();
-  private final Map<String, Set<Long>> cookiesByPair = new HashMap<>();
-  private final Map<String, Long> reconnectsByPair = new HashMap<>();
+  private final Map<Pair, Integer> missingTicks = new HashMap<>();
+  private final Map<Pair, Long> missingSince = new HashMap<>();
+  private final Set<Pair> reported = new HashSet<>();
+  private final Map<Endpoint, Set<Long>> cookiesByEndpoint = new HashMap<>();
+  private final Map<Endpoint, Long> reconnectsByEndpoint = new HashMap<>();
   private volatile List<GatewayTopology.App> apps = List.of();
-  private volatile Map<String, Long> reconnectsView = Map.of();
-  private volatile Set<String> missingView = Set.of();
+  private volatile Map<Endpoint, Long> reconnectsView = Map.of();
+  private volatile Set<Pair> missingView = Set.of();
   private volatile List<dev.wmscope.otel.GatewayTelemetry.Gateway> gatewaysView = List.of();
   private volatile List<dev.wmscope.otel.GatewayTelemetry.RolePair> pairsView = List.of();
 
@@ -71,10 +89,10 @@ public final class TopologyWatch {
     long now = System.nanoTime();
     Map<Long, WorkerIdentity> dir = directory.get();
     List<GatewayTopology.App> found = GatewayTopology.of(live.get(), dir);
-    Set<String> current = new HashSet<>();
+    Set<Pair> current = new HashSet<>();
     for (GatewayTopology.App app : found) {
       for (GatewayTopology.Missing m : app.missing()) {
-        String key = m.clientPid() + ">" + m.serverPid();
+        Pair key = new Pair(m.clientPid(), m.serverPid());
         current.add(key);
         int ticks = missingTicks.merge(key, 1, Integer::sum);
         missingSince.putIfAbsent(key, now);
@@ -84,16 +102,15 @@ public final class TopologyWatch {
         }
       }
       for (GatewayTopology.Link l : app.links()) {
-        String pair = l.clientPid() + ">" + l.serverPid();
-        Set<Long> seen = cookiesByPair.computeIfAbsent(pair, p -> new HashSet<>());
+        Set<Long> seen = cookiesByEndpoint.computeIfAbsent(Endpoint.of(l), p -> new HashSet<>());
         if (seen.add(l.cookie()) && seen.size() > 1) {
-          reconnectsByPair.merge(pair, 1L, Long::sum);
+          reconnectsByEndpoint.merge(Endpoint.of(l), 1L, Long::sum);
           Listener to = listener;
           if (to != null) {
             to.reconnected(l.clientRole(), l.serverRole());
           }
         }
-        String key = l.clientPid() + ">" + l.serverPid();
+        Pair key = new Pair(l.clientPid(), l.serverPid());
         if (reported.remove(key)) {
           LOG.log(System.Logger.Level.INFO, "GatewayWorker {0}: {1} linked to {2} again after {3} s", app.startFile(),
               who(l.clientPid(), l.clientRole(), dir), who(l.serverPid(), l.serverRole(), dir),
@@ -103,22 +120,13 @@ public final class TopologyWatch {
     }
     // forget what is neither missing nor reported any more (a pid that exited takes its pairs along)
     missingTicks.keySet().retainAll(current);
+    reported.removeIf(k -> k.outlivedBy(dir));
     missingSince.keySet().removeIf(k -> !current.contains(k) && !reported.contains(k));
-    reported.removeIf(k -> {
-      String[] p = k.split(">");
-      boolean gone = !dir.containsKey(Long.parseLong(p[0])) || !dir.containsKey(Long.parseLong(p[1]));
-      if (gone) {
-        missingSince.remove(k);
-      }
-      return gone;
-    });
-    cookiesByPair.keySet().removeIf(k -> {
-      String[] p = k.split(">");
-      return !dir.containsKey(Long.parseLong(p[0])) || !dir.containsKey(Long.parseLong(p[1]));
-    });
+    cookiesByEndpoint.keySet().removeIf(k -> !dir.containsKey(k.clientPid()));
+    reconnectsByEndpoint.keySet().removeIf(k -> !dir.containsKey(k.clientPid()));
     apps = List.copyOf(found);
-    reconnectsView = Map.copyOf(reconnectsByPair);
-    Set<String> missing = new HashSet<>();
+    reconnectsView = Map.copyOf(reconnectsByEndpoint);
+    Set<Pair> missing = new HashSet<>();
     missingTicks.forEach((k, n) -> {
       if (n >= MISSING_AFTER_TICKS) {
         missing.add(k);
@@ -126,7 +134,9 @@ public final class TopologyWatch {
     });
     missingView = Set.copyOf(missing);
     List<dev.wmscope.otel.GatewayTelemetry.Gateway> gw = new java.util.ArrayList<>();
-    Map<String, long[]> byPair = new java.util.TreeMap<>(); // links, max rtt us, backlog, missing
+    record Roles(String client, String server) {}
+    Map<Roles, long[]> byPair = new java.util.TreeMap<>(java.util.Comparator.comparing(Roles::client)
+        .thenComparing(Roles::server)); // links, max rtt us, backlog, missing
     for (GatewayTopology.App app : found) {
       for (GatewayTopology.Node n : app.nodes()) {
         if (n.role().equals(GatewayTopology.GATEWAY)) {
@@ -134,22 +144,21 @@ public final class TopologyWatch {
         }
       }
       for (GatewayTopology.Link l : app.links()) {
-        long[] a = byPair.computeIfAbsent(l.clientRole() + ">" + l.serverRole(), k -> new long[4]);
+        long[] a = byPair.computeIfAbsent(new Roles(l.clientRole(), l.serverRole()), k -> new long[4]);
         a[0]++;
         a[1] = Math.max(a[1], l.rttMicros());
         a[2] += l.unackedBytes() + l.unreadBytes();
       }
       for (GatewayTopology.Missing m : app.missing()) {
-        long[] a = byPair.computeIfAbsent(m.clientRole() + ">" + m.serverRole(), k -> new long[4]);
-        if (missing.contains(m.clientPid() + ">" + m.serverPid())) {
+        long[] a = byPair.computeIfAbsent(new Roles(m.clientRole(), m.serverRole()), k -> new long[4]);
+        if (missing.contains(new Pair(m.clientPid(), m.serverPid()))) {
           a[3]++;
         }
       }
     }
     List<dev.wmscope.otel.GatewayTelemetry.RolePair> pairs = new java.util.ArrayList<>();
     byPair.forEach((k, a) -> {
-      String[] r = k.split(">");
-      pairs.add(new dev.wmscope.otel.GatewayTelemetry.RolePair(r[0], r[1], a[0], a[1] / 1e6, a[2], a[3]));
+      pairs.add(new dev.wmscope.otel.GatewayTelemetry.RolePair(k.client(), k.server(), a[0], a[1] / 1e6, a[2], a[3]));
     });
     gatewaysView = List.copyOf(gw);
     pairsView = List.copyOf(pairs);
@@ -160,14 +169,14 @@ public final class TopologyWatch {
     return apps;
   }
 
-  /** Reconnects between two processes ("clientPid>serverPid") since the agent started. */
-  public long reconnects(long clientPid, long serverPid) {
-    return reconnectsView.getOrDefault(clientPid + ">" + serverPid, 0L);
+  /** How often the link's client process reconnected to the link's server endpoint since the agent saw it first. */
+  public long reconnects(GatewayTopology.Link link) {
+    return reconnectsView.getOrDefault(Endpoint.of(link), 0L);
   }
 
   /** Whether an expected link counts as missing now (missing for two ticks or more). */
   public boolean reportedMissing(long clientPid, long serverPid) {
-    return missingView.contains(clientPid + ">" + serverPid);
+    return missingView.contains(new Pair(clientPid, serverPid));
   }
 
   private static String who(long pid, String role, Map<Long, WorkerIdentity> dir) {

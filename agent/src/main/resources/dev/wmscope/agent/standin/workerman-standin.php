@@ -74,7 +74,9 @@
  * listener on PORT + its worker id (a Gateway's lan port, in no title); "links": ["HOST:PORT", ...]
  * makes each process keep one connection to each endpoint (a BusinessWorker's to the Register
  * and every Gateway, a Gateway's to the Register), sending "hello NAME PID" and reconnecting once
- * a second while it is down. Inner connections echo lines; what arrives on a link is dropped.
+ * a second while it is down ("link_delay_ms": N, the first try N ms after the process starts: a
+ * BusinessWorker whose onWorkerStart is slow). Inner connections echo lines; what arrives on a
+ * link is dropped.
  * A worker is either "listen" (a Workerman socket name, used verbatim) or "protocol" + "host" +
  * "port" (an IPv6 host is put in brackets). protocol: text (newline-delimited echo), http
  * (HTTP/1.1 keep-alive: GET / -> "hello\n", GET /bytes/N -> N bytes, /status/NNN -> that status,
@@ -148,6 +150,8 @@ final class WorkerDef
     public bool $reloadable = true;
     /** Test hook: exit with this code right after start (a fatal error in onWorkerStart: a crash loop). */
     public ?int $exitAtStart = null;
+    /** @var int ms after its start before a process makes its first link */
+    public int $linkDelayMs = 0;
     /** GatewayWorker's inner listener: "text://HOST:PORT", each process on PORT + its worker id. */
     public ?string $inner = null;
     /** @var list<string> endpoints every process keeps one connection to ("HOST:PORT"), reconnecting */
@@ -282,6 +286,7 @@ final class Config
         if (isset($w['exit_at_start'])) {
             $d->exitAtStart = (int)$w['exit_at_start'];
         }
+        $d->linkDelayMs = max(0, (int)($w['link_delay_ms'] ?? 0));
         if (isset($w['inner']) && $w['inner'] !== '') {
             if (!preg_match('#^text://[^:]+:\d+$#', (string)$w['inner'])) {
                 throw new RuntimeException("parse config: worker $index: inner must be text://HOST:PORT");
@@ -525,7 +530,8 @@ final class WorkerProcess
         }
         foreach ($this->def->links as $link) {
             $this->linkConns[$link] = 0;
-            $this->linkTried[$link] = 0.0;
+            // the first try once the delay is over (tries are a second apart)
+            $this->linkTried[$link] = microtime(true) - 1.0 + $this->def->linkDelayMs / 1000;
         }
         $this->writeStats();
         $this->loop();

@@ -111,8 +111,12 @@ public final class WorkermanStandin implements AutoCloseable {
      * until {@link #start(boolean)}.
      */
     public static WorkermanStandin create(Path workDir, List<JsonObject> workers) {
+        return create(workDir, workers, "/srv/wmscope-test-" + UUID.randomUUID() + "/start.php");
+    }
+
+    /** As {@link #create(Path, List)}, with the start file the master's title names. */
+    public static WorkermanStandin create(Path workDir, List<JsonObject> workers, String startFile) {
         Path php = phpExecutable().orElseThrow(() -> new IllegalStateException("php is not installed"));
-        String startFile = "/srv/wmscope-test-" + UUID.randomUUID() + "/start.php";
         JsonObject config = new JsonObject()
                 .put("start_file", startFile)
                 .put("pid_file", workDir.resolve("master.pid").toString())

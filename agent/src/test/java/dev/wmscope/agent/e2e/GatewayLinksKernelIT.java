@@ -197,6 +197,92 @@ class GatewayLinksKernelIT {
   }
 
   /**
+   * A killed BusinessWorker: the master forks a replacement that links only after 2 s (a slow
+   * onWorkerStart), and for that time its links to both Gateways and the Register are missing
+   * (in /api/topology and one log line each way); the dead one is never reported. Then a killed
+   * Gateway: its replacement listens on the same lan port and both BusinessWorkers reconnect to
+   * it: one reconnect each on that link, two on the counter; the replacement's own first link to
+   * the Register is not one.
+   */
+  @org.junit.jupiter.api.Test
+  void aKilledWorkerIsAMissingLinkUntilItsReplacementLinksAndAKilledGatewayIsReconnectedTo(@TempDir Path dir)
+      throws Exception {
+    Ports p = Ports.pick();
+    int inner = p.inner();
+    var app = WorkermanStandin.create(dir, List.of(p.register("ChatRegister"), p.gateways("ChatGateway", 2),
+        p.business("ChatBusinessWorker", 2, inner, inner + 1).put("link_delay_ms", 2000)));
+    try (app; var agent = new AgentProcess(List.of("run", "--discovery-interval", "200ms", "--poll-interval", "200ms"),
+        Map.of())) {
+      agent.awaitStderr(l -> l.contains("attached sock_ops"), 30_000);
+      app.start(false);
+      List<Integer> first = app.awaitWorkers(5, Set.of(), WAIT);
+      int api = agent.httpPort(30_000);
+      awaitTopology(api, "all 8 links up", t -> t.getJsonArray("links").size() == 8
+          && t.getJsonArray("missing_links").isEmpty());
+      Map<String, Set<Long>> pids = pidsByName(app);
+      long killed = pids.get("ChatBusinessWorker").iterator().next();
+      ProcessHandle.of(killed).orElseThrow().destroyForcibly();
+      Set<Integer> gone = new HashSet<>(Set.of((int) killed));
+      long replacement = app.awaitWorkers(5, gone, WAIT).stream().filter(pid -> !first.contains(pid)).findFirst()
+          .orElseThrow();
+      JsonObject during = awaitTopology(api, "the replacement's 3 links missing", t -> t.getJsonArray("missing_links")
+          .size() == 3);
+      assertThat(during.getJsonArray("missing_links").stream().map(o -> (JsonObject) o))
+          .extracting(m -> m.getLong("client_pid") + ">" + m.getString("server_role"))
+          .containsExactlyInAnyOrder(replacement + ">gateway", replacement + ">gateway", replacement + ">register");
+      agent.awaitStderr(l -> l.contains("ChatBusinessWorker[" + replacement + "] has no link to ChatGateway["), 10_000);
+      JsonObject after = awaitTopology(api, "the replacement linked", t -> t.getJsonArray("links").size() == 8
+          && t.getJsonArray("missing_links").isEmpty());
+      agent.awaitStderr(l -> l.contains("ChatBusinessWorker[" + replacement + "] linked to ChatRegister["), 10_000);
+      assertThat(agent.stderr()).as("the dead worker is not missing anything")
+          .doesNotContain("ChatBusinessWorker[" + killed + "]");
+      assertThat(after.getJsonArray("links").stream().map(o -> (JsonObject) o))
+          .as("a new process's first links are not reconnects")
+          .allSatisfy(l -> assertThat(l.getLong("reconnects")).isZero());
+
+      Set<Long> gateways = pidsByName(app).get("ChatGateway");
+      long gateway = gateways.iterator().next();
+      ProcessHandle.of(gateway).orElseThrow().destroyForcibly();
+      gone.add((int) gateway);
+      app.awaitWorkers(5, gone, WAIT);
+      long newGateway = pidsByName(app).get("ChatGateway").stream().filter(pid -> !gateways.contains(pid))
+          .findFirst().orElseThrow();
+      JsonObject relinked = awaitTopology(api, "both business workers reconnected to the new gateway", t ->
+          t.getJsonArray("links").size() == 8 && t.getJsonArray("missing_links").isEmpty()
+              && t.getJsonArray("links").stream().map(o -> (JsonObject) o)
+                  .filter(l -> l.getLong("server_pid") == newGateway).count() == 2);
+      assertThat(relinked.getJsonArray("links").stream().map(o -> (JsonObject) o))
+          .extracting(l -> l.getString("client_role") + ">" + (l.getLong("server_pid") == newGateway ? "new " : "")
+              + l.getString("server_role") + ":" + l.getLong("reconnects"))
+          .containsExactlyInAnyOrder("gateway>register:0", "gateway>register:0", "business_worker>register:0",
+              "business_worker>register:0", "business_worker>gateway:0", "business_worker>gateway:0",
+              "business_worker>new gateway:1", "business_worker>new gateway:1");
+      String metrics = CliRun.get(api, "/metrics").body();
+      assertThat(metrics).containsPattern("workerman_link_reconnects_total\\{[^}]*workerman_link_client_role="
+          + "\"business_worker\"[^}]*workerman_link_server_role=\"gateway\"[^}]*\\} 2(\\.0)?\\b");
+      assertThat(metrics).doesNotContainPattern("workerman_link_reconnects_total\\{[^}]*workerman_link_client_role="
+          + "\"gateway\"");
+      assertThat(agent.terminate(15_000)).isZero();
+    }
+  }
+
+  /** The one GatewayWorker app of /api/topology once {@code done} holds, or an error with the last document. */
+  private static JsonObject awaitTopology(int api, String what, java.util.function.Predicate<JsonObject> done)
+      throws InterruptedException {
+    var last = new java.util.concurrent.atomic.AtomicReference<JsonObject>();
+    try {
+      return WorkermanStandin.await(WAIT, what, () -> {
+        JsonObject doc = CliRun.json(api, "/api/topology");
+        last.set(doc);
+        JsonArray apps = doc.getJsonArray("apps");
+        return apps.size() == 1 && done.test(apps.getJsonObject(0)) ? apps.getJsonObject(0) : null;
+      });
+    } catch (IllegalStateException e) {
+      throw new AssertionError(e.getMessage() + "; last /api/topology: " + last.get(), e);
+    }
+  }
+
+  /**
    * The ports of a GatewayWorker-shaped stand-in app and its worker definitions: a Register on
    * {@code register}, Gateways on {@code gateway} with inner ports from {@code inner} (lanPort =
    * startPort + id) linked to the Register, BusinessWorkers linked to the Register and to the
