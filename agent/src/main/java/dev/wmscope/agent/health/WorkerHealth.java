@@ -389,10 +389,10 @@ public final class WorkerHealth {
         }
       }
       case OOM -> LOG.log(System.Logger.Level.WARNING, "the OOM killer chose {0}",
-          who(e.pid(), identity(e.pid(), known)));
+          who(e.pid(), known.get(e.pid())));
       case EXIT -> {
         Tracked t = tracked.remove(e.pid());
-        WorkerIdentity w = t != null ? t.worker : identity(e.pid(), known);
+        WorkerIdentity w = t != null ? t.worker : known.get(e.pid());
         if (w != null && w.role().equals("master")) {
           probe.unwatch(e.pid());
           return;
@@ -599,10 +599,6 @@ public final class WorkerHealth {
       }
       eventsView = List.copyOf(events);
     }
-  }
-
-  private static WorkerIdentity identity(long pid, Map<Long, WorkerIdentity> known) {
-    return known.get(pid);
   }
 
   private String sender(long pid, String comm) {
