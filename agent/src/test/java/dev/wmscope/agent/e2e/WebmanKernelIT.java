@@ -99,8 +99,10 @@ class WebmanKernelIT {
         assertThat(List.of(loop, later)).allSatisfy(r -> {
           assertThat(r.getBoolean("stalled")).isFalse();
           assertThat(r.getJsonObject("eventloop").getBoolean("blocked")).isFalse();
-          assertThat(r.getJsonObject("eventloop").getDouble("utilization")).isLessThan(0.05);
         });
+        // the first reading's interval can hold the end of php's start-up (compiling start.php is
+        // real CPU work: a CI run read 0.285 there); three intervals later only its sleeps are left
+        assertThat(later.getJsonObject("eventloop").getDouble("utilization")).isLessThan(0.05);
         assertThat(agent.stderr()).noneMatch(l -> l.contains("monitor[" + monitor + "]"));
 
         // names on the metrics, and the app names the service
