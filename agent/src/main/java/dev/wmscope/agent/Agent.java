@@ -129,6 +129,8 @@ public final class Agent implements AutoCloseable, StatusSource {
       List<ConnectionListener> listeners = new ArrayList<>();
       var ledger = new dev.wmscope.agent.health.ConnectionLedger(); // how exiting workers' connections end
       listeners.add(ledger);
+      var gatewayClients = new dev.wmscope.agent.topology.GatewayClients(); // client opens per Gateway
+      listeners.add(gatewayClients);
       switch (config.output()) {
         case JSON -> listeners.add(new JsonLinesWriter(stdout));
         case TEXT -> listeners.add(new ConsoleWriter(stdout));
@@ -166,7 +168,8 @@ public final class Agent implements AutoCloseable, StatusSource {
       vertx.deployVerticle(probe, new DeploymentOptions().setThreadingModel(ThreadingModel.WORKER))
           .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       agent.attached = true;
-      agent.topology = new dev.wmscope.agent.topology.TopologyWatch(live::view, directory::live, null);
+      agent.topology = new dev.wmscope.agent.topology.TopologyWatch(live::view, directory::live, gatewayClients,
+          null);
       var gatewayTelemetry = new dev.wmscope.otel.GatewayTelemetry(sdk, agent.topology.telemetryView());
       agent.topology.listener(gatewayTelemetry::reconnected);
       dev.wmscope.agent.topology.TopologyWatch topology = agent.topology;

@@ -86,8 +86,8 @@ public final class ApiJson {
 
   /**
    * {@code /api/topology}: per GatewayWorker app its processes by role (gateways with their
-   * clients and inner ports), every internal link with RTT, backlog, age and reconnects, and the
-   * links the convention expects that are missing.
+   * clients, client connections opened and inner ports), every internal link with RTT, backlog,
+   * age and reconnects, and the links the convention expects that are missing.
    */
   public static JsonObject topology(StatusSource source) {
     var watch = source.topology();
@@ -100,7 +100,9 @@ public final class ApiJson {
           JsonObject o = new JsonObject().put("pid", n.pid()).put("name", n.name()).put("role", n.role())
               .put("listen", n.listen());
           if (n.role().equals(dev.wmscope.agent.topology.GatewayTopology.GATEWAY)) {
-            o.put("inner_ports", new JsonArray(new ArrayList<>(n.innerPorts()))).put("clients", n.clients());
+            o.put("inner_ports", new JsonArray(new ArrayList<>(n.innerPorts()))).put("clients", n.clients())
+                .put("clients_opened", n.clientsOpened())
+                .put("clients_opened_per_s", round(n.clientsOpenedPerSec()));
           }
           nodes.add(o);
         }
@@ -123,7 +125,7 @@ public final class ApiJson {
             .put("processes", nodes).put("links", links).put("missing_links", missing));
       }
     }
-    return new JsonObject().put("apps", apps);
+    return new JsonObject().put("window_s", round(watch == null ? 0 : watch.windowSeconds())).put("apps", apps);
   }
 
   /** {@code /api/events}: recent worker starts and exits, newest first. */

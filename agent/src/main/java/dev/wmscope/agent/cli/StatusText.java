@@ -152,14 +152,15 @@ final class StatusText {
     for (int i = 0; i < apps.size(); i++) {
       JsonObject app = apps.getJsonObject(i);
       out.append(rule(" GATEWAYWORKER " + app.getString("start_file") + " (master " + app.getLong("master_pid") + ") "));
-      Table nodes = new Table("pid", "role", "worker", "listen", "inner", ">clients");
+      Table nodes = new Table("pid", "role", "worker", "listen", "inner", ">clients", ">opened/s");
       JsonArray ps = app.getJsonArray("processes");
       for (int j = 0; j < ps.size(); j++) {
         JsonObject n = ps.getJsonObject(j);
         JsonArray inner = n.getJsonArray("inner_ports");
         nodes.row(Long.toString(n.getLong("pid")), n.getString("role"), Table.clip(n.getString("name"), Table.WORKER_NAME),
             Table.clip(n.getString("listen"), 34), inner == null || inner.isEmpty() ? "-" : inner.encode(),
-            n.containsKey("clients") ? Long.toString(n.getLong("clients")) : "-");
+            n.containsKey("clients") ? Long.toString(n.getLong("clients")) : "-",
+            n.containsKey("clients_opened_per_s") ? Human.number(n.getDouble("clients_opened_per_s")) : "-");
       }
       out.append(nodes.render());
       Table links = new Table("client", "server", ">port", ">rtt", ">unacked", ">unread", ">age", ">reconnects");

@@ -2,6 +2,7 @@ package dev.wmscope.agent.topology;
 
 import dev.wmscope.agent.discovery.ListenUri;
 import dev.wmscope.agent.probe.LiveState;
+import dev.wmscope.agent.probe.TrafficStats;
 import dev.wmscope.otel.ConnectionEvent;
 import dev.wmscope.otel.WorkerIdentity;
 import java.util.ArrayList;
@@ -26,13 +27,21 @@ import java.util.TreeSet;
  * BusinessWorker to every Gateway process, and every Gateway and BusinessWorker to the Register
  * when the app runs one. A link it expects but that is not there is reported as missing.
  *
- * <p>Pure: built from one live view and the directory.
+ * <p>Pure: built from one live view, the directory and the client opens per process
+ * ({@link GatewayClients}).
  */
 public final class GatewayTopology {
   private GatewayTopology() {}
 
-  /** One process of the app. */
-  public record Node(long pid, String name, String role, String listen, Set<Integer> innerPorts, long clients) {}
+  /**
+   * One process of the app.
+   *
+   * @param clients             client connections it holds now on its title listener (gateways; 0 otherwise)
+   * @param clientsOpened       client connections it accepted since the agent started (gateways; 0 otherwise)
+   * @param clientsOpenedPerSec of those, opened per second over the rate window (gateways; 0 otherwise)
+   */
+  public record Node(long pid, String name, String role, String listen, Set<Integer> innerPorts, long clients,
+      long clientsOpened, double clientsOpenedPerSec) {}
 
   /**
    * One internal link, seen from both ends where both are tracked.
@@ -57,8 +66,14 @@ public final class GatewayTopology {
   public static final String BUSINESS = "business_worker";
   public static final String REGISTER = "register";
 
-  /** The GatewayWorker apps among the watched processes (apps without gateways or business workers are left out). */
-  public static List<App> of(LiveState.View view, Map<Long, WorkerIdentity> directory) {
+  /**
+   * The GatewayWorker apps among the watched processes (apps without gateways or business workers
+   * are left out).
+   *
+   * @param clientOpens client connections opened, by pid ({@link GatewayClients#snapshot})
+   */
+  public static List<App> of(LiveState.View view, Map<Long, WorkerIdentity> directory,
+      Map<Long, TrafficStats.OwnerStats> clientOpens) {
     Map<Long, List<Long>> byMaster = new TreeMap<>();
     directory.forEach((pid, w) -> {
       if (w != null && !w.role().equals("master")) {
@@ -67,7 +82,7 @@ public final class GatewayTopology {
     });
     List<App> out = new ArrayList<>();
     for (var e : byMaster.entrySet()) {
-      App app = app(e.getKey(), new TreeSet<>(e.getValue()), view, directory);
+      App app = app(e.getKey(), new TreeSet<>(e.getValue()), view, directory, clientOpens);
       if (app.isGatewayWorker()) {
         out.add(app);
       }
@@ -75,7 +90,8 @@ public final class GatewayTopology {
     return out;
   }
 
-  private static App app(long master, Set<Long> pids, LiveState.View view, Map<Long, WorkerIdentity> directory) {
+  private static App app(long master, Set<Long> pids, LiveState.View view, Map<Long, WorkerIdentity> directory,
+      Map<Long, TrafficStats.OwnerStats> clientOpens) {
     Map<Long, Integer> titlePort = new HashMap<>();
     for (long pid : pids) {
       titlePort.put(pid, ListenUri.parse(directory.get(pid).listen()).map(ListenUri::port).orElse(-1));
@@ -130,8 +146,11 @@ public final class GatewayTopology {
     List<Node> nodes = new ArrayList<>();
     for (long pid : pids) {
       WorkerIdentity w = directory.get(pid);
+      boolean gateway = role.get(pid).equals(GATEWAY);
+      TrafficStats.OwnerStats opens = gateway ? clientOpens.get(pid) : null;
       nodes.add(new Node(pid, w.workerName(), role.get(pid), w.listen(), inner.getOrDefault(pid, Set.of()),
-          role.get(pid).equals(GATEWAY) ? clients.getOrDefault(pid, 0L) : 0));
+          gateway ? clients.getOrDefault(pid, 0L) : 0, opens == null ? 0 : opens.opened(),
+          opens == null ? 0 : opens.openedPerSec()));
     }
     nodes.sort(Comparator.comparing((Node n) -> order(n.role())).thenComparing(Node::name).thenComparing(Node::pid));
     // links: every internal client end of the app to a server in the app, paired with its server end

@@ -46,6 +46,7 @@ public final class TopologyWatch {
 
   private final Supplier<LiveState.View> live;
   private final Supplier<Map<Long, WorkerIdentity>> directory;
+  private final GatewayClients clients;
   private volatile Listener listener;
   private final Map<Pair, Integer> missingTicks = new HashMap<>();
   private final Map<Pair, Long> missingSince = new HashMap<>();
@@ -53,6 +54,7 @@ public final class TopologyWatch {
   private final Map<Endpoint, Set<Long>> cookiesByEndpoint = new HashMap<>();
   private final Map<Endpoint, Long> reconnectsByEndpoint = new HashMap<>();
   private volatile List<GatewayTopology.App> apps = List.of();
+  private volatile double windowSeconds;
   private volatile Map<Endpoint, Long> reconnectsView = Map.of();
   private volatile Set<Pair> missingView = Set.of();
   private volatile List<dev.wmscope.otel.GatewayTelemetry.Gateway> gatewaysView = List.of();
@@ -73,10 +75,15 @@ public final class TopologyWatch {
     };
   }
 
+  /**
+   * @param clients the client opens per process, fed by the delivery chain (a
+   *                {@link dev.wmscope.agent.probe.ConnectionListener}); ticked here
+   */
   public TopologyWatch(Supplier<LiveState.View> live, Supplier<Map<Long, WorkerIdentity>> directory,
-      Listener listener) {
+      GatewayClients clients, Listener listener) {
     this.live = live;
     this.directory = directory;
+    this.clients = clients;
     this.listener = listener;
   }
 
@@ -88,7 +95,9 @@ public final class TopologyWatch {
   public synchronized void tick() {
     long now = System.nanoTime();
     Map<Long, WorkerIdentity> dir = directory.get();
-    List<GatewayTopology.App> found = GatewayTopology.of(live.get(), dir);
+    clients.tick();
+    var opens = clients.snapshot();
+    List<GatewayTopology.App> found = GatewayTopology.of(live.get(), dir, opens.owners());
     Set<Pair> current = new HashSet<>();
     for (GatewayTopology.App app : found) {
       for (GatewayTopology.Missing m : app.missing()) {
@@ -125,6 +134,7 @@ public final class TopologyWatch {
     cookiesByEndpoint.keySet().removeIf(k -> !dir.containsKey(k.clientPid()));
     reconnectsByEndpoint.keySet().removeIf(k -> !dir.containsKey(k.clientPid()));
     apps = List.copyOf(found);
+    windowSeconds = opens.windowSeconds();
     reconnectsView = Map.copyOf(reconnectsByEndpoint);
     Set<Pair> missing = new HashSet<>();
     missingTicks.forEach((k, n) -> {
@@ -167,6 +177,11 @@ public final class TopologyWatch {
   /** The GatewayWorker apps as of the last tick. */
   public List<GatewayTopology.App> apps() {
     return apps;
+  }
+
+  /** The span the gateways' {@code clientsOpenedPerSec} cover as of the last tick (shorter right after start). */
+  public double windowSeconds() {
+    return windowSeconds;
   }
 
   /** How often the link's client process reconnected to the link's server endpoint since the agent saw it first. */

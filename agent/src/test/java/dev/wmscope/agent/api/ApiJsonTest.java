@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.wmscope.agent.probe.LiveState;
+import dev.wmscope.agent.topology.GatewayApp;
+import dev.wmscope.agent.topology.GatewayClients;
+import dev.wmscope.agent.topology.TopologyWatch;
 import dev.wmscope.loader.FeatureStatus;
 import dev.wmscope.loader.KernelFeature;
 import dev.wmscope.agent.selection.InodeOwners;
@@ -24,6 +27,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,6 +44,7 @@ class ApiJsonTest {
   @TempDir Path proc;
   LiveState live;
   StatusSource source;
+  TopologyWatch topology;
 
   static ConnectionEvent event(long pid, String peer, int peerPort, WorkerIdentity w, CloseCause cause) {
     long now = System.currentTimeMillis() * 1_000_000L;
@@ -95,6 +100,11 @@ class ApiJsonTest {
       @Override
       public long pollIntervalMillis() {
         return 1000;
+      }
+
+      @Override
+      public TopologyWatch topology() {
+        return topology;
       }
 
       @Override
@@ -167,6 +177,52 @@ class ApiJsonTest {
     assertThat(l.getString("role")).isEqualTo("master");
     assertThat(l.getBoolean("shared")).isTrue();
     assertThat(l.getJsonArray("holders").getList()).containsExactly(1L, 100L, 101L);
+  }
+
+  /**
+   * {@code /api/topology}: 3 clients open on the Gateway 4 s after the agent started, so 0.75
+   * opened/s over a 4 s window; the gateway row carries them next to its inner ports, the other
+   * roles have none of these keys.
+   */
+  @Test
+  void topologyGatewaysCarryClientsAndClientsOpenedPerSecond() {
+    AtomicLong nanos = new AtomicLong(1_000_000_000_000L);
+    GatewayApp app = new GatewayApp().linked(20, 30);
+    GatewayClients clients = new GatewayClients(nanos::get);
+    topology = new TopologyWatch(app::view, app::directory, clients, null);
+    for (int i = 0; i < 3; i++) {
+      clients.opened(app.client(20));
+    }
+    nanos.addAndGet(4_000_000_000L);
+    topology.tick();
+
+    JsonObject doc = ApiJson.topology(source);
+    assertThat(doc.fieldNames()).containsExactlyInAnyOrder("window_s", "apps");
+    assertThat(doc.getDouble("window_s")).isEqualTo(4.0);
+    JsonObject a = doc.getJsonArray("apps").getJsonObject(0);
+    assertThat(a.fieldNames()).containsExactlyInAnyOrder("master_pid", "start_file", "processes", "links",
+        "missing_links");
+    List<JsonObject> nodes = a.getJsonArray("processes").stream().map(JsonObject.class::cast).toList();
+    assertThat(nodes).extracting(n -> n.getLong("pid")).containsExactly(10L, 20L, 30L);
+    JsonObject gateway = nodes.get(1);
+    assertThat(gateway.fieldNames()).containsExactlyInAnyOrder("pid", "name", "role", "listen", "inner_ports", "clients",
+        "clients_opened", "clients_opened_per_s");
+    assertThat(gateway.getJsonArray("inner_ports").getList()).containsExactly(GatewayApp.LAN_PORT);
+    assertThat(gateway.getLong("clients")).isEqualTo(3);
+    assertThat(gateway.getLong("clients_opened")).isEqualTo(3);
+    assertThat(gateway.getDouble("clients_opened_per_s")).isEqualTo(0.75);
+    assertThat(nodes.get(0).fieldNames()).containsExactlyInAnyOrder("pid", "name", "role", "listen");
+    assertThat(nodes.get(2).fieldNames()).containsExactlyInAnyOrder("pid", "name", "role", "listen");
+    assertThat(a.getJsonArray("links")).hasSize(3).allSatisfy(l -> assertThat(((JsonObject) l).fieldNames())
+        .containsExactlyInAnyOrder("client_pid", "client_role", "server_pid", "server_role", "server_port", "rtt_us",
+            "unacked_bytes", "unread_bytes", "age_s", "reconnects"));
+  }
+
+  @Test
+  void topologyWithoutAWatchHasNoApps() {
+    JsonObject doc = ApiJson.topology(source);
+    assertThat(doc.getJsonArray("apps")).isEmpty();
+    assertThat(doc.getDouble("window_s")).isZero();
   }
 
   @Test

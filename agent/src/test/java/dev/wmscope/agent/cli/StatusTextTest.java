@@ -78,6 +78,41 @@ class StatusTextTest {
   }
 
   @Test
+  void topologyShowsEachGatewaysClientsAndClientsOpenedPerSecondAndMissingLinks() {
+    JsonObject register = new JsonObject().put("pid", 10).put("name", "ChatRegister").put("role", "register")
+        .put("listen", "text://127.0.0.1:1236");
+    JsonObject gateway = new JsonObject().put("pid", 20).put("name", "ChatGateway").put("role", "gateway")
+        .put("listen", "websocket://0.0.0.0:7272").put("inner_ports", new JsonArray().add(2900)).put("clients", 4200)
+        .put("clients_opened", 9000).put("clients_opened_per_s", 12.5);
+    JsonObject business = new JsonObject().put("pid", 30).put("name", "ChatBusinessWorker").put("role", "business_worker")
+        .put("listen", "none");
+    JsonObject link = new JsonObject().put("client_pid", 30).put("client_role", "business_worker").put("server_pid", 20)
+        .put("server_role", "gateway").put("server_port", 2900).put("rtt_us", 42).put("unacked_bytes", 0)
+        .put("unread_bytes", 2048).put("age_s", 75.0).put("reconnects", 1);
+    JsonObject missing = new JsonObject().put("client_pid", 30).put("client_role", "business_worker").put("server_pid", 10)
+        .put("server_role", "register");
+    JsonObject doc = new JsonObject().put("window_s", 10.0).put("apps", new JsonArray().add(new JsonObject()
+        .put("master_pid", 1).put("start_file", "/srv/chat/start.php")
+        .put("processes", new JsonArray(List.of(register, gateway, business)))
+        .put("links", new JsonArray().add(link)).put("missing_links", new JsonArray().add(missing))));
+    List<String> lines = StatusText.topology(doc, "agent at 127.0.0.1:9464").lines().toList();
+    assertThat(lines.getFirst()).contains("GATEWAYWORKER /srv/chat/start.php (master 1)");
+    assertThat(lines.get(1).split("\\s{2,}")).containsExactly("pid", "role", "worker", "listen", "inner", "clients",
+        "opened/s");
+    assertThat(row(lines, "10 ")).containsExactly("10", "register", "ChatRegister", "text://127.0.0.1:1236", "-", "-",
+        "-");
+    assertThat(row(lines, "20 ")).containsExactly("20", "gateway", "ChatGateway", "websocket://0.0.0.0:7272", "[2900]",
+        "4200", "12.5");
+    assertThat(row(lines, "business_worker 30")).containsExactly("business_worker 30", "gateway 20", "2900", "42us",
+        "0 B", "2.0 KiB", "75 s", "1");
+    assertThat(lines).contains("MISSING: business_worker 30 has no link to register 10");
+  }
+
+  private static String[] row(List<String> lines, String start) {
+    return lines.stream().filter(l -> l.startsWith(start)).findFirst().orElseThrow().split("\\s{2,}");
+  }
+
+  @Test
   void humanNumbers() {
     assertThat(Human.bytes(0)).isEqualTo("0 B");
     assertThat(Human.bytes(1536)).isEqualTo("1.5 KiB");

@@ -116,8 +116,7 @@ class GatewayLinksKernelIT {
     int gateway = p.gateway();
     int inner = p.inner();
     int inner2 = inner + 1;
-    var app = WorkermanStandin.create(dir, List.of(p.register("ChatRegister"), p.gateways("ChatGateway", 2),
-        p.business("ChatBusiness", 1, inner, inner2), p.business("Lonely", 1, inner)));
+    var app = p.withALonelyBusinessWorker(dir, "Lonely");
     try (app; var agent = new AgentProcess(List.of("run", "--discovery-interval", "200ms", "--poll-interval", "200ms"),
         Map.of())) {
       agent.awaitStderr(l -> l.contains("attached sock_ops"), 30_000);
@@ -126,7 +125,10 @@ class GatewayLinksKernelIT {
       int api = agent.httpPort(30_000);
       Map<String, Set<Long>> pids = pidsByName(app);
       long lonely = pids.get("Lonely").iterator().next();
-      // 3 WebSocket clients on the gateways' client port
+      // 3 WebSocket clients on the gateways' client port, once discovery watches it (the topology names the
+      // gateways): a client that connected before would be adopted, open but not opened while watched
+      awaitTopology(api, "both gateways known", t -> t.getJsonArray("processes").stream().map(o -> (JsonObject) o)
+          .filter(n -> n.getString("role").equals("gateway")).count() == 2);
       List<java.net.Socket> clients = new java.util.ArrayList<>();
       try {
         for (int i = 0; i < 3; i++) {
@@ -159,6 +161,14 @@ class GatewayLinksKernelIT {
         assertThat(nodes).filteredOn(n -> n.getString("role").equals("gateway"))
             .extracting(n -> n.getJsonArray("inner_ports").getInteger(0))
             .containsExactlyInAnyOrder(inner, inner2);
+        // client connections opened: the 3 clients and none of the gateways' internal ends (the business
+        // workers' links accepted on their lan port, their own link to the register); none closed, so as many
+        // as each holds
+        List<JsonObject> gws = nodes.stream().filter(n -> n.getString("role").equals("gateway")).toList();
+        assertThat(gws).allSatisfy(g -> assertThat(g.getLong("clients_opened")).as("%s", g)
+            .isEqualTo(g.getLong("clients")));
+        assertThat(gws.stream().mapToDouble(g -> g.getDouble("clients_opened_per_s")).sum())
+            .as("opened/s of the 3 clients just opened: %s", topo).isPositive();
         var links = topo.getJsonArray("links").stream().map(o -> (JsonObject) o).toList();
         assertThat(links).extracting(l -> l.getString("client_role") + ">" + l.getString("server_role"))
             .containsExactlyInAnyOrder("gateway>register", "gateway>register", "business_worker>register",
@@ -178,8 +188,8 @@ class GatewayLinksKernelIT {
         var status = CliRun.wmscope(List.of("status", "--topology", "--http-address", "127.0.0.1:" + api), Map.of(),
             Duration.ofSeconds(30));
         assertThat(status.exit()).as(status.toString()).isZero();
-        assertThat(status.stdout()).contains("GATEWAYWORKER").contains("MISSING: business_worker " + lonely
-            + " has no link to gateway " + gatewayOnInner2);
+        assertThat(status.stdout()).contains("GATEWAYWORKER", "opened/s").contains("MISSING: business_worker "
+            + lonely + " has no link to gateway " + gatewayOnInner2);
         String metrics = CliRun.get(api, "/metrics").body();
         assertThat(metrics.lines().filter(l -> l.startsWith("workerman_gateway_clients{"))
             .mapToDouble(l -> Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum())
@@ -300,6 +310,15 @@ class GatewayLinksKernelIT {
     JsonObject gateways(String name, int count) {
       return WorkermanStandin.worker(name, "websocket://127.0.0.1:" + gateway, count, false)
           .put("inner", "text://127.0.0.1:" + inner).put("links", new JsonArray().add("127.0.0.1:" + register));
+    }
+
+    /**
+     * A Register, two Gateways, "ChatBusiness" (a name that says nothing of its role) linked to
+     * both and a BusinessWorker named {@code lonely} linked to the first only: 7 links, 1 missing.
+     */
+    WorkermanStandin withALonelyBusinessWorker(Path dir, String lonely) {
+      return WorkermanStandin.create(dir, List.of(register("ChatRegister"), gateways("ChatGateway", 2),
+          business("ChatBusiness", 1, inner, inner + 1), business(lonely, 1, inner)));
     }
 
     JsonObject business(String name, int count, int... innerPorts) {
