@@ -51,6 +51,21 @@ const { chromium } = require('playwright-core');
         peers: rows('#peers'),
         loops: rows('#loops'),
         events: rows('#events'),
+        topology: {
+          hidden: document.getElementById('topology-section').hidden,
+          markup: document.querySelectorAll('#topology i, #topology img, #topology script').length,
+          apps: [...document.querySelectorAll('#topology .gw-app')].map((app) => ({
+            master_pid: app.dataset.master,
+            heading: app.querySelector('h3').textContent,
+            processes: rows('#topology .gw-app[data-master="' + app.dataset.master + '"] table.processes'),
+            opened: Object.fromEntries([...app.querySelectorAll('table.processes td[data-opened]')]
+              .map((td) => [td.parentElement.dataset.pid, td.dataset.opened])),
+            columns: [...app.querySelectorAll('table.matrix thead th[data-pid]')].map((th) => th.dataset.pid),
+            matrix_rows: [...app.querySelectorAll('table.matrix tbody tr')].map((tr) => tr.dataset.pid),
+            cells: [...app.querySelectorAll('table.matrix td[data-state]')].map((td) => ({ ...td.dataset,
+              flagged: td.classList.contains('bad'), text: td.textContent })),
+          })),
+        },
         self: Object.fromEntries([...document.querySelectorAll('#self [data-field]')].map((d) => [d.dataset.field, d.querySelector('dd').dataset.value])),
         charts: { active: inked('chart-active'), bytes: inked('chart-bytes'), rtt: inked('chart-rtt') },
       };

@@ -298,7 +298,7 @@ class GatewayLinksKernelIT {
    * startPort + id) linked to the Register, BusinessWorkers linked to the Register and to the
    * inner ports given.
    */
-  private record Ports(int register, int gateway, int inner) {
+  record Ports(int register, int gateway, int inner) {
     static Ports pick() throws java.io.IOException {
       return new Ports(WorkermanStandin.freePort(), WorkermanStandin.freePort(), freePortPair());
     }
@@ -347,7 +347,7 @@ class GatewayLinksKernelIT {
     throw new java.io.IOException("no two free consecutive loopback ports in 50 tries");
   }
 
-  private static Map<String, Set<Long>> pidsByName(WorkermanStandin app) {
+  static Map<String, Set<Long>> pidsByName(WorkermanStandin app) {
     return app.masterJson().orElseThrow().getJsonArray("workers").stream().map(o -> (JsonObject) o)
         .collect(Collectors.groupingBy(w -> w.getString("name"), Collectors.mapping(w -> w.getLong("pid"),
             Collectors.toSet())));

@@ -8,11 +8,13 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -145,7 +147,131 @@ class PageBrowserKernelIT {
         assertThat(shown.getJsonObject("self").fieldNames()).contains("events", "poll_lag", "events_dropped",
             "export_failures", "heap");
         assertThat(Long.parseLong(shown.getJsonObject("self").getString("heap"))).isPositive();
+        assertThat(shown.getJsonObject("topology").getBoolean("hidden")).as("no GatewayWorker app, no topology section")
+            .isTrue();
+        assertThat(CliRun.json(http, "/api/topology").getJsonArray("apps")).isEmpty();
       }
     }
+  }
+
+  /**
+   * The Gateway topology section against /api/topology, with a GatewayWorker-shaped stand-in: a
+   * Register, two Gateways, "ChatBusiness" linked to both and "Lonely&lt;i&gt;x&lt;/i&gt;" linked
+   * to one, so 7 links and 1 expected link missing (Lonely to the second Gateway), and 3 clients on
+   * the Gateways. The page shows the same 5 processes with their roles, inner ports, clients and
+   * client opens, a matrix row per client process and a column per server process, one link cell
+   * per link of the API, exactly the missing link flagged, and the title's markup as text.
+   */
+  @Test
+  void theTopologySectionShowsTheProcessesLinksAndTheMissingLinkOfTheApi(@TempDir Path dir) throws Exception {
+    var p = GatewayLinksKernelIT.Ports.pick();
+    String lonelyName = "Lonely<i>x</i>"; // a title any local user sets: shown as text, never as markup
+    var app = p.withALonelyBusinessWorker(dir, lonelyName);
+    List<Socket> clients = new ArrayList<>();
+    try (app; var agent = new AgentProcess(List.of("run", "--poll-interval", "250ms", "--discovery-interval", "250ms"),
+        Map.of())) {
+      agent.awaitStderr(l -> l.contains("attached sock_ops"), 30_000);
+      app.start(false);
+      app.awaitWorkers(5, Set.of(), WAIT);
+      int http = agent.httpPort(30_000);
+      long lonely = GatewayLinksKernelIT.pidsByName(app).get(lonelyName).iterator().next();
+      // the clients connect once the gateways' port is watched, so each is opened while watched
+      awaitTopology(http, "0/7/1");
+      for (int i = 0; i < 3; i++) {
+        clients.add(new Socket(InetAddress.getLoopbackAddress(), p.gateway()));
+      }
+      awaitTopology(http, "3/7/1");
+
+      JsonObject result = check(http);
+      JsonObject api = CliRun.json(http, "/api/topology").getJsonArray("apps").getJsonObject(0);
+      assertThat(topologyShape(api)).as("the app did not change meanwhile: %s", api).isEqualTo("3/7/1");
+
+      assertThat(result.getJsonArray("problems")).as("console errors, page errors, failed requests").isEmpty();
+      JsonObject topo = result.getJsonObject("shown").getJsonObject("topology");
+      assertThat(topo.getBoolean("hidden")).isFalse();
+      assertThat(topo.getJsonArray("apps")).hasSize(1);
+      JsonObject page = topo.getJsonArray("apps").getJsonObject(0);
+      assertThat(page.getString("master_pid")).isEqualTo(String.valueOf(api.getLong("master_pid")));
+      assertThat(page.getString("heading")).contains(api.getString("start_file")).contains("7 links", "1 missing");
+
+      List<JsonObject> processes = api.getJsonArray("processes").stream().map(JsonObject.class::cast).toList();
+      assertThat(page.getJsonArray("processes").stream().map(o -> ((JsonObject) o).getString("key")))
+          .as("the same processes in the same order")
+          .containsExactlyElementsOf(processes.stream().map(n -> String.valueOf(n.getLong("pid"))).toList());
+      for (JsonObject n : processes) {
+        JsonObject row = row(page.getJsonArray("processes"), String.valueOf(n.getLong("pid")));
+        assertThat(row.getString("role")).isEqualTo(n.getString("role"));
+        assertThat(row.getString("name")).isEqualTo(n.getString("name"));
+        assertThat(row.getString("listen")).isEqualTo(n.getString("listen"));
+        if (n.getString("role").equals("gateway")) {
+          assertThat(row.getString("inner_ports")).isEqualTo(String.valueOf(n.getJsonArray("inner_ports").getInteger(0)));
+          assertThat(row.getString("clients")).isEqualTo(String.valueOf(n.getLong("clients")));
+          assertThat(page.getJsonObject("opened").getString(String.valueOf(n.getLong("pid"))))
+              .isEqualTo(String.valueOf(n.getLong("clients_opened")));
+          assertThat(Double.parseDouble(row.getString("clients_opened_per_s"))).isNotNegative();
+        } else {
+          assertThat(row.getString("clients")).isNull();
+        }
+      }
+      long shownClients = processes.stream().filter(n -> n.getString("role").equals("gateway"))
+          .mapToLong(n -> Long.parseLong(row(page.getJsonArray("processes"), String.valueOf(n.getLong("pid")))
+              .getString("clients"))).sum();
+      assertThat(shownClients).isEqualTo(3);
+      assertThat(page.getJsonObject("opened").stream().mapToLong(e -> Long.parseLong((String) e.getValue())).sum())
+          .as("client connections opened: the 3 clients").isEqualTo(3);
+
+      assertThat(page.getJsonArray("matrix_rows").getList()).as("a row per client process: gateways, business workers")
+          .containsExactlyElementsOf(pidsWithRole(processes, "gateway", "business_worker"));
+      assertThat(page.getJsonArray("columns").getList()).as("a column per server process: register, gateways")
+          .containsExactlyElementsOf(pidsWithRole(processes, "register", "gateway"));
+      List<JsonObject> cells = page.getJsonArray("cells").stream().map(JsonObject.class::cast).toList();
+      assertThat(cells).hasSize(4 * 3);
+      List<JsonObject> linkCells = cells.stream().filter(c -> c.getString("state").equals("link")).toList();
+      assertThat(linkCells).extracting(c -> c.getString("client") + ">" + c.getString("server"))
+          .as("one cell per link of the API").containsExactlyInAnyOrderElementsOf(api.getJsonArray("links").stream()
+              .map(o -> ((JsonObject) o).getLong("client_pid") + ">" + ((JsonObject) o).getLong("server_pid")).toList());
+      assertThat(linkCells).allSatisfy(c -> {
+        assertThat(c.getString("links")).isEqualTo("1");
+        assertThat(Long.parseLong(c.getString("rttUs"))).isPositive();
+        assertThat(c.getString("reconnects")).isEqualTo("0");
+        assertThat(c.getBoolean("flagged")).isFalse();
+      });
+      JsonObject missing = api.getJsonArray("missing_links").getJsonObject(0);
+      assertThat(missing.getLong("client_pid")).isEqualTo(lonely);
+      List<JsonObject> flagged = cells.stream().filter(c -> c.getString("state").equals("missing")).toList();
+      assertThat(flagged).extracting(c -> c.getString("client") + ">" + c.getString("server"))
+          .containsExactly(lonely + ">" + missing.getLong("server_pid"));
+      assertThat(flagged.getFirst().getBoolean("flagged")).isTrue();
+      assertThat(flagged.getFirst().getString("text")).contains("MISSING");
+      assertThat(cells).filteredOn(c -> c.getBoolean("flagged")).hasSize(1);
+      assertThat(row(page.getJsonArray("processes"), String.valueOf(lonely)).getString("text")).contains(lonelyName);
+      assertThat(topo.getInteger("markup")).as("elements made from a process title").isZero();
+      assertThat(agent.terminate(15_000)).isZero();
+    } finally {
+      for (Socket c : clients) {
+        c.close();
+      }
+    }
+  }
+
+  /** Until /api/topology has one app of that "clients/links/missing" shape. */
+  private static void awaitTopology(int http, String shape) throws InterruptedException {
+    Await.until(WAIT, "clients/links/missing in /api/topology", () -> {
+      JsonArray apps = CliRun.json(http, "/api/topology").getJsonArray("apps");
+      return apps.size() == 1 ? topologyShape(apps.getJsonObject(0)) : apps.size() + " apps";
+    }, shape);
+  }
+
+  /** The pids of the processes with one of those roles, as strings, in the API's order. */
+  private static List<String> pidsWithRole(List<JsonObject> processes, String... roles) {
+    return processes.stream().filter(n -> List.of(roles).contains(n.getString("role")))
+        .map(n -> String.valueOf(n.getLong("pid"))).toList();
+  }
+
+  /** "clients/links/missing" of one app of /api/topology. */
+  private static String topologyShape(JsonObject app) {
+    long clients = app.getJsonArray("processes").stream().map(JsonObject.class::cast)
+        .mapToLong(n -> n.getLong("clients", 0L)).sum();
+    return clients + "/" + app.getJsonArray("links").size() + "/" + app.getJsonArray("missing_links").size();
   }
 }

@@ -165,6 +165,144 @@ function renderEvents(events) {
   $('events').tBodies[0].replaceChildren(...rows);
 }
 
+// --- Gateway topology: per GatewayWorker app its processes and a client x server link matrix ---
+
+const ROLE_NAMES = { register: 'Register', gateway: 'Gateway', business_worker: 'BusinessWorker' };
+const roleName = (role) => ROLE_NAMES[role] || role;
+
+function scrolling(table) {
+  const div = document.createElement('div');
+  div.className = 'scroll';
+  div.appendChild(table);
+  return div;
+}
+
+function newTable(className, headers) {
+  const t = document.createElement('table');
+  t.className = className;
+  const tr = t.createTHead().insertRow();
+  for (const [text, numeric] of headers) {
+    const th = document.createElement('th');
+    th.textContent = text;
+    if (numeric) th.className = 'num';
+    tr.appendChild(th);
+  }
+  t.createTBody();
+  return t;
+}
+
+function topologyProcesses(processes) {
+  const t = newTable('processes', [['Role'], ['PID'], ['Worker'], ['Listen'], ['Inner ports'], ['Clients', true],
+    ['Clients opened/s', true]]);
+  for (const p of processes) {
+    const tr = t.tBodies[0].insertRow();
+    tr.dataset.pid = String(p.pid);
+    cell(tr, 'role', p.role, roleName(p.role));
+    cell(tr, 'pid', p.pid, String(p.pid));
+    cell(tr, 'name', p.name);
+    cell(tr, 'listen', p.listen);
+    const inner = p.inner_ports;
+    cell(tr, 'inner_ports', inner ? inner.join(',') : null, inner && inner.length ? inner.join(', ') : '–');
+    cell(tr, 'clients', p.clients, p.clients === undefined ? '–' : fmtNum(p.clients), true);
+    const opened = cell(tr, 'clients_opened_per_s', p.clients_opened_per_s,
+      p.clients_opened_per_s === undefined ? '–' : fmtNum(p.clients_opened_per_s), true);
+    if (p.clients_opened !== undefined) {
+      opened.dataset.opened = String(p.clients_opened);
+      opened.title = fmtNum(p.clients_opened) + ' opened since the agent started';
+    }
+  }
+  return t;
+}
+
+/** One matrix cell: the links from client to server (normally one), the missing one flagged, or none. */
+function linkCell(tr, client, server, links, missing) {
+  const td = document.createElement('td');
+  td.dataset.client = String(client.pid);
+  td.dataset.server = String(server.pid);
+  const line = (text, sub) => {
+    const span = document.createElement('span');
+    span.textContent = text;
+    if (sub) span.className = 'sub';
+    td.appendChild(span);
+  };
+  if (links.length > 0) {
+    const rtt = Math.max(...links.map((l) => l.rtt_us));
+    const age = Math.min(...links.map((l) => l.age_s));
+    const backlog = links.reduce((n, l) => n + l.unacked_bytes + l.unread_bytes, 0);
+    const reconnects = links.reduce((n, l) => n + l.reconnects, 0);
+    Object.assign(td.dataset, { state: 'link', links: String(links.length), rttUs: String(rtt), ageS: String(age),
+      backlogBytes: String(backlog), reconnects: String(reconnects) });
+    line((links.length > 1 ? links.length + ' links · ' : '') + 'RTT ' + fmtUs(rtt) + ' · ' + fmtDuration(age));
+    line('backlog ' + fmtBytes(backlog) + ' · ' + fmtNum(reconnects) + ' reconnect' + (reconnects === 1 ? '' : 's'), true);
+    td.title = links.map((l) => 'port ' + l.server_port + ': unacked ' + fmtBytes(l.unacked_bytes) + ', unread '
+      + fmtBytes(l.unread_bytes)).join('\n');
+    if (reconnects > 0) td.className = 'warn';
+  } else if (missing) {
+    td.dataset.state = 'missing';
+    td.className = 'bad';
+    line('MISSING');
+    line('expected, not linked', true);
+    td.title = roleName(client.role) + ' ' + client.pid + ' has no link to ' + roleName(server.role) + ' ' + server.pid;
+  } else {
+    td.dataset.state = 'none';
+    td.className = 'muted';
+    line('–');
+  }
+  tr.appendChild(td);
+}
+
+/** A matrix heading naming a process: role and pid, its worker name below. */
+function processHeading(p) {
+  const th = document.createElement('th');
+  th.dataset.pid = String(p.pid);
+  th.textContent = roleName(p.role) + ' ' + p.pid;
+  const name = document.createElement('span');
+  name.className = 'sub';
+  name.textContent = p.name;
+  th.appendChild(name);
+  return th;
+}
+
+function topologyMatrix(app) {
+  const isClient = (p) => p.role === 'gateway' || p.role === 'business_worker'
+    || app.links.some((l) => l.client_pid === p.pid) || app.missing_links.some((m) => m.client_pid === p.pid);
+  const isServer = (p) => p.role === 'register' || p.role === 'gateway'
+    || app.links.some((l) => l.server_pid === p.pid) || app.missing_links.some((m) => m.server_pid === p.pid);
+  const clients = app.processes.filter(isClient);
+  const servers = app.processes.filter(isServer);
+  const t = newTable('matrix', [['client \u2193 / server \u2192']]);
+  const head = t.tHead.rows[0];
+  for (const s of servers) head.appendChild(processHeading(s));
+  for (const c of clients) {
+    const tr = t.tBodies[0].insertRow();
+    tr.dataset.pid = String(c.pid);
+    tr.appendChild(processHeading(c));
+    for (const s of servers) {
+      const links = app.links.filter((l) => l.client_pid === c.pid && l.server_pid === s.pid);
+      const missing = app.missing_links.some((m) => m.client_pid === c.pid && m.server_pid === s.pid);
+      linkCell(tr, c, s, links, missing);
+    }
+  }
+  return t;
+}
+
+function renderTopology(doc) {
+  const apps = doc.apps.map((app) => {
+    const box = document.createElement('div');
+    box.className = 'gw-app';
+    box.dataset.master = String(app.master_pid);
+    const h = document.createElement('h3');
+    const missing = app.missing_links.length;
+    h.textContent = app.start_file + ' (master ' + app.master_pid + ') · ' + fmtNum(app.links.length) + ' links'
+      + (missing ? ' · ' + missing + ' missing' : '');
+    if (missing) h.className = 'bad';
+    box.append(h, scrolling(topologyProcesses(app.processes)), scrolling(topologyMatrix(app)));
+    return box;
+  });
+  $('topology-section').hidden = apps.length === 0;
+  $('topology').replaceChildren(...apps);
+}
+
 function renderListeners(listeners) {
   const body = $('listeners').tBodies[0];
   const rows = listeners.map((l) => {
@@ -323,14 +461,15 @@ async function getJson(path) {
 let interval = 1000;
 async function refresh() {
   try {
-    const [status, history, top, events] = await Promise.all([getJson('/api/status'), getJson('/api/history'),
-      getJson('/api/top?limit=10'), getJson('/api/events')]);
+    const [status, history, top, events, topology] = await Promise.all([getJson('/api/status'),
+      getJson('/api/history'), getJson('/api/top?limit=10'), getJson('/api/events'), getJson('/api/topology')]);
     renderAgent(status.agent);
     renderTotals(status);
     renderWorkers(status.workers);
     renderRequests(status.workers);
     renderLoops(status.workers);
     renderEvents(events.events);
+    renderTopology(topology);
     renderListeners(status.listeners);
     renderPeers(top);
     last = { history: history.points };
