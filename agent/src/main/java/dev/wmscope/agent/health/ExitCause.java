@@ -20,6 +20,12 @@ public record ExitCause(String cause, String detail) {
   /** A signal sent to the worker: number, sender (0: the kernel) and how to name the sender. */
   public record Sent(int signal, long sender, String senderDescription) {}
 
+  /** A signal Workerman's master or an operator sends to end or replace a worker. */
+  static boolean asksToStop(int signal) {
+    return signal == SIGINT || signal == SIGTERM || signal == SIGQUIT || signal == SIGHUP || signal == SIGUSR1
+        || signal == SIGUSR2 || signal == SIGKILL;
+  }
+
   /**
    * @param exit    the exit record (status, last signal, OOM mark)
    * @param signals signals sent to it before, oldest first (status signals included; ignored here)

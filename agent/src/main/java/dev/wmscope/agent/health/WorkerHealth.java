@@ -71,6 +71,7 @@ public final class WorkerHealth {
   private static final int SIGUSR1 = 10;
   private static final int SIGUSR2 = 12;
 
+  /** @param epochNanos where its connections start to count: its stop signal, else its exit */
   private record PendingExit(long pid, WorkerIdentity worker, long master, ExitCause cause, long mono,
       long epochNanos) {}
 
@@ -91,6 +92,14 @@ public final class WorkerHealth {
   private volatile WorkerHealthTelemetry telemetry;
   private final Map<Long, Tracked> tracked = new HashMap<>();
   private final Map<Long, Deque<ExitCause.Sent>> signals = new HashMap<>();
+  /**
+   * Per watched pid, when it was first asked to stop or reload (SIGINT, SIGTERM, SIGQUIT, SIGHUP,
+   * SIGUSR1/2, SIGKILL): Workerman's stop and reload close a worker's connections in PHP before it
+   * exits, so its exit counts the connections that closed from this moment, not from the exit.
+   */
+  private final Map<Long, Long> stopAskedAt = new HashMap<>();
+  /** A SIGKILL this soon after a stop request ends that stop (Workerman's stop timeout, 2 s by default). */
+  private static final long STOP_CHAIN_NANOS = 60_000_000_000L;
   private final List<HealthEvent> pending = new ArrayList<>();
   private final Deque<Event> events = new ArrayDeque<>();
   private volatile List<Loop> loops = List.of();
@@ -168,6 +177,7 @@ public final class WorkerHealth {
       Tracked t = tracked.remove(pid);
       probe.unwatch(pid);
       signals.remove(pid);
+      stopAskedAt.remove(pid);
       if (!probe.has(KernelFeature.WORKER_EXITS) && !t.master) {
         long nowEpoch = System.currentTimeMillis() * 1_000_000L;
         pendingExits.add(new PendingExit(pid, t.worker, t.worker == null ? 0 : t.worker.masterPid(),
@@ -374,6 +384,17 @@ public final class WorkerHealth {
         }
         Deque<ExitCause.Sent> q = signals.computeIfAbsent(e.pid(), p -> new ArrayDeque<>());
         q.addLast(new ExitCause.Sent(e.signal(), e.sender(), sender(e.sender(), e.senderComm())));
+        if (ExitCause.asksToStop(e.signal())) {
+          // the latest request counts (a Register that ignored every reload's SIGUSR1 is stopped
+          // by the last signal, not the first), but a SIGKILL after a stop timeout keeps the stop
+          Long asked = stopAskedAt.get(e.pid());
+          if (e.signal() != ExitCause.SIGKILL || asked == null || e.monoNanos() - asked > STOP_CHAIN_NANOS) {
+            stopAskedAt.put(e.pid(), e.monoNanos());
+          }
+          while (stopAskedAt.size() > 4096) {
+            stopAskedAt.remove(stopAskedAt.keySet().iterator().next());
+          }
+        }
         while (q.size() > 8) {
           q.removeFirst();
         }
@@ -407,7 +428,11 @@ public final class WorkerHealth {
         if (w != null) {
           reloads.exited(master, e.pid(), c.cause(), e.monoNanos());
         }
-        long ago = MonotonicClock.monotonicNow() - e.monoNanos();
+        // its connections are those that closed from its stop signal on (closed in PHP before the
+        // exit) or, without one, from the exit (the kernel closes what is left after it)
+        long from = Math.min(e.monoNanos(), stopAskedAt.getOrDefault(e.pid(), e.monoNanos()));
+        stopAskedAt.remove(e.pid());
+        long ago = MonotonicClock.monotonicNow() - from;
         pendingExits.add(new PendingExit(e.pid(), w, master, c, e.monoNanos(),
             System.currentTimeMillis() * 1_000_000L - ago));
       }

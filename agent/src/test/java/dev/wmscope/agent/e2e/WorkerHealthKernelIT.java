@@ -233,6 +233,14 @@ class WorkerHealthKernelIT {
         assertThat(replaced).filteredOn(r -> r.getString("name").equals("Echo")).hasSize(2)
             .allSatisfy(r -> assertThat(r.getString("cause")).isEqualTo("reload"));
         assertThat(reload.getLong("closed") + reload.getLong("reset")).as("%s", reload).isEqualTo(5);
+        // each old worker's exit counts the connections it held: the Echo workers close theirs in
+        // PHP after SIGUSR1 and before they exit (as Workerman does), the Api's is reset at its SIGKILL
+        List<JsonObject> exits = CliRun.json(api, "/api/events").getJsonArray("events").stream()
+            .map(o -> (JsonObject) o).filter(e -> e.getString("type").equals("exit"))
+            .filter(e -> old.contains(e.getLong("pid").intValue())).toList();
+        assertThat(exits).as("%s", exits).hasSize(3);
+        assertThat(exits.stream().mapToLong(e -> e.getLong("connections")).sum()).as("%s", exits).isEqualTo(5);
+        assertThat(exits).allSatisfy(e -> assertThat(e.getLong("still_open")).isZero());
         assertThat(reload.getLong("still_open")).isZero();
         assertThat(reload.getBoolean("complete")).isTrue();
         assertThat(reload.getDouble("duration_s")).isGreaterThanOrEqualTo(1.5); // the stop timeout
