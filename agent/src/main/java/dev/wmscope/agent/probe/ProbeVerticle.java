@@ -134,8 +134,15 @@ public final class ProbeVerticle extends VerticleBase {
       Map<DropReason, Long> drops = probe.drops();
       var snapshot = probe.snapshot();
       live.live(snapshot, drops, probe.decodeErrors());
-      // client ends of internal links that predate tracking: adopted by the next pass
-      delivery.clientsToAdopt(snapshot.clientCandidates()).forEach(probe::adoptClient);
+      // client ends of internal links that predate tracking: adopted by a second pass now, not by
+      // the next read, so no one ever sees a link's server end a poll interval before its client
+      // end (a "missing link" at every GatewayWorker start). Its counters are the first pass's
+      // again: only its kernel side effect is wanted (the adopted ends' open records).
+      List<Long> adopt = delivery.clientsToAdopt(snapshot.clientCandidates());
+      if (!adopt.isEmpty()) {
+        adopt.forEach(probe::adoptClient);
+        probe.snapshot();
+      }
       noteBudget(drops.getOrDefault(DropReason.CONN_MAP_FULL, 0L));
     } catch (RuntimeException e) {
       LOG.log(System.Logger.Level.ERROR, "read live connection state: " + e.getMessage());
