@@ -20,6 +20,11 @@ public record ExitCause(String cause, String detail) {
   /** A signal sent to the worker: number, sender (0: the kernel) and how to name the sender. */
   public record Sent(int signal, long sender, String senderDescription) {}
 
+  /** A signal that makes a Workerman master stop every worker (stop, stop -g, a service manager's TERM). */
+  static boolean stopsAll(int signal) {
+    return signal == SIGINT || signal == SIGTERM || signal == SIGQUIT || signal == SIGHUP;
+  }
+
   /** A signal Workerman's master or an operator sends to end or replace a worker. */
   static boolean asksToStop(int signal) {
     return signal == SIGINT || signal == SIGTERM || signal == SIGQUIT || signal == SIGHUP || signal == SIGUSR1

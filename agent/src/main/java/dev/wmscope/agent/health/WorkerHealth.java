@@ -98,6 +98,12 @@ public final class WorkerHealth {
    * exits, so its exit counts the connections that closed from this moment, not from the exit.
    */
   private final Map<Long, Long> stopAskedAt = new HashMap<>();
+  /**
+   * Per master, when it was last asked to stop all its workers (SIGINT, SIGTERM, SIGQUIT, SIGHUP):
+   * it signals them one after another, and one that stops first closes its links to the others
+   * before they get their own signal; those closes belong to the stop too.
+   */
+  private final Map<Long, Long> masterStopAt = new HashMap<>();
   /** A SIGKILL this soon after a stop request ends that stop (Workerman's stop timeout, 2 s by default). */
   private static final long STOP_CHAIN_NANOS = 60_000_000_000L;
   private final List<HealthEvent> pending = new ArrayList<>();
@@ -384,7 +390,14 @@ public final class WorkerHealth {
         }
         Deque<ExitCause.Sent> q = signals.computeIfAbsent(e.pid(), p -> new ArrayDeque<>());
         q.addLast(new ExitCause.Sent(e.signal(), e.sender(), sender(e.sender(), e.senderComm())));
-        if (ExitCause.asksToStop(e.signal())) {
+        if (master != null && master.master) {
+          if (ExitCause.stopsAll(e.signal())) {
+            masterStopAt.put(e.pid(), e.monoNanos());
+            while (masterStopAt.size() > 1024) {
+              masterStopAt.remove(masterStopAt.keySet().iterator().next());
+            }
+          }
+        } else if (ExitCause.asksToStop(e.signal())) {
           // the latest request counts (a Register that ignored every reload's SIGUSR1 is stopped
           // by the last signal, not the first), but a SIGKILL after a stop timeout keeps the stop
           Long asked = stopAskedAt.get(e.pid());
@@ -415,6 +428,7 @@ public final class WorkerHealth {
         Tracked t = tracked.remove(e.pid());
         WorkerIdentity w = t != null ? t.worker : known.get(e.pid());
         if (w != null && w.role().equals("master")) {
+          masterStopAt.remove(e.pid());
           probe.unwatch(e.pid());
           return;
         }
@@ -431,6 +445,10 @@ public final class WorkerHealth {
         // its connections are those that closed from its stop signal on (closed in PHP before the
         // exit) or, without one, from the exit (the kernel closes what is left after it)
         long from = Math.min(e.monoNanos(), stopAskedAt.getOrDefault(e.pid(), e.monoNanos()));
+        Long masterStop = masterStopAt.get(master);
+        if (masterStop != null && masterStop <= from && from - masterStop <= STOP_CHAIN_NANOS) {
+          from = masterStop;
+        }
         stopAskedAt.remove(e.pid());
         long ago = MonotonicClock.monotonicNow() - from;
         pendingExits.add(new PendingExit(e.pid(), w, master, c, e.monoNanos(),
