@@ -401,24 +401,29 @@ final class ConnectionStream {
     d.resetHead();
   }
 
+  // Heads are parsed in place, in the direction's byte buffer: only the values a span or the
+  // framing needs become strings (a profile of the agent under keep-alive load had a third of its
+  // CPU in building a string of every head and splitting it).
   private void onHead(Direction d, long mono) {
-    String head = new String(d.head, 0, d.headLen, StandardCharsets.ISO_8859_1);
-    d.resetHead();
     d.bodySize = 0;
     if (d.received) {
-      onRequestHead(d, head);
+      onRequestHead(d);
     } else {
-      onResponseHead(d, head, mono);
+      onResponseHead(d, mono);
     }
+    d.resetHead();
   }
 
-  private void onRequestHead(Direction d, String head) {
+  private void onRequestHead(Direction d) {
+    byte[] b = d.head;
+    int end = d.headLen;
     Request r = new Request();
     r.startMono = d.msgStartMono;
-    int eol = head.indexOf("\r\n");
-    String[] line = head.substring(0, eol).split(" ", -1);
-    boolean valid = line.length == 3 && line[0].chars().allMatch(c -> c >= 'A' && c <= 'Z') && !line[0].isEmpty()
-        && line[2].startsWith("HTTP/1.") && !line[1].isEmpty();
+    int eol = indexOfCrlf(b, 0, end);
+    int sp1 = indexOf(b, (byte) ' ', 0, eol);
+    int sp2 = sp1 < 0 ? -1 : indexOf(b, (byte) ' ', sp1 + 1, eol);
+    boolean valid = sp1 > 0 && sp2 > sp1 + 1 && indexOf(b, (byte) ' ', sp2 + 1, eol) < 0
+        && upperLetters(b, 0, sp1) && regionIs(b, sp2 + 1, eol, "HTTP/1.", true);
     addPending(r);
     if (!valid) {
       // Workerman answers 400 and closes: the response pairs with this request, named _OTHER
@@ -426,15 +431,15 @@ final class ConnectionStream {
       rxEverLost = true;
       return;
     }
-    r.method = line[0];
-    r.target = line[1].length() > maxTarget ? line[1].substring(0, maxTarget) : line[1];
-    r.version = line[2].substring("HTTP/".length());
-    Headers h = Headers.parse(head, eol + 2);
+    r.method = method(b, sp1);
+    r.target = new String(b, sp1 + 1, Math.min(sp2 - sp1 - 1, maxTarget), StandardCharsets.ISO_8859_1);
+    r.version = version(b, sp2 + 6, eol);
+    Headers h = headers.parse(b, eol + 2, end);
     r.host = h.host;
     r.userAgent = h.userAgent;
     r.traceparent = h.traceparent;
     r.tracestate = h.tracestate;
-    r.upgradeWebsocket = h.upgrade != null && h.upgrade.equalsIgnoreCase("websocket");
+    r.upgradeWebsocket = h.upgradeWebsocket;
     d.current = r;
     bodyFraming(d, h, false, State.HEAD, d.msgStartMono);
   }
@@ -480,16 +485,15 @@ final class ConnectionStream {
     }
   }
 
-  private void onResponseHead(Direction d, String head, long mono) {
-    int eol = head.indexOf("\r\n");
-    String first = head.substring(0, eol);
-    int status = first.length() >= 12 && first.startsWith("HTTP/1.") && first.charAt(8) == ' '
-        ? parseStatus(first.substring(9, 12)) : -1;
-    if (status < 0) {
+  private void onResponseHead(Direction d, long mono) {
+    byte[] b = d.head;
+    int eol = indexOfCrlf(b, 0, d.headLen);
+    int status = eol >= 12 && regionIs(b, 0, eol, "HTTP/1.", true) && b[8] == ' ' ? (int) digits(b, 9, 12) : -1;
+    if (status < 100) {
       lose(d);
       return;
     }
-    Headers h = Headers.parse(head, eol + 2);
+    Headers h = headers.parse(b, eol + 2, d.headLen);
     if (status >= 100 && status < 200 && status != 101) {
       Request waiting = pending.peekFirst();
       if (waiting != null && waiting.firstByteMono == 0) {
@@ -510,7 +514,7 @@ final class ConnectionStream {
     boolean noBody = status == 101 || status == 204 || status == 304 || (r != null && "HEAD".equals(r.method));
     bodyFraming(d, h, noBody, State.UNTIL_CLOSE, mono);
     if (status == 101) {
-      if (h.upgrade != null && h.upgrade.equalsIgnoreCase("websocket")) {
+      if (h.upgradeWebsocket) {
         websocket = true;
         startFrame(rx);
         startFrame(tx);
@@ -549,18 +553,6 @@ final class ConnectionStream {
 
   /** The response side just resynced: its first response is paired only when that is certain. */
   private boolean resyncedResponse;
-
-  private static int parseStatus(String s) {
-    int v = 0;
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      if (c < '0' || c > '9') {
-        return -1;
-      }
-      v = v * 10 + (c - '0');
-    }
-    return v >= 100 ? v : -1;
-  }
 
   /** Sets the state that reads the body of the message whose head was just parsed. */
   private void bodyFraming(Direction d, Headers h, boolean noBody, State unframed, long mono) {
@@ -694,67 +686,203 @@ final class ConnectionStream {
     }
   }
 
-  /** The few headers framing and the spans need, from a head's header lines. */
+  private final Headers headers = new Headers();
+
+  /**
+   * The few headers framing and the spans need, from a head's header lines, read in place. One
+   * per connection, reused for every head: a keep-alive client sends the same Host and
+   * User-Agent every time, so the last value's string is reused while its bytes are the same.
+   */
   static final class Headers {
-    long contentLength = -1;
+    long contentLength;
     boolean chunked;
+    boolean upgradeWebsocket;
     String host;
     String userAgent;
     String traceparent;
     String tracestate;
-    String upgrade;
+    private final Reused lastHost = new Reused();
+    private final Reused lastUserAgent = new Reused();
 
-    static Headers parse(String head, int from) {
-      Headers h = new Headers();
+    /** Parses the header lines in {@code b[from, to)} (CRLF-separated); returns this. */
+    Headers parse(byte[] b, int from, int to) {
+      contentLength = -1;
+      chunked = false;
+      upgradeWebsocket = false;
+      host = null;
+      userAgent = null;
+      traceparent = null;
+      tracestate = null;
       int i = from;
-      while (i < head.length()) {
-        int end = head.indexOf("\r\n", i);
+      while (i < to) {
+        int end = indexOfCrlf(b, i, to);
         if (end < 0) {
-          end = head.length();
+          end = to;
         }
-        int colon = head.indexOf(':', i);
-        if (colon > i && colon < end) {
-          // names compared in place, case-insensitively: only the few values we need become strings
-          int n = colon - i;
-          if (is(head, i, n, "content-length")) {
-            try {
-              h.contentLength = Long.parseLong(value(head, colon, end));
-            } catch (NumberFormatException e) {
-              h.contentLength = -1;
+        int colon = indexOf(b, (byte) ':', i, end);
+        if (colon > i) {
+          int a = colon + 1;
+          int z = end;
+          while (a < z && (b[a] == ' ' || b[a] == '\t')) {
+            a++;
+          }
+          while (z > a && (b[z - 1] == ' ' || b[z - 1] == '\t')) {
+            z--;
+          }
+          // names compared in place, case-insensitively, first by length
+          switch (colon - i) {
+            case 4 -> {
+              if (regionIs(b, i, colon, "host", false)) {
+                host = lastHost.of(b, a, z);
+              }
             }
-          } else if (is(head, i, n, "transfer-encoding")) {
-            h.chunked = value(head, colon, end).toLowerCase(Locale.ROOT).contains("chunked");
-          } else if (is(head, i, n, "host")) {
-            h.host = value(head, colon, end);
-          } else if (is(head, i, n, "user-agent")) {
-            h.userAgent = value(head, colon, end);
-          } else if (is(head, i, n, "traceparent")) {
-            h.traceparent = value(head, colon, end);
-          } else if (is(head, i, n, "tracestate")) {
-            h.tracestate = value(head, colon, end);
-          } else if (is(head, i, n, "upgrade")) {
-            h.upgrade = value(head, colon, end);
+            case 7 -> {
+              if (regionIs(b, i, colon, "upgrade", false)) {
+                upgradeWebsocket = z - a == 9 && regionIs(b, a, z, "websocket", false);
+              }
+            }
+            case 10 -> {
+              if (regionIs(b, i, colon, "user-agent", false)) {
+                userAgent = lastUserAgent.of(b, a, z);
+              } else if (regionIs(b, i, colon, "tracestate", false)) {
+                tracestate = new String(b, a, z - a, StandardCharsets.ISO_8859_1);
+              }
+            }
+            case 11 -> {
+              if (regionIs(b, i, colon, "traceparent", false)) {
+                traceparent = new String(b, a, z - a, StandardCharsets.ISO_8859_1);
+              }
+            }
+            case 14 -> {
+              if (regionIs(b, i, colon, "content-length", false)) {
+                contentLength = z - a > 18 ? -1 : digits(b, a, z);
+              }
+            }
+            case 17 -> {
+              if (regionIs(b, i, colon, "transfer-encoding", false)) {
+                chunked = contains(b, a, z, "chunked");
+              }
+            }
+            default -> { }
           }
         }
         i = end + 2;
       }
-      return h;
+      return this;
     }
+  }
 
-    private static boolean is(String head, int at, int length, String name) {
-      return length == name.length() && head.regionMatches(true, at, name, 0, length);
-    }
+  /** The string of the last value seen, reused while the bytes are the same. */
+  private static final class Reused {
+    private byte[] bytes = new byte[0];
+    private String value;
 
-    private static String value(String head, int colon, int end) {
-      int a = colon + 1;
-      int b = end;
-      while (a < b && (head.charAt(a) == ' ' || head.charAt(a) == '\t')) {
-        a++;
+    String of(byte[] b, int from, int to) {
+      int n = to - from;
+      if (value != null && n == bytes.length && java.util.Arrays.equals(bytes, 0, n, b, from, to)) {
+        return value;
       }
-      while (b > a && (head.charAt(b - 1) == ' ' || head.charAt(b - 1) == '\t')) {
-        b--;
-      }
-      return head.substring(a, b);
+      bytes = java.util.Arrays.copyOfRange(b, from, to);
+      value = new String(bytes, StandardCharsets.ISO_8859_1);
+      return value;
     }
+  }
+
+  /** The request method: the common ones as constants, others as read. */
+  private static String method(byte[] b, int len) {
+    for (String m : METHODS) {
+      if (m.length() == len && regionIs(b, 0, len, m, true)) {
+        return m;
+      }
+    }
+    return new String(b, 0, len, StandardCharsets.ISO_8859_1);
+  }
+
+  private static final String[] METHODS = {"GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT",
+      "TRACE"};
+
+  /** The protocol version after "HTTP/" in {@code b[from, to)}. */
+  private static String version(byte[] b, int from, int to) {
+    if (to - from == 3 && b[from] == '1' && b[from + 1] == '.') {
+      if (b[from + 2] == '1') {
+        return "1.1";
+      }
+      if (b[from + 2] == '0') {
+        return "1.0";
+      }
+    }
+    return new String(b, from, Math.max(0, to - from), StandardCharsets.ISO_8859_1);
+  }
+
+  /** The decimal number in {@code b[from, to)}, or -1 when it is empty or holds anything but digits. */
+  static long digits(byte[] b, int from, int to) {
+    if (from >= to) {
+      return -1;
+    }
+    long v = 0;
+    for (int i = from; i < to; i++) {
+      int c = b[i] - '0';
+      if (c < 0 || c > 9) {
+        return -1;
+      }
+      v = v * 10 + c;
+    }
+    return v;
+  }
+
+  private static int indexOf(byte[] b, byte c, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (b[i] == c) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static int indexOfCrlf(byte[] b, int from, int to) {
+    for (int i = from; i + 1 < to; i++) {
+      if (b[i] == '\r' && b[i + 1] == '\n') {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static boolean upperLetters(byte[] b, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (b[i] < 'A' || b[i] > 'Z') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Whether {@code b[from, to)} is {@code text} ({@code prefix}: starts with it), ASCII letters
+   * compared case-insensitively unless {@code prefix} (protocol tokens are case-sensitive).
+   */
+  private static boolean regionIs(byte[] b, int from, int to, String text, boolean prefix) {
+    int n = text.length();
+    if (prefix ? to - from < n : to - from != n) {
+      return false;
+    }
+    for (int k = 0; k < n; k++) {
+      int x = b[from + k];
+      int y = text.charAt(k);
+      if (x != y && (prefix || (x | 0x20) != y || y < 'a' || y > 'z')) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Whether {@code b[from, to)} contains the lower-case word {@code word}, ignoring case. */
+  private static boolean contains(byte[] b, int from, int to, String word) {
+    for (int i = from; i + word.length() <= to; i++) {
+      if (regionIs(b, i, i + word.length(), word, false)) {
+        return true;
+      }
+    }
+    return false;
   }
 }

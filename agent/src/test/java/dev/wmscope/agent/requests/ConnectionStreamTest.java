@@ -354,4 +354,44 @@ class ConnectionStreamTest {
     w.read(Arrays.copyOfRange(f, 0, 3)).read(Arrays.copyOfRange(f, 3, 7)).read(Arrays.copyOfRange(f, 7, f.length));
     assertThat(w.messages).containsExactly("rx binary 1000");
   }
+
+  @Test
+  void headersAreReadWhateverTheirCaseAndSpacesAndEachHeadHasItsOwnValues() {
+    Wire w = new Wire();
+    w.read("PROPFIND /dav HTTP/1.0\r\nhOsT:  a.example \r\nUSER-AGENT:\tcurl/8\r\n"
+        + "Traceparent: 00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\r\ntracestate: k=v\r\n\r\n");
+    w.send("HTTP/1.1 207 Multi-Status\r\ncontent-LENGTH: 3\r\n\r\nabc");
+    // the same connection, another host and no user agent: nothing carries over from the last head
+    w.read("POST /u HTTP/1.1\r\nHost: b.example\r\nContent-Length: 4\r\n\r\nbody");
+    w.send("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n");
+    // a length that is not a number frames nothing: the response runs to the connection's end
+    w.read("GET /x HTTP/1.1\r\nHost: b.example\r\n\r\n");
+    w.send("HTTP/1.1 200 OK\r\nContent-Length: +7\r\n\r\n1234567");
+    assertThat(w.exchanges).hasSize(2);
+    ConnectionStream.Request dav = w.exchanges.get(0);
+    assertThat(List.of(dav.method, dav.target, dav.version, dav.host, dav.userAgent, dav.tracestate))
+        .containsExactly("PROPFIND", "/dav", "1.0", "a.example", "curl/8", "k=v");
+    assertThat(dav.traceparent).isEqualTo("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+    assertThat(dav.status).isEqualTo(207);
+    assertThat(dav.responseBody).isEqualTo(3);
+    ConnectionStream.Request post = w.exchanges.get(1);
+    assertThat(List.of(post.method, post.version, post.host)).containsExactly("POST", "1.1", "b.example");
+    assertThat(post.userAgent).isNull();
+    assertThat(post.traceparent).isNull();
+    assertThat(post.requestBody).isEqualTo(4);
+    assertThat(post.responseBody).as("chunk data only").isEqualTo(2);
+    assertThat(w.active).as("the third response has no end yet").isEqualTo(1);
+  }
+
+  @Test
+  void aRequestLineWithMoreOrFewerThanThreePartsOrALowerCaseMethodIsNotARequest() {
+    for (String line : List.of("GET /a b HTTP/1.1", "GET /a", "get /a HTTP/1.1", "GET  HTTP/1.1", "GET /a HTTP/2.0")) {
+      Wire w = new Wire();
+      w.read(line + "\r\nHost: h\r\n\r\n").send("HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+      assertThat(w.exchanges).as(line).singleElement().satisfies(r -> {
+        assertThat(r.method).isNull();
+        assertThat(r.status).isEqualTo(400);
+      });
+    }
+  }
 }
