@@ -40,7 +40,7 @@ build_tools
 prepare_agent
 mkdir -p "$RESULTS_DIR"
 RESULT=$(result_file requests)
-ROWS=$WORK/rows.tsv # variant round cond rps p99 reported made agent_cpu
+ROWS=$WORK/rows.tsv # variant round cond rps p99 reported made agent_cpu data_ring_drops unframed
 : >"$ROWS"
 
 PIPELINE_LUA=$WORK/pipeline.lua
@@ -89,7 +89,7 @@ run_one() {
   [ -n "$AGENT_PID" ] && a0=$(cpu_ticks "$AGENT_PID")
   res=$(wrk_run "$variant" "$port" "$SECS" --latency)
   [ -n "$AGENT_PID" ] && a1=$(cpu_ticks "$AGENT_PID")
-  local rps p99 made rep=- acpu=-
+  local rps p99 made rep=- acpu=- ringdrops=- unframed=-
   rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$res")
   p99=$(wrk_pct 99% "$res")
   made=$(( $(wrk_requests "$warm") + $(wrk_requests "$res") ))
@@ -98,11 +98,17 @@ run_one() {
     if [ "$cond" = capture_on ] && [ "$variant" != unwatched ]; then
       local i
       for i in $(seq 1 20); do rep=$(reported); [ "$rep" -ge "$made" ] && break; sleep 0.5; done
-      log "$variant round $round: framing $(curl -s --max-time 5 "http://$AGENT_HTTP/api/agent" | jq -c '{requests, events_dropped}')"
+      local framing
+      framing=$(curl -s --max-time 5 "http://$AGENT_HTTP/api/agent" | jq -c '{requests, events_dropped}')
+      log "$variant round $round: framing $framing"
+      # why a request may be missing: records the data ring had no room for, and what framing lost
+      ringdrops=$(jq -r '.events_dropped.data_ringbuf_full // 0' <<<"$framing")
+      unframed=$(jq -r '[.requests.desyncs, .requests.unmatched_requests, .requests.unmatched_responses] | map(. // 0) | add' <<<"$framing")
     fi
     agent_stop
   fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$variant" "$round" "$cond" "$rps" "$p99" "$rep" "$made" "$acpu" >>"$ROWS"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$variant" "$round" "$cond" "$rps" "$p99" "$rep" "$made" "$acpu" \
+    "$ringdrops" "$unframed" >>"$ROWS"
   log "$variant round $round $cond: $rps req/s, p99 ${p99} us, reported $rep of $made, agent cpu $acpu%"
 }
 
@@ -194,8 +200,8 @@ stop_pid "$OTHER_MAIN"
   cat "$PROFILE"
   echo "## Every run"
   echo
-  echo "| variant | round | condition | requests/s | p99 µs | reported | made | agent CPU % |"
-  echo "|---|---|---|---|---|---|---|---|"
+  echo "| variant | round | condition | requests/s | p99 µs | reported | made | agent CPU % | data ring drops | desyncs + unmatched |"
+  echo "|---|---|---|---|---|---|---|---|---|---|"
   awk -F'\t' '{ out = "|"; for (i = 1; i <= NF; i++) out = out " " $i " |"; print out }' "$ROWS"
 } >"$RESULT"
 log "wrote $RESULT"
