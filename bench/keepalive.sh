@@ -5,16 +5,20 @@
 # live reads of open connections, not the per-connection cost.
 #
 #   bench/keepalive.sh [--rounds N] [--seconds S] [--warmup S] [--connections C] [--threads T]
-#                      [--standin-workers N]
+#                      [--standin-workers N] [--conditions none,counter,wmscope,nohealth]
 #
 # Conditions interleaved, the order rotating each round (ABC, BCA, CAB); each run: untimed wrk
 # warm-up (default 3 s), then S seconds (default 10) measured with
 # `wrk -t T -c C --latency http://127.0.0.1:PORT/` (GET / -> "hello\n"). Installs the Debian
-# package wrk when missing. Writes bench/results/keepalive-DATE.md. Root; about 3 minutes.
+# package wrk when missing. --conditions picks the interleaved conditions (default
+# none,counter,wmscope); nohealth is the agent with worker health off
+# (WMSCOPE_DISABLE_FEATURES=loop_health,worker_exits,oom_marks), and with both wmscope and
+# nohealth the report gives their paired ratio: what the sched_switch hook costs a busy worker.
+# Writes bench/results/keepalive-DATE.md. Root; about 3 minutes.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-ROUNDS=3 SECS=10 WARM=3 CONNS=32 THREADS=1 STANDIN_WORKERS=1
+ROUNDS=3 SECS=10 WARM=3 CONNS=32 THREADS=1 STANDIN_WORKERS=1 CONDITIONS=none,counter,wmscope
 while [ $# -gt 0 ]; do
   case $1 in
     --rounds) ROUNDS=$2; shift 2 ;;
@@ -23,13 +27,18 @@ while [ $# -gt 0 ]; do
     --connections) CONNS=$2; shift 2 ;;
     --threads) THREADS=$2; shift 2 ;;
     --standin-workers) STANDIN_WORKERS=$2; shift 2 ;;
-    *) die "usage: $0 [--rounds N] [--seconds S] [--warmup S] [--connections C] [--threads T] [--standin-workers N]" ;;
+    --conditions) CONDITIONS=$2; shift 2 ;;
+    *) die "usage: $0 [--rounds N] [--seconds S] [--warmup S] [--connections C] [--threads T] [--standin-workers N] [--conditions none,counter,wmscope,nohealth]" ;;
   esac
 done
 [ "$ROUNDS" -ge 1 ] && [ "$SECS" -ge 1 ] && [ "$SECS" -le 60 ] || die "--rounds >= 1, --seconds 1..60"
+IFS=, read -r -a CONDS <<<"$CONDITIONS"
+for c in "${CONDS[@]}"; do
+  case $c in none | counter | wmscope | nohealth) ;; *) die "--conditions: none, counter, wmscope, nohealth (not $c)" ;; esac
+done
 
 bench_packages wrk
-bench_init $((300 + ROUNDS * (SECS + WARM + 30) * 3)) # 3 conditions per round, with margin
+bench_init $((300 + ROUNDS * (SECS + WARM + 30) * ${#CONDS[@]})) # per condition and round, with margin
 build_tools
 prepare_agent
 mkdir -p "$RESULTS_DIR"
@@ -45,6 +54,7 @@ run_one() {
   case $cond in
     counter) counter_start ;;
     wmscope) agent_start "$port" "$out" ;;
+    nohealth) WMSCOPE_DISABLE_FEATURES=loop_health,worker_exits,oom_marks agent_start "$port" "$out" ;;
   esac
   wrk -t "$THREADS" -c "$CONNS" -d "${WARM}s" "$url" >/dev/null
   local foreign a0=0 s0 b0 t0 res
@@ -65,7 +75,7 @@ run_one() {
   local records=- drops=- acpu=- rss=- hwm=- expected=$((2 * CONNS))
   case $cond in
     counter) counter_stop ;;
-    wmscope)
+    wmscope | nohealth)
       local i
       for i in $(seq 1 20); do [ "$(agent_records "$out")" -ge "$expected" ] && break; sleep 0.25; done
       drops=$(agent_drops)
@@ -85,10 +95,9 @@ run_one() {
 port=$(free_port)
 server_standin "$port" http "$STANDIN_WORKERS"
 log "stand-in http on 127.0.0.1:$port (workers ${SERVER_PIDS[*]})"
-CONDS=(none counter wmscope)
 for ((r = 1; r <= ROUNDS; r++)); do
-  for ((k = 0; k < 3; k++)); do
-    run_one "$port" "$r" "${CONDS[(k + r - 1) % 3]}"
+  for ((k = 0; k < ${#CONDS[@]}; k++)); do
+    run_one "$port" "$r" "${CONDS[(k + r - 1) % ${#CONDS[@]}]}"
   done
 done
 stop_pid "$SERVER_MAIN"
@@ -104,18 +113,24 @@ base=$(col none 3 | median)
   echo
   echo "| condition | requests/s | ratio to none | ratio to the same round's none: median (per round) | rounds | p50 µs | p99 µs | records / connections | drops | agent CPU % of a core | agent RSS max MiB | rounds with foreign BPF |"
   echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
-  for cond in none counter wmscope; do
+  for cond in "${CONDS[@]}"; do
     med=$(col "$cond" 3 | median)
     compl=$(awk -F'\t' -v c="$cond" '$2 == c && $6 != "-" { r += $6; e += $7 } END { if (e) printf "%d/%d", r, e; else print "-" }' "$ROWS")
     drops=$(awk -F'\t' -v c="$cond" '$2 == c && $8 != "-" { d += $8; n++ } END { print n ? d : "-" }' "$ROWS")
     acpu=$(col "$cond" 9 | median) rss=$(col "$cond" 11 | sort -g | tail -1)
-    [ "$cond" = wmscope ] || acpu=-
+    case $cond in wmscope | nohealth) ;; *) acpu=- ;; esac
     printf '| %s | %.0f | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$cond" "$med" \
       "$(awk -v m="$med" -v b="$base" 'BEGIN { printf "%.3f", b ? m / b : 0 }')" \
       "$(paired_ratios 1 2 3 "$cond" <"$ROWS" | median_of_list)" \
       "$(col "$cond" 3 | stats | sed 's/ /, /g')" "$(col "$cond" 4 | median)" "$(col "$cond" 5 | median)" \
       "$compl" "$drops" "$acpu" "${rss:--}" "$(awk -F'\t' -v c="$cond" '$2 == c && $14 != "-" { n++ } END { print n + 0 }' "$ROWS")"
   done
+  if [[ ",$CONDITIONS," == *,wmscope,* && ",$CONDITIONS," == *,nohealth,* ]]; then
+    echo
+    echo "Worker health's cost to the busy worker: wmscope / nohealth, paired by round: $(awk -F'\t' '
+      $2 == "wmscope" { w[$1] = $3 } $2 == "nohealth" { h[$1] = $3 }
+      END { for (r in w) if (r in h && h[r] > 0) printf "%.3f\n", w[r] / h[r] }' "$ROWS" | sort -g | median_of_list)"
+  fi
   echo
   echo "## Every run"
   echo
