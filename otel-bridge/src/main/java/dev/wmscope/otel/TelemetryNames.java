@@ -229,10 +229,14 @@ public final class TelemetryNames {
   public static final String EVENT_WORKER_BLOCKED = "workerman.worker.blocked";
   public static final String EVENT_WORKER_UNBLOCKED = "workerman.worker.unblocked";
   public static final String EVENT_RELOAD = "workerman.reload";
-  /** Reload report fields on its log record (ours). */
+  /** A master stopped and a new master of the same start file ({@code php start.php restart}). */
+  public static final String EVENT_RESTART = "workerman.restart";
+  /** Reload and restart report fields on their log records (ours). */
   public static final AttributeKey<Long> RELOAD_REPLACED = longKey("workerman.reload.workers_replaced");
   public static final AttributeKey<Long> RELOAD_CONNECTIONS_CUT = longKey("workerman.reload.connections_cut");
   public static final AttributeKey<Double> RELOAD_DURATION = doubleKey("workerman.reload.duration");
+  /** A restart's new master (process.pid is the old one). */
+  public static final AttributeKey<Long> RESTART_NEW_MASTER_PID = longKey("workerman.restart.new_master.pid");
   /** What a blocked worker does, and for how long (ours). */
   public static final AttributeKey<String> BLOCKED_DOING = stringKey("workerman.eventloop.blocked.doing");
   public static final AttributeKey<Double> BLOCKED_DURATION = doubleKey("workerman.eventloop.blocked.duration");

@@ -59,9 +59,9 @@ public final class WorkerHealth {
 
   /**
    * A lifecycle event for /api/events: a worker's start or exit (with cause), or a master's
-   * reload (pid: the master).
+   * reload or restart (pid: the master signalled).
    *
-   * @param fields what else the API shows (exit: how its connections ended; reload: the report)
+   * @param fields what else the API shows (exit: how its connections ended; reload, restart: the report)
    */
   public record Event(Instant at, String type, long pid, WorkerIdentity worker, String cause, String detail,
       Map<String, Object> fields) {}
@@ -80,7 +80,15 @@ public final class WorkerHealth {
   private final ReloadTracker reloads = new ReloadTracker();
   private final List<PendingExit> pendingExits = new ArrayList<>();
   private final List<ReloadTracker.Report> finishedReloads = new ArrayList<>();
-  private final Map<Long, Long> dropsAtReload = new HashMap<>();
+  /**
+   * Per reload or restart in progress (by the master signalled), the drops of each listener of
+   * its start file when first and last seen (socket inode -> {first, last}). By socket, because
+   * a restart closes the old listeners and opens new ones (so does a reload with reusePort): a
+   * closed socket's counter is gone, its drops up to the last live read still count.
+   */
+  private final Map<Long, ListenerDrops> dropsDuring = new HashMap<>();
+  private record ListenerDrops(String startFile, Map<Long, long[]> byInode) {}
+
   /** When watched masters forked each child (kernel clock), until the child is seen. */
   private final Map<Long, Long> forkedAt = new LinkedHashMap<>();
   /** Which watched master forked each child, until the child is seen or exits. */
@@ -184,6 +192,9 @@ public final class WorkerHealth {
       probe.unwatch(pid);
       signals.remove(pid);
       stopAskedAt.remove(pid);
+      if (t.master) {
+        reloads.masterExited(pid, now); // without a kernel exit record (worker_exits off)
+      }
       if (!probe.has(KernelFeature.WORKER_EXITS) && !t.master) {
         long nowEpoch = System.currentTimeMillis() * 1_000_000L;
         pendingExits.add(new PendingExit(pid, t.worker, t.worker == null ? 0 : t.worker.masterPid(),
@@ -209,7 +220,7 @@ public final class WorkerHealth {
         if (!firstTick && !master) {
           record(new Event(Instant.now(), "start", pid, w, "", "worker started", Map.of()));
           if (w != null) {
-            reloads.started(w.masterPid(), pid, w.workerName(), startMono(pid, now));
+            reloads.started(w.masterPid(), w.startFile(), pid, w.workerName(), startMono(pid, now));
           }
         }
       }
@@ -237,6 +248,10 @@ public final class WorkerHealth {
     exitWindow.values().removeIf(w -> now - w[0] >= 6 * EXIT_WINDOW_NANOS && w[2] == 0);
     // a reload is reported after the exits of its old workers, which wait for their closes
     finishedReloads.addAll(reloads.finished(now));
+    // a stop that was no restart leaves its listeners' drops behind
+    dropsDuring.keySet().removeIf(m -> !reloads.reloading(m)
+        && finishedReloads.stream().noneMatch(r -> r.master() == m));
+    dropsDuring.values().forEach(d -> readDrops(d, false));
     for (var it = finishedReloads.iterator(); it.hasNext(); ) {
       ReloadTracker.Report r = it.next();
       if (pendingExits.stream().noneMatch(x -> r.oldPids().contains(x.pid()))) {
@@ -374,19 +389,9 @@ public final class WorkerHealth {
     switch (e.type()) {
       case SIGNAL -> {
         Tracked master = tracked.get(e.pid());
-        if (master != null && master.master && (e.signal() == SIGUSR1 || e.signal() == SIGUSR2)
-            && !reloads.reloading(e.pid())) {
-          Map<Long, WorkerIdentity> workers = new HashMap<>();
-          known.forEach((pid, w) -> {
-            if (w != null && w.masterPid() == e.pid() && !w.role().equals("master")) {
-              workers.put(pid, w);
-            }
-          });
-          // the signal's own time (the tick that reads it comes up to a poll interval later)
-          Instant at = Instant.now().minusNanos(Math.max(0, MonotonicClock.monotonicNow() - e.monoNanos()));
-          reloads.begin(e.pid(), master.worker.startFile(), ExitCause.name(e.signal()) + " from "
-              + sender(e.sender(), e.senderComm()), e.signal() == SIGUSR2, e.monoNanos(), at, workers);
-          dropsAtReload.put(e.pid(), listenerDrops(e.pid(), workers.keySet()));
+        if (master != null && master.master && !reloads.reloading(e.pid())
+            && (e.signal() == SIGUSR1 || e.signal() == SIGUSR2 || ExitCause.stopsAll(e.signal()))) {
+          begin(e, master.worker, known);
         }
         Deque<ExitCause.Sent> q = signals.computeIfAbsent(e.pid(), p -> new ArrayDeque<>());
         q.addLast(new ExitCause.Sent(e.signal(), e.sender(), sender(e.sender(), e.senderComm())));
@@ -429,6 +434,7 @@ public final class WorkerHealth {
         WorkerIdentity w = t != null ? t.worker : known.get(e.pid());
         if (w != null && w.role().equals("master")) {
           masterStopAt.remove(e.pid());
+          reloads.masterExited(e.pid(), e.monoNanos());
           probe.unwatch(e.pid());
           return;
         }
@@ -453,6 +459,49 @@ public final class WorkerHealth {
         long ago = MonotonicClock.monotonicNow() - from;
         pendingExits.add(new PendingExit(e.pid(), w, master, c, e.monoNanos(),
             System.currentTimeMillis() * 1_000_000L - ago));
+      }
+    }
+  }
+
+  /**
+   * A master's reload signal (SIGUSR1, SIGUSR2: graceful) begins a reload; its stop signal
+   * (SIGQUIT: graceful) begins what is a restart if a new master of its start file follows.
+   */
+  private void begin(HealthEvent e, WorkerIdentity master, Map<Long, WorkerIdentity> known) {
+    Map<Long, WorkerIdentity> workers = new HashMap<>();
+    Set<Long> otherMasters = new HashSet<>();
+    known.forEach((pid, w) -> {
+      if (w != null && w.masterPid() == e.pid() && !w.role().equals("master")) {
+        workers.put(pid, w);
+      } else if (w != null && w.role().equals("master") && pid != e.pid()
+          && w.startFile().equals(master.startFile())) {
+        otherMasters.add(pid);
+      }
+    });
+    // the signal's own time (the tick that reads it comes up to a poll interval later)
+    Instant at = Instant.now().minusNanos(Math.max(0, MonotonicClock.monotonicNow() - e.monoNanos()));
+    String askedBy = ExitCause.name(e.signal()) + " from " + sender(e.sender(), e.senderComm());
+    if (e.signal() == SIGUSR1 || e.signal() == SIGUSR2) {
+      reloads.begin(e.pid(), master.startFile(), askedBy, e.signal() == SIGUSR2, e.monoNanos(), at, workers);
+    } else {
+      reloads.beginRestart(e.pid(), master.startFile(), askedBy, e.signal() == ExitCause.SIGQUIT, e.monoNanos(), at,
+          workers, otherMasters);
+    }
+    ListenerDrops d = new ListenerDrops(master.startFile(), new HashMap<>());
+    readDrops(d, true);
+    dropsDuring.put(e.pid(), d);
+  }
+
+  /**
+   * The drops of the listeners of a reload's or restart's start file now: at its signal
+   * ({@code first}) where each one starts, later a new socket (a restart's) counts from 0.
+   */
+  private void readDrops(ListenerDrops d, boolean first) {
+    for (LiveState.Listener l : live.get().listeners()) {
+      if (l.worker() != null && l.worker().startFile().equals(d.startFile())) {
+        long drops = l.state().drops();
+        long[] seen = d.byInode().computeIfAbsent(l.state().sockInode(), i -> new long[] {first ? drops : 0, 0});
+        seen[1] = Math.max(seen[1], drops);
       }
     }
   }
@@ -533,16 +582,19 @@ public final class WorkerHealth {
     return String.join(", ", parts);
   }
 
+  /** A reload's or a restart's report: one log line, log record and /api/events entry. */
   private void reportReload(ReloadTracker.Report r) {
     long since = r.startedAt().getEpochSecond() * 1_000_000_000L + r.startedAt().getNano();
     ConnectionLedger.Ends ends = ledger.since(r.oldPids(), since);
     long stillOpen = openConnections(r.kept(), since);
-    Set<Long> pids = new HashSet<>(r.oldPids());
-    r.replaced().forEach(x -> pids.add(x.newPid()));
-    long overflows = Math.max(0, listenerDrops(r.master(), pids) - dropsAtReload.getOrDefault(r.master(), 0L));
-    dropsAtReload.remove(r.master());
+    ListenerDrops drops = dropsDuring.remove(r.master());
+    long overflows = drops == null ? 0
+        : drops.byInode().values().stream().mapToLong(d -> Math.max(0, d[1] - d[0])).sum();
+    String expected = r.restart() ? "stop" : "reload"; // the cause not worth saying
+    String type = r.restart() ? "restart" : "reload";
     List<String> pairs = r.replaced().stream().map(x -> x.name() + " " + x.oldPid() + " -> "
-        + (x.newPid() == 0 ? "none" : x.newPid()) + (x.cause().equals("reload") ? "" : " (" + x.cause() + ")")).toList();
+        + (x.newPid() == 0 ? "none" : x.newPid()) + (x.cause().equals(expected) ? "" : " (" + x.cause() + ")"))
+        .toList();
     String gaps = r.gapNanos().entrySet().stream().map(g -> g.getKey() + " " + g.getValue() / 1_000_000 + " ms")
         .collect(java.util.stream.Collectors.joining(", "));
     String detail = String.format(java.util.Locale.ROOT,
@@ -552,16 +604,24 @@ public final class WorkerHealth {
         r.durationNanos() / 1e9, String.join(", ", pairs),
         r.kept().isEmpty() ? "" : ", " + r.kept().size() + " kept " + r.kept(), describe(ends, stillOpen),
         gaps.isEmpty() ? "none" : gaps, overflows);
-    String line = (r.graceful() ? "graceful " : "") + "reload of " + r.startFile() + " (master " + r.master() + ", "
-        + r.askedBy() + "): " + detail;
+    String line = (r.graceful() ? "graceful " : "") + type + " of " + r.startFile() + " (master " + r.master()
+        + (r.restart() ? " -> " + r.newMaster() : "") + ", " + r.askedBy() + "): " + detail;
     LOG.log(System.Logger.Level.INFO, line);
-    emit(dev.wmscope.otel.TelemetryNames.EVENT_RELOAD, !r.complete(), line, r.master(), null,
-        io.opentelemetry.api.common.Attributes.builder()
-            .put(dev.wmscope.otel.TelemetryNames.WORKERMAN_START_FILE, r.startFile())
-            .put(dev.wmscope.otel.TelemetryNames.RELOAD_REPLACED, (long) r.replaced().size())
-            .put(dev.wmscope.otel.TelemetryNames.RELOAD_CONNECTIONS_CUT, ends.total())
-            .put(dev.wmscope.otel.TelemetryNames.RELOAD_DURATION, r.durationNanos() / 1e9).build());
+    var attributes = io.opentelemetry.api.common.Attributes.builder()
+        .put(dev.wmscope.otel.TelemetryNames.WORKERMAN_START_FILE, r.startFile())
+        .put(dev.wmscope.otel.TelemetryNames.RELOAD_REPLACED, (long) r.replaced().size())
+        .put(dev.wmscope.otel.TelemetryNames.RELOAD_CONNECTIONS_CUT, ends.total())
+        .put(dev.wmscope.otel.TelemetryNames.RELOAD_DURATION, r.durationNanos() / 1e9);
+    if (r.restart()) {
+      attributes.put(dev.wmscope.otel.TelemetryNames.RESTART_NEW_MASTER_PID, r.newMaster());
+    }
+    emit(r.restart() ? dev.wmscope.otel.TelemetryNames.EVENT_RESTART : dev.wmscope.otel.TelemetryNames.EVENT_RELOAD,
+        !r.complete(), line, r.master(), null, attributes.build());
     Map<String, Object> f = new LinkedHashMap<>();
+    if (r.restart()) {
+      f.put("old_master", r.master());
+      f.put("new_master", r.newMaster());
+    }
     f.put("start_file", r.startFile());
     f.put("asked_by", r.askedBy());
     f.put("graceful", r.graceful());
@@ -581,8 +641,7 @@ public final class WorkerHealth {
     r.gapNanos().forEach((name, ns) -> g.put(name, Math.round(ns / 1e6 * 10) / 10.0));
     f.put("no_worker_ms", g);
     f.put("accept_overflows", overflows);
-    record(new Event(r.startedAt(), "reload", r.master(), null, r.graceful() ? "graceful_reload" : "reload",
-        detail, f));
+    record(new Event(r.startedAt(), type, r.master(), null, r.graceful() ? "graceful_" + type : type, detail, f));
   }
 
   private void emit(String name, boolean warning, String line, long pid, WorkerIdentity w,
@@ -606,19 +665,6 @@ public final class WorkerHealth {
       }
     }
     return n;
-  }
-
-  /** Drops (accept-queue overflows among them) of the listeners these processes or the master hold. */
-  private long listenerDrops(long master, Set<Long> pids) {
-    long sum = 0;
-    for (LiveState.Listener l : live.get().listeners()) {
-      boolean ours = l.pid() == master || pids.contains(l.pid()) || l.holders().contains(master)
-          || l.holders().stream().anyMatch(pids::contains);
-      if (ours) {
-        sum += l.state().drops();
-      }
-    }
-    return sum;
   }
 
   /**

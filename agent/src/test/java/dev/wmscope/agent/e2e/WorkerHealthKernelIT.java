@@ -199,15 +199,8 @@ class WorkerHealthKernelIT {
         long master = app.masterPid();
         List<Socket> clients = new java.util.ArrayList<>();
         try (var c = new HttpWire(V4, http)) {
-          for (int i = 0; i < 4; i++) {
-            Socket s = new Socket(V4, text);
-            clients.add(s);
-            s.getOutputStream().write("hi\n".getBytes(StandardCharsets.US_ASCII));
-            assertThat(s.getInputStream().read()).isEqualTo('h');
-          }
-          WorkermanStandin.await(WAIT, "the agent to see the 5 connections", () ->
-              CliRun.json(api, "/api/workers").getJsonArray("workers").stream().map(o -> (JsonObject) o)
-                  .mapToLong(w -> w.getLong("active", 0L)).sum() >= 5 ? true : null);
+          echoClients(text, 4, clients);
+          awaitActive(api, old, 5);
           c.write(HttpWire.get("/spin/4000"));
           Thread.sleep(200); // the spin has begun: this worker will not see SIGUSR1 before the stop timeout
           assertThat(app.run(Duration.ofSeconds(20), "reload")).isZero();
@@ -254,6 +247,134 @@ class WorkerHealthKernelIT {
         assertThat(agent.terminate(15_000)).isZero();
       }
     }
+  }
+
+  /**
+   * {@code php start.php restart} of an app with 5 open connections (4 on the Echo workers, one
+   * on the Api): the command sends SIGINT to the master, waits for its exit and becomes the new
+   * master. One restart report pairs every old worker with a new worker of the new master, counts
+   * the 5 connections the old workers closed, and gives each worker name a downtime (every old
+   * worker exits before the new master forks). A plain {@code stop} of another app makes no
+   * restart report, not even after the wait for a new master is over.
+   */
+  @Test
+  void aRestartReportsEveryOldWorkerWithItsSuccessorAndAStopNone(@TempDir Path dir) throws Exception {
+    int http = WorkermanStandin.freePort();
+    int text = WorkermanStandin.freePort();
+    int solo = WorkermanStandin.freePort();
+    try (var app = WorkermanStandin.create(java.nio.file.Files.createDirectories(dir.resolve("restarted")), List.of(
+        WorkermanStandin.worker("Api", "http://127.0.0.1:" + http, 1, false),
+        WorkermanStandin.worker("Echo", "text://127.0.0.1:" + text, 2, false)));
+        var other = WorkermanStandin.create(java.nio.file.Files.createDirectories(dir.resolve("stopped")), List.of(
+            WorkermanStandin.worker("Solo", "text://127.0.0.1:" + solo, 1, false)))) {
+      app.start(false);
+      other.start(false);
+      List<Integer> old = app.awaitWorkers(3, Set.of(), WAIT);
+      int soloPid = other.awaitWorkers(1, Set.of(), WAIT).getFirst();
+      try (var receiver = new OtlpHttpReceiver();
+          var agent = new AgentProcess(List.of("run", "--discovery-interval", "200ms", "--poll-interval", "200ms"),
+              Map.of("OTEL_LOGS_EXPORTER", "otlp", "OTEL_EXPORTER_OTLP_ENDPOINT", receiver.endpoint(),
+                  "OTEL_BLRP_SCHEDULE_DELAY", "200"))) {
+        agent.awaitStderr(l -> l.contains("watched ports now") && l.contains(String.valueOf(text))
+            && l.contains(String.valueOf(solo)), 30_000);
+        int api = agent.httpPort(5_000);
+        long oldMaster = app.masterPid();
+        WorkermanStandin.await(WAIT, "worker health to watch every worker", () -> {
+          JsonObject r = row(api, soloPid);
+          return r != null && r.getJsonObject("eventloop") != null
+              && old.stream().allMatch(p -> row(api, p) != null && row(api, p).getJsonObject("eventloop") != null)
+              ? true : null;
+        });
+        // a plain stop first: its wait for a new master runs while the restart below goes on
+        assertThat(other.run(Duration.ofSeconds(20), "stop")).isZero();
+        long stopped = System.nanoTime();
+        agent.awaitStderr(l -> l.contains("worker Solo[" + soloPid + "] exited with code 0 after SIGINT"), 10_000);
+        List<Socket> clients = new java.util.ArrayList<>();
+        long newMaster;
+        List<Integer> now;
+        try (var c = new HttpWire(V4, http)) {
+          assertThat(c.write(HttpWire.get("/")).read().status()).isEqualTo(200);
+          echoClients(text, 4, clients);
+          awaitActive(api, old, 5);
+          app.command("restart"); // runs on as the new master
+          now = app.awaitWorkers(3, Set.copyOf(old), WAIT);
+          newMaster = app.masterPid();
+          assertThat(newMaster).isNotEqualTo(oldMaster);
+          agent.awaitStderr(l -> l.contains("restart of " + app.startFile() + " (master " + oldMaster + " -> "
+              + newMaster + ", SIGINT from pid " + newMaster + " ("), 40_000);
+        } finally {
+          for (Socket s : clients) {
+            s.close();
+          }
+        }
+        JsonObject restart = restarts(api, app.startFile()).getFirst();
+        assertThat(restart.getLong("pid")).isEqualTo(oldMaster);
+        assertThat(restart.getLong("old_master")).isEqualTo(oldMaster);
+        assertThat(restart.getLong("new_master")).isEqualTo(newMaster);
+        assertThat(restart.getString("cause")).isEqualTo("restart");
+        var replaced = restart.getJsonArray("replaced").stream().map(o -> (JsonObject) o).toList();
+        assertThat(replaced).extracting(r -> r.getLong("old_pid"))
+            .containsExactlyInAnyOrderElementsOf(old.stream().map(Integer::longValue).toList());
+        assertThat(replaced).extracting(r -> r.getLong("new_pid"))
+            .containsExactlyInAnyOrderElementsOf(now.stream().map(Integer::longValue).toList());
+        assertThat(app.masterJson().orElseThrow().getJsonArray("workers").stream().map(o -> (JsonObject) o)
+            .map(w -> w.getString("name") + " " + w.getLong("pid")).toList())
+            .as("each old worker's successor is a new worker of its name")
+            .containsExactlyInAnyOrderElementsOf(replaced.stream().map(r -> r.getString("name") + " "
+                + r.getLong("new_pid")).toList());
+        assertThat(replaced).allSatisfy(r -> assertThat(r.getString("cause")).isEqualTo("stop"));
+        assertThat(restart.getLong("closed") + restart.getLong("reset")).as("%s", restart).isEqualTo(5);
+        assertThat(restart.getLong("still_open")).isZero();
+        assertThat(restart.getBoolean("complete")).isTrue();
+        assertThat(restart.getJsonObject("no_worker_ms").getDouble("Api")).as("%s", restart).isPositive();
+        assertThat(restart.getJsonObject("no_worker_ms").getDouble("Echo")).as("%s", restart).isPositive();
+        // the stop's wait for a new master is over (30 s after its master's exit): still no report
+        long waitOver = stopped + Duration.ofSeconds(32).toNanos();
+        Thread.sleep(Math.max(0, (waitOver - System.nanoTime()) / 1_000_000));
+        assertThat(restarts(api, app.startFile())).hasSize(1);
+        assertThat(restarts(api, other.startFile())).isEmpty();
+        assertThat(agent.stderr()).filteredOn(l -> l.contains("restart of " + app.startFile())).hasSize(1);
+        assertThat(agent.stderr()).noneMatch(l -> l.contains("restart of " + other.startFile()));
+        // the report as an OpenTelemetry log record, checked at the wire
+        var records = WorkermanStandin.await(WAIT, "the restart log record", () -> {
+          var all = receiver.logs().stream().flatMap(r -> r.getScopeLogsList().stream())
+              .flatMap(sl -> sl.getLogRecordsList().stream())
+              .filter(l -> l.getEventName().equals("workerman.restart"))
+              .filter(l -> attr(l, "workerman.start_file").startsWith("/srv/wmscope-test-")).toList();
+          return all.isEmpty() ? null : all;
+        });
+        assertThat(records).singleElement().satisfies(l -> {
+          assertThat(attr(l, "process.pid")).isEqualTo(String.valueOf(oldMaster));
+          assertThat(attr(l, "workerman.restart.new_master.pid")).isEqualTo(String.valueOf(newMaster));
+          assertThat(attr(l, "workerman.start_file")).isEqualTo(app.startFile());
+          assertThat(attr(l, "workerman.reload.connections_cut")).isEqualTo("5");
+        });
+        assertThat(agent.terminate(15_000)).isZero();
+      }
+    }
+  }
+
+  /** Opens {@code n} connections to a text echo worker, each echoed once (accepted), into {@code into}. */
+  private static void echoClients(int port, int n, List<Socket> into) throws java.io.IOException {
+    for (int i = 0; i < n; i++) {
+      Socket s = new Socket(V4, port);
+      into.add(s);
+      s.getOutputStream().write("hi\n".getBytes(StandardCharsets.US_ASCII));
+      assertThat(s.getInputStream().read()).isEqualTo('h');
+    }
+  }
+
+  /** Waits until the agent lists at least {@code n} open connections of these workers. */
+  private static void awaitActive(int api, List<Integer> pids, long n) throws InterruptedException {
+    WorkermanStandin.await(WAIT, "the agent to see the " + n + " connections", () ->
+        CliRun.json(api, "/api/workers").getJsonArray("workers").stream().map(o -> (JsonObject) o)
+            .filter(w -> pids.contains(w.getLong("pid").intValue()))
+            .mapToLong(w -> w.getLong("active", 0L)).sum() >= n ? true : null);
+  }
+
+  private static List<JsonObject> restarts(int api, String startFile) {
+    return CliRun.json(api, "/api/events").getJsonArray("events").stream().map(o -> (JsonObject) o)
+        .filter(e -> e.getString("type").equals("restart") && startFile.equals(e.getString("start_file"))).toList();
   }
 
   /**
