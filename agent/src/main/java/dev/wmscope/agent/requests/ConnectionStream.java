@@ -111,9 +111,36 @@ final class ConnectionStream {
       head[headLen++] = b;
     }
 
-    boolean headComplete() {
-      return headLen >= 4 && head[headLen - 1] == '\n' && head[headLen - 2] == '\r' && head[headLen - 3] == '\n'
-          && head[headLen - 4] == '\r';
+    /** Appends {@code b[from, to)} (at most up to MAX_HEAD in all: the caller bounds it). */
+    void append(byte[] b, int from, int to) {
+      int n = to - from;
+      if (headLen + n > head.length) {
+        head = java.util.Arrays.copyOf(head, Math.min(MAX_HEAD, Math.max(head.length * 2, headLen + n)));
+      }
+      System.arraycopy(b, from, head, headLen, n);
+      headLen += n;
+    }
+
+    /**
+     * Where the head ends in {@code b[from, to)}: the index just past its blank line's CRLF, the
+     * blank line's first bytes possibly being the last ones already kept; -1 when not there.
+     */
+    int headEnd(byte[] b, int from, int to) {
+      for (int i = from; i < to; i++) {
+        if (b[i] == '\n' && at(b, from, i - 1) == '\r' && at(b, from, i - 2) == '\n' && at(b, from, i - 3) == '\r') {
+          return i + 1;
+        }
+      }
+      return -1;
+    }
+
+    /** The byte at {@code i} of the stream where {@code b[from]} follows the kept head (0 before it). */
+    private byte at(byte[] b, int from, int i) {
+      if (i >= from) {
+        return b[i];
+      }
+      int k = headLen - (from - i);
+      return k >= 0 ? head[k] : 0;
     }
   }
 
@@ -182,21 +209,24 @@ final class ConnectionStream {
           if (d.headLen == 0) {
             d.msgStartMono = mono;
           }
-          boolean complete = false;
-          while (p < b.length && d.headLen < MAX_HEAD) {
-            d.append(b[p++]);
-            if (d.headComplete()) {
-              complete = true;
-              break;
+          int limit = Math.min(b.length, p + (MAX_HEAD - d.headLen));
+          int end = d.headEnd(b, p, limit);
+          if (end >= 0 && d.headLen == 0) {
+            onHead(d, b, p, end, mono); // the whole head in this record (the usual case): read in place
+            p = end;
+          } else if (end >= 0) {
+            d.append(b, p, end);
+            p = end;
+            onHead(d, d.head, 0, d.headLen, mono);
+          } else {
+            d.append(b, p, limit);
+            p = limit;
+            if (d.headLen >= MAX_HEAD) {
+              oversizedHead(d);
+            } else if (p < len) {
+              lose(d); // the rest of the head is beyond what was captured
+              return;
             }
-          }
-          if (complete) {
-            onHead(d, mono);
-          } else if (d.headLen >= MAX_HEAD) {
-            oversizedHead(d);
-          } else if (p < len) {
-            lose(d);
-            return;
           }
         }
         case BODY, CHUNK_DATA, CHUNK_CRLF, WS_PAYLOAD -> {
@@ -404,26 +434,25 @@ final class ConnectionStream {
   // Heads are parsed in place, in the direction's byte buffer: only the values a span or the
   // framing needs become strings (a profile of the agent under keep-alive load had a third of its
   // CPU in building a string of every head and splitting it).
-  private void onHead(Direction d, long mono) {
+  /** The head in {@code b[from, to)} (ending with its blank line) is complete. */
+  private void onHead(Direction d, byte[] b, int from, int to, long mono) {
     d.bodySize = 0;
     if (d.received) {
-      onRequestHead(d);
+      onRequestHead(d, b, from, to);
     } else {
-      onResponseHead(d, mono);
+      onResponseHead(d, b, from, to, mono);
     }
     d.resetHead();
   }
 
-  private void onRequestHead(Direction d) {
-    byte[] b = d.head;
-    int end = d.headLen;
+  private void onRequestHead(Direction d, byte[] b, int from, int end) {
     Request r = new Request();
     r.startMono = d.msgStartMono;
-    int eol = indexOfCrlf(b, 0, end);
-    int sp1 = indexOf(b, (byte) ' ', 0, eol);
+    int eol = indexOfCrlf(b, from, end);
+    int sp1 = indexOf(b, (byte) ' ', from, eol);
     int sp2 = sp1 < 0 ? -1 : indexOf(b, (byte) ' ', sp1 + 1, eol);
-    boolean valid = sp1 > 0 && sp2 > sp1 + 1 && indexOf(b, (byte) ' ', sp2 + 1, eol) < 0
-        && upperLetters(b, 0, sp1) && regionIs(b, sp2 + 1, eol, "HTTP/1.", true);
+    boolean valid = sp1 > from && sp2 > sp1 + 1 && indexOf(b, (byte) ' ', sp2 + 1, eol) < 0
+        && upperLetters(b, from, sp1) && regionIs(b, sp2 + 1, eol, "HTTP/1.", true);
     addPending(r);
     if (!valid) {
       // Workerman answers 400 and closes: the response pairs with this request, named _OTHER
@@ -431,7 +460,7 @@ final class ConnectionStream {
       rxEverLost = true;
       return;
     }
-    r.method = method(b, sp1);
+    r.method = method(b, from, sp1);
     r.target = new String(b, sp1 + 1, Math.min(sp2 - sp1 - 1, maxTarget), StandardCharsets.ISO_8859_1);
     r.version = version(b, sp2 + 6, eol);
     Headers h = headers.parse(b, eol + 2, end);
@@ -485,15 +514,15 @@ final class ConnectionStream {
     }
   }
 
-  private void onResponseHead(Direction d, long mono) {
-    byte[] b = d.head;
-    int eol = indexOfCrlf(b, 0, d.headLen);
-    int status = eol >= 12 && regionIs(b, 0, eol, "HTTP/1.", true) && b[8] == ' ' ? (int) digits(b, 9, 12) : -1;
+  private void onResponseHead(Direction d, byte[] b, int from, int end, long mono) {
+    int eol = indexOfCrlf(b, from, end);
+    int status = eol - from >= 12 && regionIs(b, from, eol, "HTTP/1.", true) && b[from + 8] == ' '
+        ? (int) digits(b, from + 9, from + 12) : -1;
     if (status < 100) {
       lose(d);
       return;
     }
-    Headers h = headers.parse(b, eol + 2, d.headLen);
+    Headers h = headers.parse(b, eol + 2, end);
     if (status >= 100 && status < 200 && status != 101) {
       Request waiting = pending.peekFirst();
       if (waiting != null && waiting.firstByteMono == 0) {
@@ -789,13 +818,13 @@ final class ConnectionStream {
   }
 
   /** The request method: the common ones as constants, others as read. */
-  private static String method(byte[] b, int len) {
+  private static String method(byte[] b, int from, int to) {
     for (String m : METHODS) {
-      if (m.length() == len && regionIs(b, 0, len, m, true)) {
+      if (regionIs(b, from, to, m, false)) { // exact: the method was checked to be upper-case
         return m;
       }
     }
-    return new String(b, 0, len, StandardCharsets.ISO_8859_1);
+    return new String(b, from, to - from, StandardCharsets.ISO_8859_1);
   }
 
   private static final String[] METHODS = {"GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT",

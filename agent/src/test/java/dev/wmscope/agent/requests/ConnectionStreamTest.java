@@ -394,4 +394,23 @@ class ConnectionStreamTest {
       });
     }
   }
+
+  @Test
+  void aHeadCutAtAnyByteIntoTwoOrThreeReadsIsOneRequest() {
+    String req = "GET /a HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\nxy";
+    byte[] all = req.getBytes(StandardCharsets.ISO_8859_1);
+    for (int i = 1; i < all.length; i++) {
+      for (int j = i; j < all.length; j++) {
+        Wire w = new Wire();
+        w.read(Arrays.copyOfRange(all, 0, i));
+        if (j > i) {
+          w.read(Arrays.copyOfRange(all, i, j));
+        }
+        w.read(Arrays.copyOfRange(all, j, all.length));
+        w.send("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+        assertThat(w.summary()).as("cut at %d and %d", i, j).containsExactly("GET /a 200");
+        assertThat(w.exchanges.getFirst().requestBody).isEqualTo(2);
+      }
+    }
+  }
 }
