@@ -54,11 +54,20 @@ public final class DiscoveryService {
     return firstPassDone;
   }
 
+  /**
+   * An app is announced once it has a worker: Workerman's own stop, restart, status and
+   * connections commands give their short-lived process the master's title for a moment, and a
+   * master found before its first fork is not an app yet; neither is logged as found, nor its
+   * end as stopped.
+   */
   private void logAppChanges(List<WorkermanApp> apps) {
     Map<WorkermanApp.Key, Set<Integer>> now = new HashMap<>();
     for (WorkermanApp app : apps) {
-      now.put(app.key(), app.workerPids());
       Set<Integer> before = knownApps.get(app.key());
+      if (before == null && app.workerPids().isEmpty()) {
+        continue; // not announced (yet)
+      }
+      now.put(app.key(), app.workerPids());
       if (before == null) {
         LOG.log(System.Logger.Level.INFO, "found Workerman app {0} (master {1}): {2} workers, ports {3}",
             app.startFile(), pid(app.masterPid()), app.workers().size(), app.tcpListenPorts());

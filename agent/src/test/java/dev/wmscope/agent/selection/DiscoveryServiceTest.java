@@ -109,6 +109,17 @@ class DiscoveryServiceTest {
   }
 
   @Test
+  void aMasterTitledCommandOrAMasterBeforeItsFirstForkIsNotAnApp() {
+    discovery.pass();
+    // `php start.php stop` (or status, restart) titles its own process as the master for a moment
+    proc.titled(20001, 700, 100, "WorkerMan: master process  start_file=" + CHAT);
+    discovery.pass();
+    proc.remove(20001);
+    discovery.pass();
+    assertThat(drainLog()).as("neither found nor stopped").isEmpty();
+  }
+
+  @Test
   void followsAnAppFromStartThroughReloadAndCrashToStop() {
     discovery.pass();
     assertThat(discovery.firstPassDone()).isTrue();
@@ -164,15 +175,15 @@ class DiscoveryServiceTest {
   }
 
   @Test
-  void aMasterSeenBeforeItForksIsNotReloadedWhenItDoes() {
+  void aMasterSeenBeforeItForksIsFoundWithItsFirstWorkersNotReloaded() {
     proc.titled(13144, 700, 100, "WorkerMan: master process  start_file=" + CHAT);
     discovery.pass();
-    assertThat(drainLog()).containsExactly("found Workerman app " + CHAT + " (master 13144): 0 workers, ports []");
+    assertThat(drainLog()).as("not an app before its first fork").isEmpty();
 
     gateway(13145, 101);
     discovery.pass();
 
-    assertThat(drainLog()).containsExactly("Workerman app " + CHAT + " (master 13144): workers now [13145] (forked)");
+    assertThat(drainLog()).containsExactly("found Workerman app " + CHAT + " (master 13144): 1 workers, ports [8282]");
   }
 
   @Test
