@@ -441,6 +441,14 @@ public final class WorkerHealth {
         // a worker that died before discovery saw it (the kernel watched it from its fork)
         long master = w != null ? w.masterPid() : forkedBy.getOrDefault(e.pid(), 0L);
         forkedBy.remove(e.pid());
+        if (w == null && !e.killedBySignal() && e.exitCode() == 0 && !hasWorkers(master, known)) {
+          // not a worker: `php start.php restart -d` titles its own process as the master, and
+          // daemonizing, forks a child that exits 0 at once (seen with real Workerman 5.2.2)
+          probe.unwatch(e.pid());
+          signals.remove(e.pid());
+          stopAskedAt.remove(e.pid());
+          return;
+        }
         List<ExitCause.Sent> sent = List.copyOf(signals.getOrDefault(e.pid(), new ArrayDeque<>()));
         ExitCause c = ExitCause.of(e, sent, master, sender(e.sender(), e.senderComm()));
         probe.unwatch(e.pid());
@@ -534,6 +542,12 @@ public final class WorkerHealth {
           Long.toString(master), Long.toString(EXIT_WINDOW_NANOS / 1_000_000_000L));
       w[2] = 0;
     }
+  }
+
+  /** Whether discovery knows a worker of this master: a real app's master, not a command's process. */
+  private static boolean hasWorkers(long master, Map<Long, WorkerIdentity> known) {
+    return master > 0 && known.values().stream()
+        .anyMatch(w -> w != null && w.masterPid() == master && !w.role().equals("master"));
   }
 
   private void reportExit(PendingExit x) {
