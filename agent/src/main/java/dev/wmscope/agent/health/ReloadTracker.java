@@ -199,17 +199,9 @@ final class ReloadTracker {
 
   /** Per worker name, the time no process of that name ran, replaying exits and starts in order. */
   private static Map<String, Long> gaps(Reload r, long mono) {
-    List<String> names = new ArrayList<>();
-    r.old.values().forEach(n -> {
-      if (!names.contains(n)) {
-        names.add(n);
-      }
-    });
-    r.starts.forEach(s -> {
-      if (!names.contains(s.name())) {
-        names.add(s.name());
-      }
-    });
+    Set<String> distinct = new LinkedHashSet<>(r.old.values());
+    r.starts.forEach(s -> distinct.add(s.name()));
+    List<String> names = new ArrayList<>(distinct);
     List<long[]> changes = new ArrayList<>(); // {mono, +1/-1, name index}
     r.exits.values().forEach(x -> changes.add(new long[] {x.mono(), -1, names.indexOf(x.name())}));
     r.starts.forEach(s -> changes.add(new long[] {s.mono(), 1, names.indexOf(s.name())}));

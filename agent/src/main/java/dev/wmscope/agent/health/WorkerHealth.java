@@ -105,13 +105,13 @@ public final class WorkerHealth {
    * SIGUSR1/2, SIGKILL): Workerman's stop and reload close a worker's connections in PHP before it
    * exits, so its exit counts the connections that closed from this moment, not from the exit.
    */
-  private final Map<Long, Long> stopAskedAt = new HashMap<>();
+  private final Map<Long, Long> stopAskedAt = new LinkedHashMap<>();
   /**
    * Per master, when it was last asked to stop all its workers (SIGINT, SIGTERM, SIGQUIT, SIGHUP):
    * it signals them one after another, and one that stops first closes its links to the others
    * before they get their own signal; those closes belong to the stop too.
    */
-  private final Map<Long, Long> masterStopAt = new HashMap<>();
+  private final Map<Long, Long> masterStopAt = new LinkedHashMap<>();
   /** A SIGKILL this soon after a stop request ends that stop (Workerman's stop timeout, 2 s by default). */
   private static final long STOP_CHAIN_NANOS = 60_000_000_000L;
   private final List<HealthEvent> pending = new ArrayList<>();
@@ -189,9 +189,7 @@ public final class WorkerHealth {
     gone.removeAll(known.keySet());
     for (long pid : gone) {
       Tracked t = tracked.remove(pid);
-      probe.unwatch(pid);
-      signals.remove(pid);
-      stopAskedAt.remove(pid);
+      forget(pid);
       if (t.master) {
         reloads.masterExited(pid, now); // without a kernel exit record (worker_exits off)
       }
@@ -398,9 +396,7 @@ public final class WorkerHealth {
         if (master != null && master.master) {
           if (ExitCause.stopsAll(e.signal())) {
             masterStopAt.put(e.pid(), e.monoNanos());
-            while (masterStopAt.size() > 1024) {
-              masterStopAt.remove(masterStopAt.keySet().iterator().next());
-            }
+            bound(masterStopAt, 1024);
           }
         } else if (ExitCause.asksToStop(e.signal())) {
           // the latest request counts (a Register that ignored every reload's SIGUSR1 is stopped
@@ -409,9 +405,7 @@ public final class WorkerHealth {
           if (e.signal() != ExitCause.SIGKILL || asked == null || e.monoNanos() - asked > STOP_CHAIN_NANOS) {
             stopAskedAt.put(e.pid(), e.monoNanos());
           }
-          while (stopAskedAt.size() > 4096) {
-            stopAskedAt.remove(stopAskedAt.keySet().iterator().next());
-          }
+          bound(stopAskedAt, 4096);
         }
         while (q.size() > 8) {
           q.removeFirst();
@@ -420,12 +414,8 @@ public final class WorkerHealth {
       case FORK -> {
         forkedAt.put(e.pid(), e.monoNanos());
         forkedBy.put(e.pid(), e.sender());
-        while (forkedAt.size() > 4096) {
-          forkedAt.remove(forkedAt.keySet().iterator().next());
-        }
-        while (forkedBy.size() > 4096) {
-          forkedBy.remove(forkedBy.keySet().iterator().next());
-        }
+        bound(forkedAt, 4096);
+        bound(forkedBy, 4096);
       }
       case OOM -> LOG.log(System.Logger.Level.WARNING, "the OOM killer chose {0}",
           who(e.pid(), known.get(e.pid())));
@@ -444,18 +434,11 @@ public final class WorkerHealth {
         if (w == null && !e.killedBySignal() && e.exitCode() == 0 && !hasWorkers(master, known)) {
           // not a worker: `php start.php restart -d` titles its own process as the master, and
           // daemonizing, forks a child that exits 0 at once (seen with real Workerman 5.2.2)
-          probe.unwatch(e.pid());
-          signals.remove(e.pid());
-          stopAskedAt.remove(e.pid());
+          forget(e.pid());
           return;
         }
         List<ExitCause.Sent> sent = List.copyOf(signals.getOrDefault(e.pid(), new ArrayDeque<>()));
         ExitCause c = ExitCause.of(e, sent, master, sender(e.sender(), e.senderComm()));
-        probe.unwatch(e.pid());
-        signals.remove(e.pid());
-        if (w != null) {
-          reloads.exited(master, e.pid(), c.cause(), e.monoNanos());
-        }
         // its connections are those that closed from its stop signal on (closed in PHP before the
         // exit) or, without one, from the exit (the kernel closes what is left after it)
         long from = Math.min(e.monoNanos(), stopAskedAt.getOrDefault(e.pid(), e.monoNanos()));
@@ -463,7 +446,10 @@ public final class WorkerHealth {
         if (masterStop != null && masterStop <= from && from - masterStop <= STOP_CHAIN_NANOS) {
           from = masterStop;
         }
-        stopAskedAt.remove(e.pid());
+        forget(e.pid());
+        if (w != null) {
+          reloads.exited(master, e.pid(), c.cause(), e.monoNanos());
+        }
         long ago = MonotonicClock.monotonicNow() - from;
         pendingExits.add(new PendingExit(e.pid(), w, master, c, e.monoNanos(),
             System.currentTimeMillis() * 1_000_000L - ago));
@@ -541,6 +527,23 @@ public final class WorkerHealth {
           + " see workerman.log); counted in workerman.worker.exits and /api/events", Long.toString(w[2]),
           Long.toString(master), Long.toString(EXIT_WINDOW_NANOS / 1_000_000_000L));
       w[2] = 0;
+    }
+  }
+
+  /** Stops watching a process that is gone and drops what was kept about its signals. */
+  private void forget(long pid) {
+    probe.unwatch(pid);
+    signals.remove(pid);
+    stopAskedAt.remove(pid);
+  }
+
+  /**
+   * Keeps a per-pid map at most {@code max} entries, the oldest going first (the maps are
+   * insertion-ordered): some pids' exits are never seen.
+   */
+  private static void bound(Map<Long, Long> m, int max) {
+    while (m.size() > max) {
+      m.remove(m.keySet().iterator().next());
     }
   }
 
