@@ -126,8 +126,8 @@ final class ConnectionStream {
      * blank line's first bytes possibly being the last ones already kept; -1 when not there.
      */
     int headEnd(byte[] b, int from, int to) {
-      for (int i = from; i < to; i++) {
-        if (b[i] == '\n' && at(b, from, i - 1) == '\r' && at(b, from, i - 2) == '\n' && at(b, from, i - 3) == '\r') {
+      for (int i = Bytes.indexOf(b, (byte) '\n', from, to); i >= 0; i = Bytes.indexOf(b, (byte) '\n', i + 1, to)) {
+        if (at(b, from, i - 1) == '\r' && at(b, from, i - 2) == '\n' && at(b, from, i - 3) == '\r') {
           return i + 1;
         }
       }
@@ -863,21 +863,11 @@ final class ConnectionStream {
   }
 
   private static int indexOf(byte[] b, byte c, int from, int to) {
-    for (int i = from; i < to; i++) {
-      if (b[i] == c) {
-        return i;
-      }
-    }
-    return -1;
+    return Bytes.indexOf(b, c, from, to);
   }
 
   private static int indexOfCrlf(byte[] b, int from, int to) {
-    for (int i = from; i + 1 < to; i++) {
-      if (b[i] == '\r' && b[i + 1] == '\n') {
-        return i;
-      }
-    }
-    return -1;
+    return Bytes.indexOfCrlf(b, from, to);
   }
 
   private static boolean upperLetters(byte[] b, int from, int to) {

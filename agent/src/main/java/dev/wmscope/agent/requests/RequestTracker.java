@@ -34,6 +34,8 @@ public final class RequestTracker {
   private final Map<Long, Conn> conns = new HashMap<>();
   private final List<Framed> framed = new ArrayList<>();
   private final Counters counters = new Counters();
+  /** The connection of the last record (null after its state was dropped). */
+  private Conn last;
 
   /** Framed but not yet handed on: an exchange or a WebSocket message of a connection. */
   private record Framed(Kind kind, Conn conn, ConnectionStream.Request request, boolean received,
@@ -145,7 +147,12 @@ public final class RequestTracker {
 
   /** One read or send of a captured connection. */
   public void data(DataRecord r) {
-    Conn c = conns.computeIfAbsent(r.cookie(), Conn::new);
+    Conn c = last;
+    if (c == null || c.cookie != r.cookie()) {
+      // a worker's read and its answer's send are usually neighbours in the ring: one lookup for both
+      c = conns.computeIfAbsent(r.cookie(), Conn::new);
+      last = c;
+    }
     c.lastBatch = batch;
     c.stream.feed(r);
   }
@@ -185,6 +192,9 @@ public final class RequestTracker {
     }
     for (Conn c : closing) {
       conns.remove(c.cookie);
+      if (c == last) {
+        last = null;
+      }
       c.stream.closed(c.closeMono);
       fold(c.stream.losses());
     }
@@ -256,6 +266,9 @@ public final class RequestTracker {
     conns.values().removeIf(c -> {
       if (c.closeDue != 0 || open.test(c.cookie) || batch - c.lastBatch < idleBatches) {
         return false;
+      }
+      if (c == last) {
+        last = null;
       }
       c.stream.abandonOutstanding(); // delivered at the next batch's end: active requests count down
       fold(c.stream.losses());
