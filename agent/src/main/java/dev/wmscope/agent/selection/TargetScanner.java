@@ -35,6 +35,7 @@ public final class TargetScanner {
   public record Pass(WatchTargets targets, List<WorkermanApp> apps) {}
 
   public Pass scan() throws IOException {
+    listening.newPass();
     List<WorkermanApp> apps = procs.scan();
     Map<Long, WorkerIdentity> identities = new HashMap<>();
     for (WorkermanApp app : apps) {
