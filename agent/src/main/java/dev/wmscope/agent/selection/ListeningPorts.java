@@ -13,10 +13,11 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
- * Which TCP ports a process listens on, from /proc: the listening sockets of its network
- * namespace (/proc/PID/net/tcp and tcp6, state 0A) joined by inode with the sockets among its
- * file descriptors. This is how `--pid` and `--process-name` find what to watch, and it works
- * for a process in a container (its own namespace) as long as /proc is the host's.
+ * Which TCP ports a process listens on: the listening sockets of its network namespace (from
+ * sock_diag when that is the agent's own, else /proc/PID/net/tcp and tcp6, state 0A) joined by
+ * inode with the sockets among its file descriptors. This is how `--pid`, `--process-name` and
+ * Workerman discovery find what to watch, and it works for a process in a container (its own
+ * namespace) as long as /proc is the host's.
  */
 public final class ListeningPorts {
   private static final String LISTEN = "0A";
@@ -31,8 +32,21 @@ public final class ListeningPorts {
    */
   private final Map<String, Map<Long, Integer>> tables = new ConcurrentHashMap<>();
 
+  /** The agent's own network namespace, whose listeners sock_diag gives cheaply (null: unknown). */
+  private final String ownNetns;
+  private volatile boolean sockDiag = true;
+
   public ListeningPorts(Path proc) {
     this.proc = proc;
+    this.ownNetns = netnsOf(proc.resolve("self"));
+  }
+
+  private static String netnsOf(Path pidDir) {
+    try {
+      return Files.readSymbolicLink(pidDir.resolve("ns").resolve("net")).toString();
+    } catch (IOException | UnsupportedOperationException e) {
+      return null; // gone, or not ours to read
+    }
   }
 
   /** Starts a discovery pass: listener tables are read again, once per network namespace. */
@@ -59,12 +73,7 @@ public final class ListeningPorts {
 
   /** The LISTEN sockets of the process's network namespace, read once per pass per namespace. */
   private Map<Long, Integer> listenersSeenBy(Path dir) {
-    String netns;
-    try {
-      netns = Files.readSymbolicLink(dir.resolve("ns").resolve("net")).toString();
-    } catch (IOException | UnsupportedOperationException e) {
-      netns = null; // gone, or not ours to read: read its tables without sharing them
-    }
+    String netns = netnsOf(dir); // null: its tables are read without being shared
     if (netns != null) {
       Map<Long, Integer> seen = tables.get(netns);
       if (seen != null) {
@@ -72,6 +81,17 @@ public final class ListeningPorts {
       }
     }
     Map<Long, Integer> listeners = new HashMap<>();
+    if (netns != null && netns.equals(ownNetns) && sockDiag) {
+      try {
+        listeners = SockDiag.listeners();
+        tables.put(netns, listeners);
+        return listeners;
+      } catch (IOException | RuntimeException e) {
+        sockDiag = false; // not on this kernel: /proc from now on
+        System.getLogger(ListeningPorts.class.getName()).log(System.Logger.Level.INFO,
+            "listening sockets read from /proc/PID/net/tcp from now on: " + e.getMessage());
+      }
+    }
     for (String table : List.of("tcp", "tcp6")) {
       try {
         listeners.putAll(parseListeners(Files.readAllLines(dir.resolve("net").resolve(table))));
