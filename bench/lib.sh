@@ -118,6 +118,7 @@ build_tools() {
   gcc -O2 -Wall -Wextra -Werror -pthread -o "$WORK/echo_server" "$BENCH_DIR/c/echo_server.c" ||
     die "compile echo_server.c"
   gcc -O2 -Wall -Wextra -Werror -o "$WORK/loadgen" "$BENCH_DIR/c/loadgen.c" || die "compile loadgen.c"
+  gcc -O2 -Wall -Wextra -Werror -o "$WORK/wsload" "$BENCH_DIR/c/wsload.c" || die "compile wsload.c"
   local arch_inc
   arch_inc=/usr/include/$(gcc -print-multiarch)
   clang -g -O2 -target bpf -Wall -Werror -I"$arch_inc" \

@@ -12,16 +12,19 @@
 #   pipelined  10 requests per write (wrk's lua pipeline), C connections
 #   large      GET /bytes/1048576 (1 MiB responses, partial writes), 4 connections
 #   unwatched  GET / to a stand-in on a port the agent does not watch: none vs capture on
+#   websocket  WebSocket echo (c/wsload.c): C connections to a stand-in websocket worker, one
+#              64-byte text message in flight on each; "requests" are echoed messages, reported
+#              = the agent's received-message count (wmscope_websocket_messages_total)
 # Each run: an untimed wrk warm-up (default 3 s), then S seconds (default 10) measured. With
 # capture on, the requests the agent reported (http_server_request_duration_seconds_count on its
 # /metrics) are compared with the requests wrk made (warm-up and measured run). A last pass
 # with kernel.bpf_stats_enabled=1 gives the BPF time per request of every program (it costs two
 # clock reads per program run, so it is off while throughput is measured).
-# Writes bench/results/requests-DATE.md. Root; about 12 minutes with the defaults.
+# Writes bench/results/requests-DATE.md. Root; about 15 minutes with the defaults.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-ROUNDS=3 SECS=10 WARM=3 CONNS=32 VARIANTS=keepalive,pipelined,large,unwatched
+ROUNDS=3 SECS=10 WARM=3 CONNS=32 VARIANTS=keepalive,pipelined,large,unwatched,websocket
 while [ $# -gt 0 ]; do
   case $1 in
     --rounds) ROUNDS=$2; shift 2 ;;
@@ -63,15 +66,30 @@ wrk_run() {
     keepalive | unwatched) wrk -t 1 -c "$CONNS" -d "${secs}s" "$@" "http://127.0.0.1:$port/" ;;
     pipelined) wrk -t 1 -c "$CONNS" -d "${secs}s" -s "$PIPELINE_LUA" "$@" "http://127.0.0.1:$port/" ;;
     large) wrk -t 1 -c 4 -d "${secs}s" "$@" "http://127.0.0.1:$port/bytes/1048576" ;;
+    websocket) "$WORK/wsload" -p "$port" -c "$CONNS" -d "$secs" -m 64 ;;
   esac
 }
 
-# requests wrk made: "  123456 requests in 10.00s" (pipelined: wrk counts responses)
-wrk_requests() { awk '/requests in/ { print $1 }' <<<"$1"; }
+# requests wrk made: "  123456 requests in 10.00s" (pipelined: wrk counts responses); messages
+# wsload echoed: "mode=ws ... messages=M ..."
+wrk_requests() {
+  awk '/requests in/ { print $1 } /^mode=ws/ { for (i = 1; i <= NF; i++) if ($i ~ /^messages=/) print substr($i, 10) }' <<<"$1"
+}
+
+# requests/s (wrk), echoed messages/s (wsload)
+load_rate() {
+  awk '/^Requests\/sec:/ { print $2 }
+    /^mode=ws/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] } printf "%.2f\n", f["messages"] / f["seconds"] }' <<<"$1"
+}
 
 reported() {
-  curl -s --max-time 5 "http://$AGENT_HTTP/metrics" |
-    awk '/^http_server_request_duration_seconds_count/ { s += $NF } END { printf "%d", s }'
+  if [ "$1" = websocket ]; then
+    curl -s --max-time 5 "http://$AGENT_HTTP/metrics" |
+      awk '/^wmscope_websocket_messages_total/ && /network_io_direction="receive"/ { s += $NF } END { printf "%d", s }'
+  else
+    curl -s --max-time 5 "http://$AGENT_HTTP/metrics" |
+      awk '/^http_server_request_duration_seconds_count/ { s += $NF } END { printf "%d", s }'
+  fi
 }
 
 run_one() {
@@ -90,14 +108,15 @@ run_one() {
   res=$(wrk_run "$variant" "$port" "$SECS" --latency)
   [ -n "$AGENT_PID" ] && a1=$(cpu_ticks "$AGENT_PID")
   local rps p99 made rep=- acpu=- ringdrops=- unframed=-
-  rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$res")
+  rps=$(load_rate "$res")
   p99=$(wrk_pct 99% "$res")
+  [ -n "$p99" ] || p99=-
   made=$(( $(wrk_requests "$warm") + $(wrk_requests "$res") ))
   if [ -n "$AGENT_PID" ]; then
     acpu=$(awk -v t=$((a1 - a0)) -v hz="$CLK_TCK" -v e="$SECS" 'BEGIN { printf "%.1f", t / hz / e * 100 }')
     if [ "$cond" = capture_on ] && [ "$variant" != unwatched ]; then
       local i
-      for i in $(seq 1 20); do rep=$(reported); [ "$rep" -ge "$made" ] && break; sleep 0.5; done
+      for i in $(seq 1 20); do rep=$(reported "$variant"); [ "$rep" -ge "$made" ] && break; sleep 0.5; done
       local framing
       framing=$(curl -s --max-time 5 "http://$AGENT_HTTP/api/agent" | jq -c '{requests, events_dropped}')
       log "$variant round $round: framing $framing"
@@ -119,11 +138,23 @@ other=$(free_port)
 server_standin "$other" http 1
 OTHER_MAIN=$SERVER_MAIN
 log "stand-ins: watched 127.0.0.1:$watched, unwatched 127.0.0.1:$other"
+WS_MAIN=
+if [[ ",$VARIANTS," == *",websocket,"* ]]; then
+  wsport=$(free_port)
+  server_standin "$wsport" websocket 1
+  WS_MAIN=$SERVER_MAIN
+  log "stand-in: websocket 127.0.0.1:$wsport"
+fi
 
 for variant in ${VARIANTS//,/ }; do
+  watch=$watched
   if [ "$variant" = unwatched ]; then
     conds=(none capture_on)
     port=$other
+  elif [ "$variant" = websocket ]; then
+    conds=(none capture_off capture_on)
+    port=$wsport
+    watch=$wsport
   else
     conds=(none capture_off capture_on)
     port=$watched
@@ -131,7 +162,7 @@ for variant in ${VARIANTS//,/ }; do
   n=${#conds[@]}
   for ((r = 1; r <= ROUNDS; r++)); do
     for ((k = 0; k < n; k++)); do
-      run_one "$variant" "$port" "$r" "${conds[(k + r - 1) % n]}" "$watched"
+      run_one "$variant" "$port" "$r" "${conds[(k + r - 1) % n]}" "$watch"
     done
   done
 done
@@ -140,14 +171,16 @@ done
 bpf_stats_on
 PROFILE=$WORK/profile.md
 : >"$PROFILE"
-for variant in keepalive large; do
+for variant in keepalive large websocket; do
   [[ ",$VARIANTS," == *",$variant,"* ]] || continue
-  agent_start "$watched" /dev/null
+  port=$watched
+  [ "$variant" = websocket ] && port=$wsport
+  agent_start "$port" /dev/null
   sleep 1.5
-  wrk_run "$variant" "$watched" 2 >/dev/null
+  wrk_run "$variant" "$port" 2 >/dev/null
   mapfile -t ids < <(cat /proc/"$AGENT_PID"/fdinfo/* 2>/dev/null | awk '$1 == "prog_id:" { print $2 }' | sort -un)
   for id in "${ids[@]}"; do bpftool prog show id "$id" -j | jq -r '"\(.id) \(.name) \(.run_cnt // 0) \(.run_time_ns // 0)"'; done >"$WORK/p0"
-  res=$(wrk_run "$variant" "$watched" "$SECS")
+  res=$(wrk_run "$variant" "$port" "$SECS")
   for id in "${ids[@]}"; do bpftool prog show id "$id" -j | jq -r '"\(.id) \(.name) \(.run_cnt // 0) \(.run_time_ns // 0)"'; done >"$WORK/p1"
   reqs=$(wrk_requests "$res")
   {
@@ -164,6 +197,7 @@ for variant in keepalive large; do
 done
 stop_pid "$WATCHED_MAIN"
 stop_pid "$OTHER_MAIN"
+[ -z "$WS_MAIN" ] || stop_pid "$WS_MAIN"
 
 {
   echo "# Request telemetry cost (wrk, HTTP stand-in) — $(date -u +%F)"
@@ -176,7 +210,7 @@ stop_pid "$OTHER_MAIN"
   echo
   echo "| variant | condition | requests/s (median) | ratio to capture_off: paired median (per round) | ratio to none: paired median | p99 µs | requests reported / made | agent CPU % of a core |"
   echo "|---|---|---|---|---|---|---|---|"
-  for variant in keepalive pipelined large unwatched; do
+  for variant in keepalive pipelined large unwatched websocket; do
     for cond in none capture_off capture_on; do
       awk -F'\t' -v v="$variant" -v c="$cond" '$1 == v && $3 == c' "$ROWS" | grep -q . || continue
       med=$(awk -F'\t' -v v="$variant" -v c="$cond" '$1 == v && $3 == c { print $4 }' "$ROWS" | median)

@@ -54,7 +54,11 @@ public final class ListeningPorts {
     tables.clear();
   }
 
-  /** Ports of TCP sockets in LISTEN state that this process holds; empty if it is gone. */
+  /**
+   * Ports of TCP sockets in LISTEN state that this process holds; empty if it is gone. The
+   * table of its network namespace is the one read earlier in this pass, if any (see
+   * {@link #newPass}).
+   */
   public Set<Integer> of(long pid) {
     Path dir = proc.resolve(Long.toString(pid));
     Map<Long, Integer> listeners = listenersSeenBy(dir);
