@@ -204,11 +204,19 @@ public final class RequestTelemetry {
       span(x, path, route, method, error);
     }
     WorkerIdentity w = c.worker();
-    Attributes a = metricAttributes.computeIfAbsent(
-        new MetricKey(method, x.status(), x.protocolVersion(), route, error, c.serverPort(),
-            w == null ? null : w.workerName()), RequestTelemetry::metricAttributesOf);
-    if (metricAttributes.size() > MAX_CACHED_ATTRIBUTE_SETS) {
-      metricAttributes.clear();
+    String worker = w == null ? null : w.workerName();
+    // consecutive requests mostly share their attribute set: the last one is tried first
+    Memo<MetricKey> last = lastMetric;
+    Attributes a;
+    if (last != null && last.key().is(method, x.status(), x.protocolVersion(), route, error, c.serverPort(), worker)) {
+      a = last.attributes();
+    } else {
+      MetricKey k = new MetricKey(method, x.status(), x.protocolVersion(), route, error, c.serverPort(), worker);
+      a = metricAttributes.computeIfAbsent(k, RequestTelemetry::metricAttributesOf);
+      if (metricAttributes.size() > MAX_CACHED_ATTRIBUTE_SETS) {
+        metricAttributes.clear();
+      }
+      lastMetric = new Memo<>(k, a);
     }
     duration.record(x.durationNanos() / 1e9, a, Context.root());
     if (x.requestBodySize() >= 0) {
@@ -225,8 +233,18 @@ public final class RequestTelemetry {
    * {@link #requestEnded} with the returned handle.
    */
   public Object requestStarted(ConnectionEvent c, String method) {
-    Active a = active.computeIfAbsent(new ActiveKey(method(method), c.serverPort(),
-        c.worker() == null ? null : c.worker().workerName()), Active::of);
+    String m = method(method);
+    String worker = c.worker() == null ? null : c.worker().workerName();
+    Memo<ActiveKey> last = lastActive;
+    Active a;
+    if (last != null && last.key().port() == c.serverPort() && last.key().method().equals(m)
+        && java.util.Objects.equals(last.key().worker(), worker)) {
+      a = last.active();
+    } else {
+      ActiveKey k = new ActiveKey(m, c.serverPort(), worker);
+      a = active.computeIfAbsent(k, Active::of);
+      lastActive = new Memo<>(k, a.attributes(), a);
+    }
     a.count.increment();
     return a;
   }
@@ -316,9 +334,20 @@ public final class RequestTelemetry {
 
   /** One WebSocket message of a connection. */
   public void webSocketMessage(ConnectionEvent c, boolean received, WebSocketOpcode op, long payloadBytes) {
-    Attributes a = messageAttributes.computeIfAbsent(
-        new MessageKey(c.serverPort(), c.worker() == null ? null : c.worker().workerName(), received, op),
-        RequestTelemetry::messageAttributesOf);
+    String worker = c.worker() == null ? null : c.worker().workerName();
+    Memo<MessageKey> last = received ? lastReceived : lastSent; // an echo alternates the two
+    Attributes a;
+    if (last != null && last.key().is(c.serverPort(), worker, op)) {
+      a = last.attributes();
+    } else {
+      MessageKey k = new MessageKey(c.serverPort(), worker, received, op);
+      a = messageAttributes.computeIfAbsent(k, RequestTelemetry::messageAttributesOf);
+      if (received) {
+        lastReceived = new Memo<>(k, a);
+      } else {
+        lastSent = new Memo<>(k, a);
+      }
+    }
     messages.add(1, a, Context.root());
     messageSize.record(payloadBytes, a, Context.root());
   }
@@ -347,7 +376,26 @@ public final class RequestTelemetry {
   }
 
   private record MetricKey(String method, int status, String version, String route, String error, int port,
-      String worker) {}
+      String worker) {
+    boolean is(String method, int status, String version, String route, String error, int port, String worker) {
+      return status == this.status && port == this.port && java.util.Objects.equals(method, this.method)
+          && java.util.Objects.equals(version, this.version) && java.util.Objects.equals(route, this.route)
+          && java.util.Objects.equals(error, this.error) && java.util.Objects.equals(worker, this.worker);
+    }
+  }
+
+  /** An attribute set (and active-request count) and the key it was made for (immutable: safe to share). */
+  private record Memo<K>(K key, Attributes attributes, Active active) {
+    Memo(K key, Attributes attributes) {
+      this(key, attributes, null);
+    }
+  }
+
+  private volatile Memo<ActiveKey> lastActive;
+
+  private volatile Memo<MetricKey> lastMetric;
+  private volatile Memo<MessageKey> lastReceived;
+  private volatile Memo<MessageKey> lastSent;
 
   private static Attributes metricAttributesOf(MetricKey k) {
     AttributesBuilder b = Attributes.builder().put(HttpAttributes.HTTP_REQUEST_METHOD, k.method())
@@ -368,7 +416,11 @@ public final class RequestTelemetry {
     return b.build();
   }
 
-  private record MessageKey(int port, String worker, boolean received, WebSocketOpcode op) {}
+  private record MessageKey(int port, String worker, boolean received, WebSocketOpcode op) {
+    boolean is(int port, String worker, WebSocketOpcode op) { // the direction is the memo's own
+      return port == this.port && op == this.op && java.util.Objects.equals(worker, this.worker);
+    }
+  }
 
   private static Attributes messageAttributesOf(MessageKey k) {
     AttributesBuilder b = Attributes.builder().put(SERVER_PORT, (long) k.port())

@@ -207,6 +207,20 @@ class RequestTelemetryTest {
   }
 
   @Test
+  void anEchoStreamKeepsItsSeriesApartWhateverTheOrder() {
+    // the attribute set of the last message of each direction is reused: changes must split again
+    ConnectionEvent c = Events.serverIpv4();
+    for (int i = 0; i < 12; i++) {
+      telemetry.webSocketMessage(c, true, i % 4 == 3 ? WebSocketOpcode.PING : WebSocketOpcode.TEXT, 5);
+      telemetry.webSocketMessage(c, false, i % 4 == 3 ? WebSocketOpcode.PONG : WebSocketOpcode.TEXT, 5);
+    }
+    assertThat(metric(TelemetryNames.WEBSOCKET_MESSAGES).getLongSumData().getPoints())
+        .extracting(p -> p.getAttributes().get(TelemetryNames.NETWORK_IO_DIRECTION) + " "
+            + p.getAttributes().get(AttributeKey.stringKey("wmscope.websocket.opcode")) + "=" + p.getValue())
+        .containsExactlyInAnyOrder("receive text=9", "receive ping=3", "transmit text=9", "transmit pong=3");
+  }
+
+  @Test
   void activeRequestsCountUpAndDownPerMethodAndWorker() {
     ConnectionEvent c = Events.serverIpv4();
     Object first = telemetry.requestStarted(c, "GET");

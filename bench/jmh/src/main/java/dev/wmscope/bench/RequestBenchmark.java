@@ -45,7 +45,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * active requests; spans only in {@code spans=true}, as when a span exporter is configured) and
  * RequestStats (the per-worker figures). One drain per {@link #BATCH} requests, spread over
  * {@link #CONNECTIONS} connections. The score is requests/s on one core; its inverse is the
- * agent CPU per request that bench/requests.sh measures end to end.
+ * agent CPU per request that bench/requests.sh measures end to end. {@link #webSocketEcho}: the
+ * same for a WebSocket worker's echo of a 64-byte text message (two messages per operation).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)
@@ -59,6 +60,24 @@ public class RequestBenchmark {
   static final byte[] REQUEST = "GET /hello HTTP/1.1\r\nHost: 127.0.0.1:21800\r\n\r\n".getBytes(StandardCharsets.ISO_8859_1);
   static final byte[] RESPONSE = ("HTTP/1.1 200 OK\r\nServer: workerman\r\nConnection: keep-alive\r\n"
       + "Content-Type: text/html;charset=utf-8\r\nContent-Length: 12\r\n\r\nhello /hello").getBytes(StandardCharsets.ISO_8859_1);
+  static final byte[] UPGRADE = ("GET /chat HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+      + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
+  static final byte[] SWITCHING = ("HTTP/1.1 101 Switching Protocol\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n"
+      + "Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1);
+  /** A 64-byte masked text frame from the client, and Workerman's unmasked echo of it. */
+  static final byte[] CLIENT_FRAME = frame(true);
+  static final byte[] SERVER_FRAME = frame(false);
+  static final int WS_BASE = 2_000_000;
+
+  private static byte[] frame(boolean masked) {
+    byte[] f = new byte[2 + (masked ? 4 : 0) + 64];
+    f[0] = (byte) 0x81;
+    f[1] = (byte) ((masked ? 0x80 : 0) | 64);
+    for (int i = 2; i < f.length; i++) {
+      f[i] = (byte) ('a' + i % 26);
+    }
+    return f;
+  }
 
   @Param({"false", "true"})
   public boolean spans;
@@ -71,6 +90,9 @@ public class RequestBenchmark {
   private MemorySegment[] sends;
   private ConnectionEvent[] events;
   private long[] offsets;
+  private MemorySegment[] wsReads;
+  private MemorySegment[] wsSends;
+  private long[] wsFrames;
   private long mono = 1_000_000_000L;
   private int next;
   private long requests;
@@ -111,14 +133,32 @@ public class RequestBenchmark {
       sends[i] = data(i, true, RESPONSE);
       events[i] = Fixtures.toEvent(ConnEventLayout.decode(Fixtures.record(arena, i, false)));
     }
+    // WebSocket connections (cookies from WS_BASE): upgraded, then frames only
+    wsReads = new MemorySegment[CONNECTIONS];
+    wsSends = new MemorySegment[CONNECTIONS];
+    wsFrames = new long[CONNECTIONS];
+    for (int i = 0; i < CONNECTIONS; i++) {
+      MemorySegment up = data(WS_BASE + i, false, UPGRADE);
+      MemorySegment sw = data(WS_BASE + i, true, SWITCHING);
+      tracker.data(DataRecord.decode(up));
+      tracker.data(DataRecord.decode(sw));
+      wsReads[i] = data(WS_BASE + i, false, CLIENT_FRAME);
+      wsSends[i] = data(WS_BASE + i, true, SERVER_FRAME);
+    }
+    tracker.endOfBatch(this::event);
+  }
+
+  private ConnectionEvent event(long cookie) {
+    int i = (int) (cookie - 1_000_000L);
+    return events[i >= WS_BASE ? i - WS_BASE : i];
   }
 
   private MemorySegment data(int i, boolean send, byte[] bytes) {
     MemorySegment s = arena.allocate(DataRecord.LAYOUT.byteSize() + bytes.length, 8);
     s.set(JAVA_LONG, off("cookie"), 1_000_000L + i);
+    s.set(JAVA_INT, off("pid"), Fixtures.pid(i % CONNECTIONS));
     s.set(JAVA_INT, off("len"), bytes.length);
     s.set(JAVA_INT, off("captured"), bytes.length);
-    s.set(JAVA_INT, off("pid"), Fixtures.pid(i));
     s.set(JAVA_BYTE, off("direction"), (byte) (send ? 1 : 0));
     MemorySegment.copy(bytes, 0, s, JAVA_BYTE, DataRecord.LAYOUT.byteSize(), bytes.length);
     return s;
@@ -136,8 +176,8 @@ public class RequestBenchmark {
     sdk.getSdkTracerProvider().forceFlush().join(10, TimeUnit.SECONDS);
     sdk.close();
     arena.close();
-    System.out.printf("%nrequests: made=%d framed=%d spans_exported=%d%n", requests,
-        tracker.counters().exchanges(), counters.spansExported.get());
+    System.out.printf("%nrequests or echoes: made=%d exchanges=%d messages=%d spans_exported=%d%n", requests,
+        tracker.counters().exchanges(), tracker.counters().messages(), counters.spansExported.get());
   }
 
   @Benchmark
@@ -156,6 +196,25 @@ public class RequestBenchmark {
       mono += 10_000;
       requests++;
     }
-    tracker.endOfBatch(cookie -> events[(int) (cookie - 1_000_000L)]);
+    tracker.endOfBatch(this::event);
+  }
+
+  /** WebSocket echo: a client's text message read, the worker's echo sent (two messages framed). */
+  @Benchmark
+  @OperationsPerInvocation(BATCH)
+  public void webSocketEcho() {
+    for (int k = 0; k < BATCH; k++) {
+      int i = next++ & (CONNECTIONS - 1);
+      long n = wsFrames[i]++;
+      wsReads[i].set(JAVA_LONG, STREAM_OFF, UPGRADE.length + n * CLIENT_FRAME.length);
+      wsReads[i].set(JAVA_LONG, TS, mono);
+      wsSends[i].set(JAVA_LONG, STREAM_OFF, SWITCHING.length + n * SERVER_FRAME.length);
+      wsSends[i].set(JAVA_LONG, TS, mono + 20_000);
+      tracker.data(DataRecord.decode(wsReads[i]));
+      tracker.data(DataRecord.decode(wsSends[i]));
+      mono += 10_000;
+      requests++;
+    }
+    tracker.endOfBatch(this::event);
   }
 }
