@@ -288,8 +288,10 @@ agent_start() {
   local format=()
   [ "${AGENT_OUTPUT:-metrics}" = json ] && format=(--format json)
   # the launcher execs java, so $! is the JVM
+  local selection=(--port "$port")
+  [ "$port" = auto ] && selection=() # as installed: every Workerman app on the host, found by discovery
   WMSCOPE_JAVA_HOME=$JAVA_HOME WMSCOPE_JAVA_OPTS=${AGENT_JAVA_OPTS:-} "$WORK/agent/bin/wmscope" run \
-    --port "$port" "${format[@]}" --http-address "$AGENT_HTTP" "$@" >"$out" 2>"$AGENT_LOG" &
+    "${selection[@]}" "${format[@]}" --http-address "$AGENT_HTTP" "$@" >"$out" 2>"$AGENT_LOG" &
   AGENT_PID=$!
   local i
   for i in $(seq 1 300); do
