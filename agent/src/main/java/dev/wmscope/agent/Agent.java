@@ -241,28 +241,7 @@ public final class Agent implements AutoCloseable, StatusSource {
     AgentConfig.Requests r = config.requests();
     RequestTelemetry telemetry = new RequestTelemetry(sdk, r.routes(), r.captureQuery(), r.captureUserAgent(),
         spansExported);
-    RequestListener bridge = new RequestListener() {
-      @Override
-      public void exchange(dev.wmscope.otel.HttpExchange x) {
-        telemetry.exchange(x);
-      }
-
-      @Override
-      public void webSocketMessage(dev.wmscope.otel.ConnectionEvent c, boolean received,
-          dev.wmscope.otel.WebSocketOpcode op, long bytes) {
-        telemetry.webSocketMessage(c, received, op, bytes);
-      }
-
-      @Override
-      public Object requestStarted(dev.wmscope.otel.ConnectionEvent c, String method) {
-        return telemetry.requestStarted(c, method);
-      }
-
-      @Override
-      public void requestEnded(Object started) {
-        telemetry.requestEnded(started);
-      }
-    };
+    RequestListener bridge = RequestListener.telemetry(telemetry);
     agent.requestStats = new RequestStats();
     agent.requests = new RequestTracker(new MonotonicClock(),
         RequestListener.all(List.of(bridge, agent.requestStats)));

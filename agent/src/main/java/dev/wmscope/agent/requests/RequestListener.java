@@ -30,6 +30,31 @@ public interface RequestListener {
   /** The request whose start returned {@code started} is no longer active. */
   default void requestEnded(Object started) {}
 
+  /** The OpenTelemetry side: spans and metrics of each exchange and message. */
+  static RequestListener telemetry(dev.wmscope.otel.RequestTelemetry telemetry) {
+    return new RequestListener() {
+      @Override
+      public void exchange(HttpExchange x) {
+        telemetry.exchange(x);
+      }
+
+      @Override
+      public void webSocketMessage(ConnectionEvent c, boolean received, WebSocketOpcode op, long bytes) {
+        telemetry.webSocketMessage(c, received, op, bytes);
+      }
+
+      @Override
+      public Object requestStarted(ConnectionEvent c, String method) {
+        return telemetry.requestStarted(c, method);
+      }
+
+      @Override
+      public void requestEnded(Object started) {
+        telemetry.requestEnded(started);
+      }
+    };
+  }
+
   /** Hands each event to every listener in turn (indexed loops: this runs twice per request). */
   static RequestListener all(java.util.List<RequestListener> listeners) {
     RequestListener[] each = listeners.toArray(RequestListener[]::new);

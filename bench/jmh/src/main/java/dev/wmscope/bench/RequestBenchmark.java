@@ -12,10 +12,8 @@ import dev.wmscope.loader.ConnEventLayout;
 import dev.wmscope.loader.DataRecord;
 import dev.wmscope.loader.MonotonicClock;
 import dev.wmscope.otel.ConnectionEvent;
-import dev.wmscope.otel.HttpExchange;
 import dev.wmscope.otel.HttpRoutes;
 import dev.wmscope.otel.RequestTelemetry;
-import dev.wmscope.otel.WebSocketOpcode;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -101,27 +99,7 @@ public class RequestBenchmark {
   public void setUp() {
     sdk = Fixtures.sdk(counters);
     RequestTelemetry telemetry = new RequestTelemetry(sdk, HttpRoutes.NONE, false, false, spans);
-    RequestListener bridge = new RequestListener() { // as Agent wires it
-      @Override
-      public void exchange(HttpExchange x) {
-        telemetry.exchange(x);
-      }
-
-      @Override
-      public void webSocketMessage(ConnectionEvent c, boolean received, WebSocketOpcode op, long bytes) {
-        telemetry.webSocketMessage(c, received, op, bytes);
-      }
-
-      @Override
-      public Object requestStarted(ConnectionEvent c, String method) {
-        return telemetry.requestStarted(c, method);
-      }
-
-      @Override
-      public void requestEnded(Object started) {
-        telemetry.requestEnded(started);
-      }
-    };
+    RequestListener bridge = RequestListener.telemetry(telemetry); // as Agent wires it
     tracker = new RequestTracker(new MonotonicClock(), RequestListener.all(List.of(bridge, new RequestStats())));
     arena = Arena.ofShared();
     reads = new MemorySegment[CONNECTIONS];
