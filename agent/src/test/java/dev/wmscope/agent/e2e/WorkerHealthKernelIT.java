@@ -89,23 +89,25 @@ class WorkerHealthKernelIT {
             Duration.ofSeconds(30));
         assertThat(status.stdout()).contains("EVENT LOOPS").containsPattern("(?m)^" + apiPid + "\\s+Api\\s+select\\s");
 
-        // a handler blocked 1.5 s in usleep
+        // a handler blocked 3 s in usleep: long enough past the 500 ms threshold that the row read
+        // after the log line still falls inside the block on a loaded machine (a 1.5 s block left
+        // under a second, and a CI run missed it once)
         try (var c = new HttpWire(V4, http)) {
-          c.write(HttpWire.get("/delay/1500"));
+          c.write(HttpWire.get("/delay/3000"));
           agent.awaitStderr(l -> l.contains("worker Api[" + apiPid + "] blocked for") && l.contains("nanosleep"), 10_000);
           JsonObject blocked = row(api, apiPid).getJsonObject("eventloop");
           assertThat(blocked.getBoolean("blocked")).isTrue();
           assertThat(blocked.getString("doing")).contains("nanosleep");
           c.read();
-          agent.awaitStderr(l -> l.contains("worker Api[" + apiPid + "] back in its event loop after 1."), 10_000);
+          agent.awaitStderr(l -> l.contains("worker Api[" + apiPid + "] back in its event loop after 3."), 10_000);
 
-          // a handler spinning 1.5 s on the CPU
-          c.write(HttpWire.get("/spin/1500"));
+          // a handler spinning 3 s on the CPU
+          c.write(HttpWire.get("/spin/3000"));
           agent.awaitStderr(l -> l.contains("worker Api[" + apiPid + "] blocked for")
               && l.contains("running on a CPU in user space"), 10_000);
           assertThat(row(api, apiPid).getJsonObject("eventloop").getDouble("utilization")).isGreaterThan(0.8);
           c.read();
-          agent.awaitStderr(l -> l.contains("worker Api[" + apiPid + "] back in its event loop after 1."), 10_000);
+          agent.awaitStderr(l -> l.contains("worker Api[" + apiPid + "] back in its event loop after 3."), 10_000);
         }
         // the timer-only worker sleeps in usleep between timers: that is its wait, never blocked
         assertThat(agent.stderr()).noneMatch(l -> l.contains("Timer[" + timerPid + "] blocked"));
