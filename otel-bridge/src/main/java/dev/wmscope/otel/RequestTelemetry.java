@@ -206,10 +206,10 @@ public final class RequestTelemetry {
     WorkerIdentity w = c.worker();
     String worker = w == null ? null : w.workerName();
     // consecutive requests mostly share their attribute set: the last one is tried first
-    Memo<MetricKey> last = lastMetric;
+    Memo<MetricKey, Attributes> last = lastMetric;
     Attributes a;
     if (last != null && last.key().is(method, x.status(), x.protocolVersion(), route, error, c.serverPort(), worker)) {
-      a = last.attributes();
+      a = last.value();
     } else {
       MetricKey k = new MetricKey(method, x.status(), x.protocolVersion(), route, error, c.serverPort(), worker);
       a = metricAttributes.computeIfAbsent(k, RequestTelemetry::metricAttributesOf);
@@ -235,15 +235,14 @@ public final class RequestTelemetry {
   public Object requestStarted(ConnectionEvent c, String method) {
     String m = method(method);
     String worker = c.worker() == null ? null : c.worker().workerName();
-    Memo<ActiveKey> last = lastActive;
+    Memo<ActiveKey, Active> last = lastActive;
     Active a;
-    if (last != null && last.key().port() == c.serverPort() && last.key().method().equals(m)
-        && java.util.Objects.equals(last.key().worker(), worker)) {
-      a = last.active();
+    if (last != null && last.key().is(m, c.serverPort(), worker)) {
+      a = last.value();
     } else {
       ActiveKey k = new ActiveKey(m, c.serverPort(), worker);
       a = active.computeIfAbsent(k, Active::of);
-      lastActive = new Memo<>(k, a.attributes(), a);
+      lastActive = new Memo<>(k, a);
     }
     a.count.increment();
     return a;
@@ -265,7 +264,11 @@ public final class RequestTelemetry {
     }
   }
 
-  private record ActiveKey(String method, int port, String worker) {}
+  private record ActiveKey(String method, int port, String worker) {
+    boolean is(String method, int port, String worker) {
+      return port == this.port && method.equals(this.method) && java.util.Objects.equals(worker, this.worker);
+    }
+  }
 
   private void span(HttpExchange x, String path, String route, String method, String error) {
     ConnectionEvent c = x.connection();
@@ -335,10 +338,10 @@ public final class RequestTelemetry {
   /** One WebSocket message of a connection. */
   public void webSocketMessage(ConnectionEvent c, boolean received, WebSocketOpcode op, long payloadBytes) {
     String worker = c.worker() == null ? null : c.worker().workerName();
-    Memo<MessageKey> last = received ? lastReceived : lastSent; // an echo alternates the two
+    Memo<MessageKey, Attributes> last = received ? lastReceived : lastSent; // an echo alternates the two
     Attributes a;
     if (last != null && last.key().is(c.serverPort(), worker, op)) {
-      a = last.attributes();
+      a = last.value();
     } else {
       MessageKey k = new MessageKey(c.serverPort(), worker, received, op);
       a = messageAttributes.computeIfAbsent(k, RequestTelemetry::messageAttributesOf);
@@ -384,18 +387,16 @@ public final class RequestTelemetry {
     }
   }
 
-  /** An attribute set (and active-request count) and the key it was made for (immutable: safe to share). */
-  private record Memo<K>(K key, Attributes attributes, Active active) {
-    Memo(K key, Attributes attributes) {
-      this(key, attributes, null);
-    }
-  }
+  /**
+   * The last key looked up and what it gave (an attribute set, an active-request count): tried
+   * before the map, since consecutive events mostly share it. Immutable: safe to share.
+   */
+  private record Memo<K, V>(K key, V value) {}
 
-  private volatile Memo<ActiveKey> lastActive;
-
-  private volatile Memo<MetricKey> lastMetric;
-  private volatile Memo<MessageKey> lastReceived;
-  private volatile Memo<MessageKey> lastSent;
+  private volatile Memo<ActiveKey, Active> lastActive;
+  private volatile Memo<MetricKey, Attributes> lastMetric;
+  private volatile Memo<MessageKey, Attributes> lastReceived;
+  private volatile Memo<MessageKey, Attributes> lastSent;
 
   private static Attributes metricAttributesOf(MetricKey k) {
     AttributesBuilder b = Attributes.builder().put(HttpAttributes.HTTP_REQUEST_METHOD, k.method())

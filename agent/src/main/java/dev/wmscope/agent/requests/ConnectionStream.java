@@ -451,10 +451,10 @@ final class ConnectionStream {
   private void onRequestHead(Direction d, byte[] b, int from, int end) {
     Request r = new Request();
     r.startMono = d.msgStartMono;
-    int eol = indexOfCrlf(b, from, end);
-    int sp1 = indexOf(b, (byte) ' ', from, eol);
-    int sp2 = sp1 < 0 ? -1 : indexOf(b, (byte) ' ', sp1 + 1, eol);
-    boolean valid = sp1 > from && sp2 > sp1 + 1 && indexOf(b, (byte) ' ', sp2 + 1, eol) < 0
+    int eol = Bytes.indexOfCrlf(b, from, end);
+    int sp1 = Bytes.indexOf(b, (byte) ' ', from, eol);
+    int sp2 = sp1 < 0 ? -1 : Bytes.indexOf(b, (byte) ' ', sp1 + 1, eol);
+    boolean valid = sp1 > from && sp2 > sp1 + 1 && Bytes.indexOf(b, (byte) ' ', sp2 + 1, eol) < 0
         && upperLetters(b, from, sp1) && startsWith(b, sp2 + 1, eol, "HTTP/1.");
     addPending(r);
     if (!valid) {
@@ -518,7 +518,7 @@ final class ConnectionStream {
   }
 
   private void onResponseHead(Direction d, byte[] b, int from, int end, long mono) {
-    int eol = indexOfCrlf(b, from, end);
+    int eol = Bytes.indexOfCrlf(b, from, end);
     int status = eol - from >= 12 && startsWith(b, from, eol, "HTTP/1.") && b[from + 8] == ' '
         ? (int) digits(b, from + 9, from + 12) : -1;
     if (status < 100) {
@@ -747,11 +747,11 @@ final class ConnectionStream {
       tracestate = null;
       int i = from;
       while (i < to) {
-        int end = indexOfCrlf(b, i, to);
+        int end = Bytes.indexOfCrlf(b, i, to);
         if (end < 0) {
           end = to;
         }
-        int colon = indexOf(b, (byte) ':', i, end);
+        int colon = Bytes.indexOf(b, (byte) ':', i, end);
         if (colon > i) {
           int a = colon + 1;
           int z = end;
@@ -860,14 +860,6 @@ final class ConnectionStream {
       v = v * 10 + c;
     }
     return v;
-  }
-
-  private static int indexOf(byte[] b, byte c, int from, int to) {
-    return Bytes.indexOf(b, c, from, to);
-  }
-
-  private static int indexOfCrlf(byte[] b, int from, int to) {
-    return Bytes.indexOfCrlf(b, from, to);
   }
 
   private static boolean upperLetters(byte[] b, int from, int to) {
