@@ -383,6 +383,15 @@ wrk_pct() {
     f = (u == "us") ? 1 : (u == "ms") ? 1000 : (u == "s") ? 1000000 : 60000000; printf "%.0f", v * f }' <<<"$2"
 }
 
+# agent_reported websocket|http (or any other word: http): what the running agent ($AGENT_HTTP) has reported so far, from
+# its /metrics: HTTP requests (http_server_request_duration_seconds_count) or received WebSocket
+# messages (wmscope_websocket_messages_total, direction receive)
+agent_reported() {
+  local series='/^http_server_request_duration_seconds_count/'
+  [ "$1" = websocket ] && series='/^wmscope_websocket_messages_total/ && /network_io_direction="receive"/'
+  curl -s --max-time 5 "http://$AGENT_HTTP/metrics" | awk "$series"' { s += $NF } END { printf "%d", s }'
+}
+
 # utime+stime of a process in clock ticks (fields 14 and 15 of /proc/PID/stat, after the comm).
 cpu_ticks() {
   local s

@@ -82,15 +82,6 @@ load_rate() {
     /^mode=ws/ { for (i = 1; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] } printf "%.2f\n", f["messages"] / f["seconds"] }' <<<"$1"
 }
 
-reported() {
-  if [ "$1" = websocket ]; then
-    curl -s --max-time 5 "http://$AGENT_HTTP/metrics" |
-      awk '/^wmscope_websocket_messages_total/ && /network_io_direction="receive"/ { s += $NF } END { printf "%d", s }'
-  else
-    curl -s --max-time 5 "http://$AGENT_HTTP/metrics" |
-      awk '/^http_server_request_duration_seconds_count/ { s += $NF } END { printf "%d", s }'
-  fi
-}
 
 run_one() {
   local variant=$1 port=$2 round=$3 cond=$4 watch=$5
@@ -116,7 +107,7 @@ run_one() {
     acpu=$(awk -v t=$((a1 - a0)) -v hz="$CLK_TCK" -v e="$SECS" 'BEGIN { printf "%.1f", t / hz / e * 100 }')
     if [ "$cond" = capture_on ] && [ "$variant" != unwatched ]; then
       local i
-      for i in $(seq 1 20); do rep=$(reported "$variant"); [ "$rep" -ge "$made" ] && break; sleep 0.5; done
+      for i in $(seq 1 20); do rep=$(agent_reported "$variant"); [ "$rep" -ge "$made" ] && break; sleep 0.5; done
       local framing
       framing=$(curl -s --max-time 5 "http://$AGENT_HTTP/api/agent" | jq -c '{requests, events_dropped}')
       log "$variant round $round: framing $framing"

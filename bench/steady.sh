@@ -45,22 +45,13 @@ ws=$(free_port)
 server_standin "$ws" websocket 1
 WS_MAIN=$SERVER_MAIN
 
-# count NAME: the agent's reported HTTP requests or received WebSocket messages
-count() {
-  curl -s --max-time 5 "http://$AGENT_HTTP/metrics" | if [ "$1" = http ]; then
-    awk '/^http_server_request_duration_seconds_count/ { s += $NF } END { printf "%d", s }'
-  else
-    awk '/^wmscope_websocket_messages_total/ && /network_io_direction="receive"/ { s += $NF } END { printf "%d", s }'
-  fi
-}
-
 # window KIND SECONDS: "rate agent% us-per-event" over the last 20 s of a load already running
 window() {
   local kind=$1 t0 t1 c0 c1 p0 p1
   sleep $(($2 - 25))
-  t0=$(date +%s.%N) p0=$(cpu_ticks "$AGENT_PID") c0=$(count "$kind")
+  t0=$(date +%s.%N) p0=$(cpu_ticks "$AGENT_PID") c0=$(agent_reported "$kind")
   sleep 20
-  t1=$(date +%s.%N) p1=$(cpu_ticks "$AGENT_PID") c1=$(count "$kind")
+  t1=$(date +%s.%N) p1=$(cpu_ticks "$AGENT_PID") c1=$(agent_reported "$kind")
   awk -v t0="$t0" -v t1="$t1" -v n=$((c1 - c0)) -v cpu=$((p1 - p0)) -v hz="$CLK_TCK" \
     'BEGIN { t = t1 - t0; s = cpu / hz; printf "%.0f\t%.1f\t%.2f", n / t, 100 * s / t, n ? 1e6 * s / n : 0 }'
 }
@@ -80,7 +71,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     wait "$load"
     "$WORK/wsload" -p "$ws" -c 32 -d "$SECS" -m 64 >/dev/null &
     load=$!
-    w=$(window ws "$SECS")
+    w=$(window websocket "$SECS")
     wait "$load"
     agent_stop
     printf '%s\t%s\t%s\t%s\t%s\n' "$(basename "$jar") ($AGENT_JAR_INFO)" "$r" "$idle" "$h" "$w" >>"$ROWS"
