@@ -66,8 +66,13 @@ public final class WorkerHealth {
   public record Event(Instant at, String type, long pid, WorkerIdentity worker, String cause, String detail,
       Map<String, Object> fields) {}
 
-  /** An exit is reported this long after it, so that the closes of its connections are in. */
+  /**
+   * An exit is reported once the closes the kernel recorded this long after it have reached the
+   * ledger (the exit closes the worker's sockets; Workerman's stop closes them just before).
+   */
   static final long EXIT_SETTLE_NANOS = 300_000_000L;
+  /** ... or this long after it if they never do (no connection probe delivering, a stuck poll). */
+  static final long EXIT_SETTLE_MAX_NANOS = 10_000_000_000L;
   private static final int SIGUSR1 = 10;
   private static final int SIGUSR2 = 12;
 
@@ -119,6 +124,11 @@ public final class WorkerHealth {
   private volatile List<Loop> loops = List.of();
   private volatile List<WorkerHealthTelemetry.WorkerLoop> gauges = List.of();
   private volatile List<Event> eventsView = List.of();
+  /**
+   * What this tick has to say about its workers (blocked, back, descriptors), said once the tick
+   * has published its rows: whoever reads the API on seeing the line finds the row that says so.
+   */
+  private final List<Runnable> sayAfterPublish = new ArrayList<>();
   private boolean firstTick = true;
   private boolean closed;
 
@@ -233,7 +243,8 @@ public final class WorkerHealth {
     firstTick = false;
     for (var it = pendingExits.iterator(); it.hasNext(); ) {
       PendingExit x = it.next();
-      if (now - x.mono() >= EXIT_SETTLE_NANOS) {
+      boolean settled = now - x.mono() >= EXIT_SETTLE_NANOS && ledger.closesIn(x.mono() + EXIT_SETTLE_NANOS);
+      if (settled || now - x.mono() >= EXIT_SETTLE_MAX_NANOS) {
         it.remove();
         reportExit(x);
       }
@@ -259,6 +270,8 @@ public final class WorkerHealth {
     }
     loops = List.copyOf(outLoops);
     gauges = List.copyOf(outGauges);
+    sayAfterPublish.forEach(Runnable::run);
+    sayAfterPublish.clear();
   }
 
   private Loop observe(long pid, Tracked t, long now, List<WorkerHealthTelemetry.WorkerLoop> outGauges) {
@@ -302,10 +315,12 @@ public final class WorkerHealth {
         if (!t.blocked || t.blockedSince != s.sinceNanos()) {
           String line = "worker " + who(pid, t.worker) + " blocked for "
               + String.format(java.util.Locale.ROOT, "%.1f", blockedFor) + " s: " + doing;
-          LOG.log(System.Logger.Level.WARNING, line);
-          emit(dev.wmscope.otel.TelemetryNames.EVENT_WORKER_BLOCKED, true, line, pid, t.worker,
-              io.opentelemetry.api.common.Attributes.of(dev.wmscope.otel.TelemetryNames.BLOCKED_DOING, doing,
-                  dev.wmscope.otel.TelemetryNames.BLOCKED_DURATION, blockedFor));
+          var attributes = io.opentelemetry.api.common.Attributes.of(dev.wmscope.otel.TelemetryNames.BLOCKED_DOING,
+              doing, dev.wmscope.otel.TelemetryNames.BLOCKED_DURATION, blockedFor);
+          sayAfterPublish.add(() -> {
+            LOG.log(System.Logger.Level.WARNING, line);
+            emit(dev.wmscope.otel.TelemetryNames.EVENT_WORKER_BLOCKED, true, line, pid, t.worker, attributes);
+          });
         }
         t.blocked = true;
         t.blockedSince = s.sinceNanos();
@@ -314,9 +329,11 @@ public final class WorkerHealth {
         double took = Math.max(0, end - t.blockedSince) / 1e9;
         String line = "worker " + who(pid, t.worker) + " back in its event loop after "
             + String.format(java.util.Locale.ROOT, "%.1f", took) + " s";
-        LOG.log(System.Logger.Level.INFO, line);
-        emit(dev.wmscope.otel.TelemetryNames.EVENT_WORKER_UNBLOCKED, false, line, pid, t.worker,
-            io.opentelemetry.api.common.Attributes.of(dev.wmscope.otel.TelemetryNames.BLOCKED_DURATION, took));
+        sayAfterPublish.add(() -> {
+          LOG.log(System.Logger.Level.INFO, line);
+          emit(dev.wmscope.otel.TelemetryNames.EVENT_WORKER_UNBLOCKED, false, line, pid, t.worker,
+              io.opentelemetry.api.common.Attributes.of(dev.wmscope.otel.TelemetryNames.BLOCKED_DURATION, took));
+        });
         t.blocked = false;
       }
       // not seen switching since it was watched (asleep in its wait since before): no reading yet
@@ -372,13 +389,16 @@ public final class WorkerHealth {
     }
     boolean near = (limit > 0 && open > FD_WARN_SHARE * limit) || (t.kind.equals("select") && open >= SELECT_FD_WARN);
     if (near && !t.fdWarned) {
-      LOG.log(System.Logger.Level.WARNING, "worker {0} holds {1} descriptors{2}", who(pid, t.worker), open,
-          t.kind.equals("select") && open >= SELECT_FD_WARN
-              ? " in a Select event loop, which cannot watch descriptors past 1024 (install ext-event)"
-              : " of its limit of " + limit + " (raise LimitNOFILE / ulimit -n)");
+      String who = who(pid, t.worker);
+      String why = t.kind.equals("select") && open >= SELECT_FD_WARN
+          ? " in a Select event loop, which cannot watch descriptors past 1024 (install ext-event)"
+          : " of its limit of " + limit + " (raise LimitNOFILE / ulimit -n)";
+      sayAfterPublish.add(() -> LOG.log(System.Logger.Level.WARNING, "worker {0} holds {1} descriptors{2}", who,
+          open, why));
     } else if (!near && t.fdWarned && (limit <= 0 || open < 0.75 * limit)) {
-      LOG.log(System.Logger.Level.INFO, "worker {0} holds {1} descriptors again, below the warning level",
-          who(pid, t.worker), open);
+      String who = who(pid, t.worker);
+      sayAfterPublish.add(() -> LOG.log(System.Logger.Level.INFO,
+          "worker {0} holds {1} descriptors again, below the warning level", who, open));
     }
     t.fdWarned = near || (t.fdWarned && limit > 0 && open >= 0.75 * limit);
   }
