@@ -100,7 +100,11 @@ public final class RingBufferReader implements AutoCloseable {
    * several maps, then drains all of them in the order they were added, so a record is never
    * left behind one that was committed after it in an earlier map.
    *
-   * @return the number of records consumed (0 on timeout or when interrupted by a signal)
+   * <p>When it returns, every record committed before it was called has been handed on (the
+   * rings are level-triggered and drained until empty; a wait cut short by a signal drains them
+   * too), which is what lets a caller say its records up to a point in time are all delivered.
+   *
+   * @return the number of records consumed (0 on timeout)
    */
   public int poll(int timeoutMillis) {
     if (rb == null) {
@@ -108,8 +112,8 @@ public final class RingBufferReader implements AutoCloseable {
     }
     try {
       int n = (int) Libbpf.RING_BUFFER_POLL.invokeExact(rb, timeoutMillis);
-      if (n == -4) { // EINTR: a signal arrived, e.g. while the JVM shuts down
-        return 0;
+      if (n == -4) { // EINTR: a signal arrived, e.g. while the JVM shuts down; no ring was read
+        return Math.max(0, (int) Libbpf.RING_BUFFER_CONSUME.invokeExact(rb));
       }
       Native.checkInt("poll ring buffer " + name, n);
       if (rings > 1) {

@@ -91,6 +91,27 @@ class ConnectionProbeKernelIT {
     }
   }
 
+  /**
+   * The agent reports a worker's exit once its poll thread has drained past the exit (the closes
+   * the exit caused are in): that needs one poll to hand on every record committed before it
+   * began, not just the first ring-full.
+   */
+  @Test
+  void onePollHandsOnEveryRecordCommittedBeforeItBegan() throws Exception {
+    try (ConnectionProbe probe = startProbe(); var server = new LoopbackTraffic.Server(V4)) {
+      probe.watchPort(server.port());
+      LoopbackTraffic.exchanges(V4, server.port(), 300, 100, 37);
+      Thread.sleep(300); // the last closes are committed
+      long before = MonotonicClock.monotonicNow();
+      probe.poll(100);
+      List<ConnRecord> first = List.copyOf(records);
+      List<ConnRecord> all = closesFor(probe, server.port(), 300);
+      assertThat(all).hasSize(300).allSatisfy(r -> assertThat(r.endMonoNanos()).isLessThan(before));
+      assertThat(first).as("records of the one poll").containsAll(all).containsAll(opens(server.port()));
+      assertThat(opens(server.port())).hasSize(300);
+    }
+  }
+
   @Test
   void beyondMaxConnectionsConnectionsAreCountedNotTracked() throws Exception {
     var options = ConnectionProbe.Options.defaults().withMaxConnections(5);

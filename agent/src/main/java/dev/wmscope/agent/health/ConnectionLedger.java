@@ -42,9 +42,25 @@ public final class ConnectionLedger implements ConnectionListener {
 
   private final Deque<Close> closes = new ArrayDeque<>();
   private final Map<Long, Integer> perPid = new HashMap<>();
+  /** Kernel time up to which every close is in (the poll thread's last drain); -1 before one. */
+  private volatile long deliveredThrough = -1;
 
   @Override
   public void opened(ConnectionEvent event) {}
+
+  @Override
+  public void deliveredThrough(long monoNanos) {
+    deliveredThrough = monoNanos;
+  }
+
+  /**
+   * Whether every close the kernel recorded before {@code monoNanos} (CLOCK_MONOTONIC) is in. A
+   * poll thread that lags (a loaded host) is waited for, instead of reporting an exit without
+   * the closes its death caused.
+   */
+  public boolean closesIn(long monoNanos) {
+    return deliveredThrough >= monoNanos;
+  }
 
   @Override
   public synchronized void closed(ConnectionEvent event) {

@@ -13,4 +13,10 @@ public interface ConnectionListener {
 
   /** Called after each poll slice that delivered events, e.g. to flush buffered output. */
   default void endOfBatch() {}
+
+  /**
+   * Called after every poll slice, events or not: every record the kernel wrote before
+   * {@code monoNanos} (CLOCK_MONOTONIC, the kernel's clock) has been delivered.
+   */
+  default void deliveredThrough(long monoNanos) {}
 }

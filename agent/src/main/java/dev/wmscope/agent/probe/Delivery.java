@@ -118,6 +118,13 @@ public final class Delivery {
     listeners.forEach(ConnectionListener::endOfBatch);
   }
 
+  /** Tells the listeners that the kernel's records up to {@code monoNanos} are all delivered. */
+  public void deliveredThrough(long monoNanos) {
+    for (ConnectionListener l : listeners) {
+      l.deliveredThrough(monoNanos);
+    }
+  }
+
   /** A batch of data records only: framed, then what was framed handed on. */
   private void frame(List<DataRecord> data) {
     if (requests == null) {

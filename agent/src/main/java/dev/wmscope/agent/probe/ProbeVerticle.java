@@ -6,6 +6,7 @@ import dev.wmscope.loader.DataRecord;
 import dev.wmscope.loader.DropReason;
 import dev.wmscope.loader.FeatureStatus;
 import dev.wmscope.loader.KernelFeature;
+import dev.wmscope.loader.MonotonicClock;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -107,13 +108,20 @@ public final class ProbeVerticle extends VerticleBase {
     long nextLive = System.nanoTime();
     while (running.get()) {
       long drainStart = System.nanoTime();
+      // a poll drains the ring until it is empty: what the kernel wrote before it began is in
+      long drainedFrom = MonotonicClock.monotonicNow();
       int records = 0;
+      boolean polled = false;
       try {
         records = probe.poll(POLL_SLICE_MILLIS);
+        polled = true;
       } catch (RuntimeException e) {
         LOG.log(System.Logger.Level.ERROR, "poll ring buffer: " + e.getMessage());
       }
       delivery.deliver(batch, dataBatch);
+      if (polled) {
+        delivery.deliveredThrough(drainedFrom);
+      }
       long now = System.nanoTime();
       if (now - nextLive >= 0) {
         live.pollLag(now - nextLive);
