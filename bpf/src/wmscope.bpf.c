@@ -237,6 +237,18 @@ static __always_inline void note_transition(struct wm_conn_event *e, __u32 new_s
 		e->flags |= WM_CONN_FIN_PEER_FIRST;
 }
 
+/* Asks for sock_ops' state callback on this tracked socket (BPF_SOCK_OPS_STATE_CB): its state
+ * changes then reach wmscope_sockops too. The state tracepoint sees them as well, but a tracing
+ * program does not run while it is already running on the same CPU (the kernel counts a
+ * "recursion miss" and skips it): a softirq that closes a connection on top of the tracepoint
+ * running in a process's close() left that connection's close record out (1 in 23,000 in a
+ * soak). cgroup programs have no such guard, so sock_ops is the path for every connection it
+ * tracked; the tracepoint stays for adopted ones (no sock_ops callback can be asked for them). */
+static __always_inline void follow_states(struct bpf_sock_ops *skops)
+{
+	bpf_sock_ops_cb_flags_set(skops, skops->bpf_sock_ops_cb_flags | BPF_SOCK_OPS_STATE_CB_FLAG);
+}
+
 /* Starts tracking at established (or continues what connect() started: t): the record keeps the
  * counters at this point as baselines, so the close record reports only what this connection
  * moved after it was established. */
@@ -253,6 +265,7 @@ static __always_inline void track(struct bpf_sock_ops *skops, __u8 side, struct 
 			t->mark = WM_TRACKED_NEEDS_OWNER |
 				  ((port_flags((__u16)skops->local_port) & WM_PORT_CAPTURE) ? WM_TRACKED_CAPTURE : 0);
 	}
+	follow_states(skops);
 	e = &t->conn;
 	e->side = side;
 	e->start_ns = bpf_ktime_get_ns();
@@ -332,6 +345,7 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 	t = start_tracking(skops->sk, bpf_get_socket_cookie(skops));
 	if (!t)
 		return;
+	follow_states(skops);
 	e = &t->conn;
 	e->side = WM_SIDE_CLIENT;
 	e->pid = tgid;
@@ -341,6 +355,8 @@ static __always_inline void on_connect(struct bpf_sock_ops *skops)
 	fill_tuple(e, skops);
 }
 
+static __always_inline void state_changed(struct sock *sk, struct wm_tracked *t, int old_state, int new_state);
+
 SEC("sockops")
 int wmscope_sockops(struct bpf_sock_ops *skops)
 {
@@ -348,6 +364,12 @@ int wmscope_sockops(struct bpf_sock_ops *skops)
 	struct bpf_sock *sk;
 
 	switch (skops->op) {
+	case BPF_SOCK_OPS_STATE_CB: /* a socket that follow_states() asked it for */
+		sk = skops->sk;
+		t = sk ? tracked_of(sk) : NULL;
+		if (t)
+			state_changed((struct sock *)sk, t, (int)skops->args[0], (int)skops->args[1]);
+		break;
 	case BPF_SOCK_OPS_PASSIVE_ESTABLISHED_CB:
 		if (port_watched((__u16)skops->local_port))
 			track(skops, WM_SIDE_SERVER, NULL);
@@ -598,13 +620,42 @@ int BPF_PROG(wmscope_tp_recv_reset, struct sock *sk)
 	return 0;
 }
 
-/* State changes of tracked connections (every socket of the host passes here; untracked ones
- * return at the storage check): who closed first, and the close record on CLOSE. */
+static __always_inline bool iter_switch(__u32 key)
+{
+	__u32 *on = bpf_map_lookup_elem(&iter_config, &key);
+
+	return on && *on;
+}
+
+/* A state change of a tracked connection, from sock_ops (connections it tracked) or the state
+ * tracepoint (adopted ones, and the net under sock_ops: whichever runs first at CLOSE emits the
+ * close record and forgets the connection, the other finds nothing): who closed first, and the
+ * close record on CLOSE. */
+static __always_inline void state_changed(struct sock *sk, struct wm_tracked *t, int old_state, int new_state)
+{
+	struct tcp_sock *tp;
+
+	if (new_state != BPF_TCP_CLOSE) {
+		/* FIN_WAIT1 and LAST_ACK are entered in close()/shutdown(), the owner's syscall: a
+		 * server that never received (and was accepted without asking the peer's address) is
+		 * attributed here */
+		if (new_state == BPF_TCP_FIN_WAIT1 || new_state == BPF_TCP_LAST_ACK)
+			attribute_record(t); /* the record is in hand: no second lookup */
+		note_transition(&t->conn, new_state);
+		return;
+	}
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (tp)
+		finish(&t->conn, tp, old_state);
+	stop_tracking(sk);
+}
+
+/* State changes of every socket of the host (untracked ones return at the storage check):
+ * listeners' closes, and state_changed() for tracked connections. */
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(wmscope_tp_set_state, struct sock *sk, int old_state, int new_state)
 {
 	struct wm_tracked *t = tracked_of(sk);
-	struct tcp_sock *tp;
 
 	if (!t)
 		return 0;
@@ -613,19 +664,10 @@ int BPF_PROG(wmscope_tp_set_state, struct sock *sk, int old_state, int new_state
 			bpf_sk_storage_delete(&tracked, sk); /* the listener closed */
 		return 0;
 	}
-	if (new_state != BPF_TCP_CLOSE) {
-		/* FIN_WAIT1 and LAST_ACK are entered in close()/shutdown(), the owner's syscall: a
-		 * server that never received (and was accepted without asking the peer's address) is
-		 * attributed here */
-		if (new_state == BPF_TCP_FIN_WAIT1 || new_state == BPF_TCP_LAST_ACK)
-			attribute_record(t); /* the record is in hand: no second lookup */
-		note_transition(&t->conn, new_state);
-		return 0;
-	}
-	tp = bpf_skc_to_tcp_sock(sk);
-	if (tp)
-		finish(&t->conn, tp, old_state);
-	stop_tracking(sk);
+	if (new_state == BPF_TCP_CLOSE && !(t->conn.flags & WM_CONN_PREEXISTING) &&
+	    iter_switch(WM_CFG_TP_LEAVES_SOCKOPS_CLOSES))
+		return 0; /* tests: sock_ops tracked it, so sock_ops alone must finish it */
+	state_changed(sk, t, old_state, new_state);
 	return 0;
 }
 
@@ -685,13 +727,6 @@ static __always_inline void write_listener(struct seq_file *seq, struct sock *sk
 	l.drops = sk->sk_drops.counter;
 	l.sock_inode = sock_inode(sk);
 	bpf_seq_write(seq, &l, sizeof(l));
-}
-
-static __always_inline bool iter_switch(__u32 key)
-{
-	__u32 *on = bpf_map_lookup_elem(&iter_config, &key);
-
-	return on && *on;
 }
 
 /* The fallback when no attribution hook runs (see iter_config.h), and for a connection adopted

@@ -34,6 +34,33 @@ public final class BpfProgram {
     }
   }
 
+  /** struct bpf_prog_info up to recursion_misses, and where that is. */
+  private static final long PROG_INFO_SIZE = 216;
+  private static final long PROG_INFO_RECURSION_MISSES = 208;
+
+  /**
+   * Runs the kernel skipped because the program was already running on that CPU (a tracing
+   * program fired again from an interrupt on top of itself): each is an event it never saw. 0
+   * when the program is not loaded or the kernel does not say (before Linux 5.12).
+   */
+  public long missedRuns() {
+    try (Arena arena = Arena.ofConfined()) {
+      int fd = (int) Libbpf.PROGRAM_FD.invokeExact(prog);
+      if (fd < 0) {
+        return 0;
+      }
+      MemorySegment info = arena.allocate(PROG_INFO_SIZE, 8);
+      MemorySegment len = arena.allocateFrom(ValueLayout.JAVA_INT, (int) PROG_INFO_SIZE);
+      int rc = (int) Libbpf.OBJ_GET_INFO_BY_FD.invokeExact(fd, info, len);
+      if (rc != 0 || len.get(ValueLayout.JAVA_INT, 0) < PROG_INFO_SIZE) {
+        return 0;
+      }
+      return info.get(ValueLayout.JAVA_LONG, PROG_INFO_RECURSION_MISSES);
+    } catch (Throwable t) {
+      throw Libbpf.rethrow(t);
+    }
+  }
+
   /**
    * Attaches to a cgroup v2 directory with a bpf_link (BPF_LINK_CREATE), which allows other
    * programs, ours or other tools', on the same cgroup (multi-attach).

@@ -112,6 +112,46 @@ class ConnectionProbeKernelIT {
     }
   }
 
+  /**
+   * A tracing program is skipped while it already runs on the same CPU (a softirq closing one
+   * connection on top of the state tracepoint in another's close()), so the connections sock_ops
+   * tracked are finished by its own state callback: with the tracepoint told to leave them alone,
+   * every close record still arrives, exact, on both ends, and so does a refused connect's.
+   */
+  @Test
+  void sockOpsAloneFinishesTheConnectionsItTracked() throws Exception {
+    int self = (int) ProcessHandle.current().pid();
+    try (ConnectionProbe probe = startProbe(); var server = new LoopbackTraffic.Server(V4)) {
+      probe.leaveSockopsClosesToSockops(true);
+      probe.watchPort(server.port());
+      probe.watchPid(self); // our connects: the client ends are tracked too
+      List<Exchange> truth = LoopbackTraffic.exchanges(V4, server.port(), 50, 300, 29);
+      int refused;
+      try (ServerSocket s = new ServerSocket(0, 1, V4)) {
+        refused = s.getLocalPort();
+      }
+      assertThatThrownBy(() -> new Socket(V4, refused).close()).isInstanceOf(IOException.class);
+
+      List<ConnRecord> closed = closesFor(probe, server.port(), 100);
+      long until = System.nanoTime() + 5_000_000_000L;
+      while (closes(refused).isEmpty() && System.nanoTime() < until) {
+        probe.poll(100);
+      }
+      assertThat(closed).hasSize(100);
+      Map<Integer, ConnRecord> servers = closed.stream().filter(r -> r.side() == ConnSide.SERVER)
+          .collect(Collectors.toMap(ConnRecord::remotePort, Function.identity()));
+      Map<Integer, ConnRecord> clients = closed.stream().filter(r -> r.side() == ConnSide.CLIENT)
+          .collect(Collectors.toMap(ConnRecord::localPort, Function.identity()));
+      assertThat(servers).hasSize(50);
+      assertThat(clients).hasSize(50);
+      for (Exchange x : truth) {
+        assertThat(servers.get(x.clientPort()).bytesReceived()).isEqualTo(x.bytesSentByClient());
+        assertThat(clients.get(x.clientPort()).bytesReceived()).isEqualTo(x.bytesSentByServer());
+      }
+      assertThat(closes(refused)).as("the refused connect's close record").hasSize(1);
+    }
+  }
+
   @Test
   void beyondMaxConnectionsConnectionsAreCountedNotTracked() throws Exception {
     var options = ConnectionProbe.Options.defaults().withMaxConnections(5);
