@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # JMH benchmarks of the per-event pipeline, in events/s on one core: record decoding, the
-# OpenTelemetry bridge, decode + map + bridge, and the ring-buffer upcall path (a real BPF ring
+# OpenTelemetry bridge, decode + map + bridge, and the ring-buffer read path (a real BPF ring
 # buffer filled by a feeder program; needs root).
 #
 #   bench/jmh.sh [JMH ARGS...]      e.g. bench/jmh.sh Decode   or   bench/jmh.sh -f 2 -i 10
@@ -33,7 +33,7 @@ fi
 
 RESULT=$(result_file jmh)
 {
-  echo "# JMH: decode, bridge, ring-buffer upcall — $(date -u +%F)"
+  echo "# JMH: decode, bridge, ring-buffer read path — $(date -u +%F)"
   echo
   echo "- date: $(date -u +%FT%TZ)"
   echo "- host: $(nproc) CPUs ($(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r), JDK $("$JAVA_HOME/bin/java" -version 2>&1 | awk -F'"' 'NR == 1 { print $2 }'), JMH $(jq -r '.[0].jmhVersion' "$OUT/result.json")"

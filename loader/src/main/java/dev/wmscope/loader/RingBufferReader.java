@@ -1,132 +1,185 @@
 package dev.wmscope.loader;
 
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+
 import dev.wmscope.loader.internal.Libbpf;
-import dev.wmscope.loader.internal.Upcalls;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.MethodType;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Consumer;
 
 /**
- * Reads BPF ring buffer maps with libbpf's ring_buffer__poll and an FFM upcall per map: one
- * poll waits on all of them ({@link #add}).
+ * Reads BPF ring buffer maps straight from their memory: each map is mapped into this process
+ * (its consumer page read-write, its producer page and data read-only, as the kernel offers them)
+ * and an epoll set waits on all of them ({@link #add}). The records are read in Java with the
+ * kernel's ring protocol (what libbpf's ring_buffer__consume does), so a record costs a few loads
+ * and a handler call, not a native-to-Java upcall.
  *
  * <p>The handler runs on the polling thread, once per record, with a segment that is only
- * valid during the call: it must copy what it needs and must not block. Exceptions thrown by
- * the handler are counted ({@link #handlerErrors()}), never propagated through native code.
+ * valid during the call (the producer reuses the space once it returns): it must copy what it
+ * needs and must not block. Exceptions thrown by the handler are counted
+ * ({@link #handlerErrors()}) and the record is skipped.
  *
  * <p>Threading: {@link #poll} must be called from one thread at a time; {@link #close()} must
- * not run concurrently with a poll (the owner stops its poll loop first). Closing frees the
- * libbpf ring buffer and then the upcall stub; it is idempotent.
+ * not run concurrently with a poll (the owner stops its poll loop first). Closing unmaps the
+ * rings; it is idempotent.
  */
 public final class RingBufferReader implements AutoCloseable {
-  private static final MethodHandle ON_SAMPLE;
+  /** The kernel's record header (struct bpf_ringbuf_hdr): u32 len (with the two bits), u32 pg_off. */
+  private static final int HEADER = 8;
+  private static final int BUSY = 1 << 31;
+  private static final int DISCARD = 1 << 30;
+  private static final VarHandle LONG = ValueLayout.JAVA_LONG.varHandle();
+  private static final VarHandle INT = ValueLayout.JAVA_INT.varHandle();
+  private static final long PAGE = pageSize();
+  /** struct bpf_map_info: max_entries at offset 16 (type, id, key_size, value_size before it). */
+  private static final long MAP_INFO_SIZE = 80;
+  private static final long MAP_INFO_MAX_ENTRIES = 16;
 
-  static {
-    try {
-      ON_SAMPLE = MethodHandles.lookup().findVirtual(Sink.class, "onSample",
-          MethodType.methodType(int.class, MemorySegment.class, MemorySegment.class, long.class));
-    } catch (ReflectiveOperationException e) {
-      throw new ExceptionInInitializerError(e);
+  /** One mapped ring and its handler. */
+  private static final class Ring {
+    final String name;
+    final Consumer<MemorySegment> handler;
+    final MemorySegment consumerPage;
+    final MemorySegment producerArea;
+    /** The data pages, mapped twice in a row: a record that wraps is still contiguous. */
+    final MemorySegment data;
+    final long mask;
+
+    Ring(String name, Consumer<MemorySegment> handler, MemorySegment consumerPage, MemorySegment producerArea,
+        long size) {
+      this.name = name;
+      this.handler = handler;
+      this.consumerPage = consumerPage;
+      this.producerArea = producerArea;
+      this.data = producerArea.asSlice(PAGE, 2 * size);
+      this.mask = size - 1;
     }
   }
 
   private final String name;
   private final Arena arena = Arena.ofShared();
-  private MemorySegment rb;
+  private final List<Ring> rings = new ArrayList<>();
+  private final MemorySegment captureState = Native.captureState(arena);
+  private MemorySegment events;
+  private int epollFd = -1;
   private long handlerErrors;
-  private int rings = 1;
-
-  /** One map's handler; counts what it throws. */
-  private final class Sink {
-    private final Consumer<MemorySegment> handler;
-
-    Sink(Consumer<MemorySegment> handler) {
-      this.handler = handler;
-    }
-
-    @SuppressWarnings("unused") // called from native code
-    int onSample(MemorySegment ctx, MemorySegment data, long size) {
-      try {
-        handler.accept(data.reinterpret(size));
-      } catch (Throwable t) {
-        handlerErrors++;
-      }
-      return 0;
-    }
-  }
 
   public RingBufferReader(BpfMap map, Consumer<MemorySegment> handler) {
     this.name = map.name();
-    try (Arena call = Arena.ofConfined()) {
-      MemorySegment stub = Upcalls.stub(ON_SAMPLE.bindTo(new Sink(handler)), Libbpf.SAMPLE_FN, arena);
-      MemorySegment state = Native.captureState(call);
-      LibbpfLog.capture();
-      var ptr = (MemorySegment) Libbpf.RING_BUFFER_NEW_E.invokeExact(state, map.fd(), stub,
-          MemorySegment.NULL, MemorySegment.NULL);
-      Native.checkPtr("create ring buffer reader for " + name, ptr, state);
-      LibbpfLog.drain();
-      rb = ptr;
+    try {
+      int fd = (int) Libbpf.EPOLL_CREATE1_E.invokeExact(captureState, Libbpf.EPOLL_CLOEXEC);
+      if (fd < 0) {
+        throw failed("create an epoll set for ring buffer " + name);
+      }
+      epollFd = fd;
+      add(map, handler);
     } catch (Throwable t) {
-      LibbpfLog.drain();
-      arena.close();
+      close();
       throw Libbpf.rethrow(t);
     }
   }
 
   /** Reads one more ring buffer map in the same poll, with its own handler. */
   public void add(BpfMap map, Consumer<MemorySegment> handler) {
-    if (rb == null) {
+    if (epollFd < 0) {
       throw new IllegalStateException("ring buffer reader " + name + " is closed");
     }
-    try (Arena call = Arena.ofConfined()) {
-      MemorySegment stub = Upcalls.stub(ON_SAMPLE.bindTo(new Sink(handler)), Libbpf.SAMPLE_FN, arena);
-      MemorySegment state = Native.captureState(call);
-      LibbpfLog.capture();
-      int rc = (int) Libbpf.RING_BUFFER_ADD_E.invokeExact(state, rb, map.fd(), stub, MemorySegment.NULL);
-      LibbpfLog.drain();
-      Native.checkInt("add ring buffer " + map.name() + " to the reader of " + name, rc);
-      rings++;
+    long size = maxEntries(map);
+    MemorySegment consumer = map(map, PAGE, Libbpf.PROT_READ | Libbpf.PROT_WRITE, 0, "its consumer page");
+    MemorySegment producer;
+    try {
+      producer = map(map, PAGE + 2 * size, Libbpf.PROT_READ, PAGE, "its data");
+    } catch (RuntimeException e) {
+      unmap(consumer);
+      throw e;
+    }
+    Ring ring = new Ring(map.name(), handler, consumer, producer, size);
+    try {
+      MemorySegment event = arena.allocate(Libbpf.EPOLL_EVENT_SIZE, 4);
+      event.set(JAVA_INT, 0, Libbpf.EPOLLIN);
+      int rc = (int) Libbpf.EPOLL_CTL_E.invokeExact(captureState, epollFd, Libbpf.EPOLL_CTL_ADD, map.fd(), event);
+      if (rc < 0) {
+        throw failed("wait on ring buffer " + map.name());
+      }
     } catch (Throwable t) {
-      LibbpfLog.drain();
+      unmap(ring.consumerPage);
+      unmap(ring.producerArea);
       throw Libbpf.rethrow(t);
     }
+    rings.add(ring);
+    events = arena.allocate(Libbpf.EPOLL_EVENT_SIZE * rings.size(), 8);
   }
 
   /**
-   * Waits up to {@code timeoutMillis} for records and hands each to its map's handler; with
-   * several maps, then drains all of them in the order they were added, so a record is never
-   * left behind one that was committed after it in an earlier map.
+   * Waits up to {@code timeoutMillis} for records (0: not at all), then drains every ring in the
+   * order they were added, so a record is never left behind one that was committed after it in
+   * an earlier map.
    *
-   * <p>When it returns, every record committed before it was called has been handed on (the
-   * rings are level-triggered and drained until empty; a wait cut short by a signal drains them
-   * too), which is what lets a caller say its records up to a point in time are all delivered.
+   * <p>When it returns, every record committed before it was called has been handed on (a
+   * record still being written, reserved before and committed after, waits for the next poll),
+   * which is what lets a caller say its records up to a point in time are all delivered.
    *
    * @return the number of records consumed (0 on timeout)
    */
   public int poll(int timeoutMillis) {
-    if (rb == null) {
+    if (epollFd < 0) {
       throw new IllegalStateException("ring buffer reader " + name + " is closed");
     }
-    try {
-      int n = (int) Libbpf.RING_BUFFER_POLL.invokeExact(rb, timeoutMillis);
-      if (n == -4) { // EINTR: a signal arrived, e.g. while the JVM shuts down; no ring was read
-        return Math.max(0, (int) Libbpf.RING_BUFFER_CONSUME.invokeExact(rb));
+    if (timeoutMillis != 0) {
+      try {
+        int n = (int) Libbpf.EPOLL_WAIT_E.invokeExact(captureState, epollFd, events, rings.size(), timeoutMillis);
+        if (n < 0 && Libbpf.errno(captureState) != Libbpf.EINTR) { // EINTR: a signal; drain anyway
+          throw failed("poll ring buffer " + name);
+        }
+      } catch (Throwable t) {
+        throw Libbpf.rethrow(t);
       }
-      Native.checkInt("poll ring buffer " + name, n);
-      if (rings > 1) {
-        // the poll drains only the rings epoll found ready; a record of a later ring may have
-        // been committed before one just read from an earlier ring (a connection's last data
-        // before its close): drain every ring now, in the order they were added
-        int more = (int) Libbpf.RING_BUFFER_CONSUME.invokeExact(rb);
-        n += Math.max(0, more);
-      }
-      return n;
-    } catch (Throwable t) {
-      throw Libbpf.rethrow(t);
     }
+    int consumed = 0;
+    for (int i = 0; i < rings.size(); i++) {
+      consumed += drain(rings.get(i));
+    }
+    return consumed;
+  }
+
+  /**
+   * The kernel's ring protocol: records from the consumer position up to the producer position
+   * (read with acquire), each header's length read with acquire; a busy record (reserved, not yet
+   * committed) ends the pass; a discarded one is skipped. The consumer position is released after
+   * each record, so the kernel can reuse its space while the next one is handled.
+   */
+  private int drain(Ring r) {
+    int consumed = 0;
+    long cons = (long) LONG.getAcquire(r.consumerPage, 0L);
+    boolean more;
+    do {
+      more = false;
+      long prod = (long) LONG.getAcquire(r.producerArea, 0L);
+      while (cons < prod) {
+        long at = cons & r.mask;
+        int len = (int) INT.getAcquire(r.data, at);
+        if ((len & BUSY) != 0) {
+          return consumed;
+        }
+        more = true;
+        int size = len & ~(BUSY | DISCARD);
+        cons += (HEADER + size + 7) & ~7L;
+        if ((len & DISCARD) == 0) {
+          try {
+            r.handler.accept(r.data.asSlice(at + HEADER, size));
+          } catch (Throwable t) {
+            handlerErrors++;
+          }
+          consumed++;
+        }
+        LONG.setRelease(r.consumerPage, 0L, cons);
+      }
+    } while (more);
+    return consumed;
   }
 
   /** Records whose handler threw. */
@@ -136,16 +189,75 @@ public final class RingBufferReader implements AutoCloseable {
 
   @Override
   public synchronized void close() {
-    if (rb == null) {
+    if (epollFd < 0 && rings.isEmpty()) {
       return;
     }
+    for (Ring r : rings) {
+      unmap(r.consumerPage);
+      unmap(r.producerArea);
+    }
+    rings.clear();
+    if (epollFd >= 0) {
+      try {
+        int unused = (int) Libbpf.CLOSE.invokeExact(epollFd);
+      } catch (Throwable t) {
+        throw Libbpf.rethrow(t);
+      }
+      epollFd = -1;
+    }
+    arena.close();
+  }
+
+  private MemorySegment map(BpfMap map, long length, int prot, long offset, String what) {
     try {
-      Libbpf.RING_BUFFER_FREE.invokeExact(rb);
+      var at = (MemorySegment) Libbpf.MMAP_E.invokeExact(captureState, MemorySegment.NULL, length, prot,
+          Libbpf.MAP_SHARED, map.fd(), offset);
+      if (at.address() == -1L) { // MAP_FAILED
+        throw failed("map ring buffer " + map.name() + " (" + what + ")");
+      }
+      return at.reinterpret(length);
     } catch (Throwable t) {
       throw Libbpf.rethrow(t);
-    } finally {
-      rb = null;
-      arena.close(); // only after ring_buffer__free: libbpf no longer holds the stub
+    }
+  }
+
+  private static void unmap(MemorySegment s) {
+    try {
+      int unused = (int) Libbpf.MUNMAP.invokeExact(s, s.byteSize());
+    } catch (Throwable t) {
+      throw Libbpf.rethrow(t);
+    }
+  }
+
+  /** The ring's data size as the kernel made it (a power of two pages). */
+  private static long maxEntries(BpfMap map) {
+    try (Arena call = Arena.ofConfined()) {
+      MemorySegment info = call.allocate(MAP_INFO_SIZE, 8);
+      MemorySegment len = call.allocateFrom(JAVA_INT, (int) MAP_INFO_SIZE);
+      int rc = (int) Libbpf.OBJ_GET_INFO_BY_FD.invokeExact(map.fd(), info, len);
+      Native.checkInt("read the size of ring buffer " + map.name(), rc < 0 ? rc : 0);
+      long size = Integer.toUnsignedLong(info.get(JAVA_INT, MAP_INFO_MAX_ENTRIES));
+      if (size == 0 || Long.bitCount(size) != 1 || size % PAGE != 0) {
+        throw Native.failure("read ring buffer " + map.name(), "the kernel reports a size of " + size + " bytes",
+            "a ring buffer's size is a power-of-two number of pages");
+      }
+      return size;
+    } catch (Throwable t) {
+      throw Libbpf.rethrow(t);
+    }
+  }
+
+  private BpfException failed(String operation) {
+    int errno = Libbpf.errno(captureState);
+    return BpfException.fromErrno(operation, errno, Libbpf.strerror(errno), List.of());
+  }
+
+  private static long pageSize() {
+    try {
+      long page = (long) Libbpf.SYSCONF.invokeExact(Libbpf.SC_PAGESIZE);
+      return page > 0 ? page : 4096;
+    } catch (Throwable t) {
+      throw Libbpf.rethrow(t);
     }
   }
 }

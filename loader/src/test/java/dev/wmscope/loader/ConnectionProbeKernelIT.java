@@ -113,6 +113,40 @@ class ConnectionProbeKernelIT {
   }
 
   /**
+   * The reader follows the kernel's ring protocol itself: in a ring of four pages, 600 records
+   * wrap around it again and again (records that straddle its end are read through the second
+   * mapping of its pages), and every one arrives once, with its exact bytes.
+   */
+  @Test
+  void aSmallRingWrapsManyTimesWithoutLosingOrGarblingARecord() throws Exception {
+    var options = ConnectionProbe.Options.defaults().withRingBufferBytes(16 * 1024).withCaptureBytes(0);
+    try (ConnectionProbe probe = ConnectionProbe.start(options, records::add);
+        var server = new LoopbackTraffic.Server(V4)) {
+      probe.watchPort(server.port());
+      List<Exchange> truth = new ArrayList<>();
+      for (int batch = 0; batch < 15; batch++) { // 20 connections (40 records) fit the ring at once
+        truth.addAll(LoopbackTraffic.exchanges(V4, server.port(), 20, 100 + batch * 20 * 37, 37));
+        long until = System.nanoTime() + 5_000_000_000L;
+        while (closes(server.port()).size() < truth.size() && System.nanoTime() < until) {
+          probe.poll(50);
+        }
+      }
+      List<ConnRecord> closed = closesFor(probe, server.port(), 300);
+      assertThat(probe.drops()).containsEntry(DropReason.RINGBUF_FULL, 0L);
+      assertThat(closed).hasSize(300);
+      assertThat(opens(server.port())).hasSize(300);
+      Map<Integer, ConnRecord> byClientPort =
+          closed.stream().collect(Collectors.toMap(ConnRecord::remotePort, Function.identity()));
+      for (Exchange x : truth) {
+        ConnRecord r = byClientPort.get(x.clientPort());
+        assertThat(r).as("record for client port %d", x.clientPort()).isNotNull();
+        assertThat(r.bytesReceived()).isEqualTo(x.bytesSentByClient());
+        assertThat(r.bytesAcked()).isEqualTo(x.bytesSentByServer());
+      }
+    }
+  }
+
+  /**
    * A tracing program is skipped while it already runs on the same CPU (a softirq closing one
    * connection on top of the state tracepoint in another's close()), so the connections sock_ops
    * tracked are finished by its own state callback: with the tracepoint told to leave them alone,

@@ -32,14 +32,15 @@ import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * The ring-buffer upcall path against a real BPF ring buffer: RingBufferReader.poll
- * (libbpf ring_buffer__poll through FFM) calling back into Java once per record.
+ * The ring-buffer read path against a real BPF ring buffer: RingBufferReader.poll reading the
+ * mapped ring in Java and calling the handler once per record (until 2026-12-06 it was libbpf's
+ * ring_buffer__poll with an FFM upcall per record).
  *
  * <p>Real connection churn cannot feed records fast enough on this machine to find the
  * path's limit, so a tp_btf/sys_enter program (src/main/bpf/ringbuf_feeder.bpf.c) writes
  * {@value #BATCH} real-layout close records into the ring when this thread calls getppid().
  * The fill runs before each invocation, outside the timed part; the timed part drains the
- * batch. Handler "count" only touches the record (the upcall alone); "decode" also decodes it
+ * batch. Handler "count" only touches the record (the read path alone); "decode" also decodes it
  * with ConnEventLayout.decode (what ConnectionProbe does). Score: records (events) per second.
  *
  * <p>Needs root (loads and attaches a tracing program) and a kernel with BTF; the program is

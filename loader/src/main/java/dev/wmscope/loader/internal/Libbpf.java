@@ -116,18 +116,26 @@ public final class Libbpf {
   public static final MethodHandle LINK_DESTROY =
       bpf("bpf_link__destroy", FunctionDescriptor.of(JAVA_INT, ADDRESS), false);
 
-  // --- ring buffer ---
-  public static final FunctionDescriptor SAMPLE_FN = FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS, JAVA_LONG);
-  public static final MethodHandle RING_BUFFER_NEW_E =
-      bpf("ring_buffer__new", FunctionDescriptor.of(ADDRESS, JAVA_INT, ADDRESS, ADDRESS, ADDRESS), true);
-  public static final MethodHandle RING_BUFFER_ADD_E =
-      bpf("ring_buffer__add", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS), true);
-  public static final MethodHandle RING_BUFFER_CONSUME =
-      bpf("ring_buffer__consume", FunctionDescriptor.of(JAVA_INT, ADDRESS), false);
-  public static final MethodHandle RING_BUFFER_POLL =
-      bpf("ring_buffer__poll", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), false);
-  public static final MethodHandle RING_BUFFER_FREE =
-      bpf("ring_buffer__free", FunctionDescriptor.ofVoid(ADDRESS), false);
+  // --- ring buffer (read by our own consumer: RingBufferReader) ---
+  public static final MethodHandle MMAP_E = libc("mmap",
+      FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG), true);
+  public static final MethodHandle MUNMAP = libc("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG), false);
+  public static final MethodHandle EPOLL_CREATE1_E = libc("epoll_create1", FunctionDescriptor.of(JAVA_INT, JAVA_INT), true);
+  public static final MethodHandle EPOLL_CTL_E =
+      libc("epoll_ctl", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS), true);
+  public static final MethodHandle EPOLL_WAIT_E =
+      libc("epoll_wait", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), true);
+  public static final MethodHandle SYSCONF = libc("sysconf", FunctionDescriptor.of(JAVA_LONG, JAVA_INT), false);
+  public static final int PROT_READ = 1;
+  public static final int PROT_WRITE = 2;
+  public static final int MAP_SHARED = 1;
+  public static final int EPOLL_CLOEXEC = 02000000;
+  public static final int EPOLL_CTL_ADD = 1;
+  public static final int EPOLLIN = 1;
+  /** struct epoll_event is packed on x86_64 (12 bytes), naturally aligned elsewhere (16). */
+  public static final long EPOLL_EVENT_SIZE = System.getProperty("os.arch").matches("amd64|x86_64") ? 12 : 16;
+  public static final int SC_PAGESIZE = 30;
+  public static final int EINTR = 4;
 
   // --- introspection (leak checks, `wmscope check`) ---
   public static final MethodHandle PROG_GET_NEXT_ID =
