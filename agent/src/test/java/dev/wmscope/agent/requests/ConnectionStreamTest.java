@@ -186,6 +186,18 @@ class ConnectionStreamTest {
     assertThat(w.exchanges.getFirst().endMono).isEqualTo(6_000);
   }
 
+  /** Workerman 5.2 accepts chunked request bodies (Http::inputChunked); a client streaming an upload sends them. */
+  @Test
+  void chunkedRequestBodiesEndAtTheLastChunkAndTheNextRequestFollows() {
+    Wire w = new Wire();
+    w.read("POST /upload HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nwiki\r\n");
+    w.read("5\r\npedia\r\n").read("0\r\nX-Trailer: 1\r\n\r\n" + get("/after"));
+    w.send(response(200, "stored")).send(response(200, "next"));
+    assertThat(w.summary()).containsExactly("POST /upload 200", "GET /after 200");
+    assertThat(w.exchanges.getFirst().requestBody).isEqualTo(9);
+    assertThat(w.stream.losses().desyncs).isZero();
+  }
+
   @Test
   void headRequestsAnd204And304HaveNoBodyWhateverTheirContentLength() {
     Wire w = new Wire();
