@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
  * {@link BpfProgram#missedRuns()} against runs the kernel really skipped: bpf/test/
  * self_recursion.bpf.c makes a program fire on top of itself exactly once per getppid() of this
  * process (the kernel skips that nested run and counts it), so the count is known exactly. This
- * is what the agent exports as {@code program_skipped}.
+ * is what the agent exports as {@code wmscope.probe.skipped_runs}.
  */
 @KernelTest
 class MissedRunsKernelIT {

@@ -49,6 +49,7 @@ public final class HostTelemetry {
 
   private final LongCounter overflows;
   private final LongCounter dropped;
+  private final LongCounter skippedRuns;
 
   public HostTelemetry(OpenTelemetry openTelemetry, View view) {
     Objects.requireNonNull(openTelemetry, "openTelemetry");
@@ -73,6 +74,15 @@ public final class HostTelemetry {
         .setDescription(TelemetryNames.LISTEN_OVERFLOWS_DESCRIPTION).setUnit(UNIT_CONNECTIONS).build();
     dropped = meter.counterBuilder(TelemetryNames.EVENTS_DROPPED)
         .setDescription(TelemetryNames.EVENTS_DROPPED_DESCRIPTION).setUnit(TelemetryNames.UNIT_EVENTS).build();
+    skippedRuns = meter.counterBuilder(TelemetryNames.PROBE_SKIPPED_RUNS)
+        .setDescription(TelemetryNames.PROBE_SKIPPED_RUNS_DESCRIPTION).setUnit(TelemetryNames.UNIT_RUNS).build();
+  }
+
+  /** Program runs the kernel skipped since the last report (0 creates the series). */
+  public void skippedRuns(long count) {
+    if (count >= 0) {
+      skippedRuns.add(count);
+    }
   }
 
   /** Connection attempts a listener on this port dropped since the last report. */

@@ -261,6 +261,11 @@ public final class TelemetryNames {
   public static final String EVENTS_DROPPED_DESCRIPTION =
       "Kernel events lost: ring buffer full, connection map full, or undecodable.";
   public static final String UNIT_EVENTS = "{event}";
+  public static final String PROBE_SKIPPED_RUNS = "wmscope.probe.skipped_runs";
+  public static final String PROBE_SKIPPED_RUNS_DESCRIPTION =
+      "Runs of wmscope's tracing programs the kernel skipped because one fired on top of itself on a CPU;"
+          + " most lose nothing (see the README).";
+  public static final String UNIT_RUNS = "{run}";
   public static final String UNIT_ONE = "1";
 
   public static final String NETWORK_IO = "wmscope.network.io";

@@ -255,6 +255,16 @@ public final class LiveState implements HostTelemetry.View {
     return holders.isEmpty() ? 0 : new TreeSet<>(holders).first();
   }
 
+  private long skippedSeen = -1;
+
+  /** The probe's skipped program runs so far (ConnectionProbe.skippedRuns): the counter gets the growth. */
+  public void skippedRuns(long total) {
+    if (host != null && total > skippedSeen) {
+      host.skippedRuns(total - Math.max(0, skippedSeen)); // the first report creates the series
+    }
+    skippedSeen = Math.max(skippedSeen, total);
+  }
+
   private void reportDrops(Map<DropReason, Long> drops, long decodeErrors) {
     Map<String, Long> now = new HashMap<>();
     drops.forEach((r, n) -> now.put(r.label(), n));

@@ -142,6 +142,7 @@ public final class ProbeVerticle extends VerticleBase {
       Map<DropReason, Long> drops = probe.drops();
       var snapshot = probe.snapshot();
       live.live(snapshot, drops, probe.decodeErrors());
+      live.skippedRuns(probe.skippedRuns());
       // client ends of internal links that predate tracking: adopted by a second pass now, not by
       // the next read, so no one ever sees a link's server end a poll interval before its client
       // end (a "missing link" at every GatewayWorker start). Its counters are the first pass's

@@ -101,6 +101,7 @@ class MetricContractTest {
         "wmscope_worker_stalled",
         "wmscope_worker_stalled_ratio",
         "wmscope_events_dropped_total",
+        "wmscope_probe_skipped_runs_total",
         "wmscope_websocket_messages_total",
         "wmscope_websocket_message_size_bytes_bucket",
         "http_server_request_duration_seconds_bucket",

@@ -63,6 +63,8 @@ class AgentPrometheusKernelIT {
           assertThat(labels.getString("otel_scope_name")).isEqualTo("dev.wmscope");
           assertThat(labels.fieldNames()).noneMatch(k -> k.contains("client") || k.contains("peer"));
         });
+        // the kernel's skipped program runs are exported from the first live read on (0 until one)
+        assertThat(prometheus.query("wmscope_probe_skipped_runs_total")).as("skipped-runs series").isNotEmpty();
         // the resource arrives as target_info
         List<JsonObject> info = prometheus.query("target_info{job=\"wmscope\"}");
         assertThat(info).singleElement().satisfies(series -> {
