@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: (LGPL-2.1 OR BSD-2-Clause)
 /*
  * Test object for BpfProgram.missedRuns() (ConnectionProbeKernelIT): a run the kernel skips
- * because the program is already running on that CPU, made on purpose. wmt_trigger runs at the
+ * because the program is already running on that CPU, made on purpose. wmr_trigger runs at the
  * test process's getppid() (its pid and the syscall number are set in trigger_config) and writes
- * one trace_printk line; wmt_nested runs at that line's bpf_trace_printk tracepoint and writes
- * one itself, which fires the tracepoint again inside wmt_nested: the kernel skips that run and
+ * one trace_printk line; wmr_nested runs at that line's bpf_trace_printk tracepoint and writes
+ * one itself, which fires the tracepoint again inside wmr_nested: the kernel skips that run and
  * counts one recursion miss. So every getppid() of the test process is exactly one miss.
  */
 #pragma clang diagnostic push
@@ -30,7 +30,7 @@ struct {
 } trigger_config SEC(".maps");
 
 SEC("tp_btf/sys_enter")
-int BPF_PROG(wmt_trigger, struct pt_regs *regs, long id)
+int BPF_PROG(wmr_trigger, struct pt_regs *regs, long id)
 {
 	__u32 zero = 0;
 	struct trigger *t = bpf_map_lookup_elem(&trigger_config, &zero);
@@ -42,7 +42,7 @@ int BPF_PROG(wmt_trigger, struct pt_regs *regs, long id)
 }
 
 SEC("tp_btf/bpf_trace_printk")
-int BPF_PROG(wmt_nested, const char *buf)
+int BPF_PROG(wmr_nested, const char *buf)
 {
 	bpf_printk("wmscope test: nested");
 	return 0;
