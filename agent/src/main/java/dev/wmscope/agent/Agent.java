@@ -392,6 +392,14 @@ public final class Agent implements AutoCloseable, StatusSource {
   }
 
   /** The port the HTTP server listens on, or -1 without one. */
+  /**
+   * Completes when connection tracking ended on its own (a failure of its poll loop): the
+   * caller stops the agent with a non-zero exit. Never completes otherwise.
+   */
+  public java.util.concurrent.CompletionStage<Throwable> failure() {
+    return probeVerticle == null ? new java.util.concurrent.CompletableFuture<>() : probeVerticle.failure();
+  }
+
   public int httpPort() {
     return http == null ? -1 : http.actualPort();
   }

@@ -197,12 +197,18 @@ public final class RunCommand implements Callable<Integer> {
       } catch (ConfigurationException e) {
         throw usage("configure OpenTelemetry: " + e.getMessage());
       }
+      boolean failed;
       try (Agent agent = running) {
         if (agent.httpPort() > 0) {
           lock.ifPresent(l -> l.update(new HttpAddress(export.http().orElseThrow().host(), agent.httpPort()).toString()));
         }
+        agent.failure().thenRun(stop::countDown); // connection tracking ended by itself
         stop.await();
+        failed = agent.failure().toCompletableFuture().isDone();
         LOG.log(System.Logger.Level.INFO, "stopping");
+      }
+      if (failed) {
+        return ExitCodes.FAILURE;
       }
     } finally {
       lock.ifPresent(AgentLock::close);

@@ -98,10 +98,26 @@ public final class ProbeVerticle extends VerticleBase {
     attached.complete();
     try {
       pollUntilStopped();
+    } catch (Throwable t) {
+      // a bug (or an Error such as OutOfMemoryError) ends connection tracking: said, and the
+      // agent ends with it (Agent.failure) rather than serving stale figures as if it tracked
+      LOG.log(System.Logger.Level.ERROR, "connection tracking stopped: " + t
+          + "; the agent stops with exit code 1 so that its service manager restarts it");
+      LOG.log(System.Logger.Level.DEBUG, "where connection tracking stopped", t);
+      failure.complete(t);
     } finally {
+      running.set(false);
       closeProbe(); // on this thread, the one that created it and the only one that polled it
       LOG.log(System.Logger.Level.INFO, "detached BPF programs");
     }
+  }
+
+  private final java.util.concurrent.CompletableFuture<Throwable> failure =
+      new java.util.concurrent.CompletableFuture<>();
+
+  /** Completes with what ended the poll loop if anything but a stop did; never completes otherwise. */
+  public java.util.concurrent.CompletionStage<Throwable> failure() {
+    return failure;
   }
 
   private void pollUntilStopped() {
