@@ -34,10 +34,6 @@ public final class BpfProgram {
     }
   }
 
-  /** struct bpf_prog_info up to recursion_misses, and where that is. */
-  private static final long PROG_INFO_SIZE = 216;
-  private static final long PROG_INFO_RECURSION_MISSES = 208;
-
   /**
    * Runs the kernel skipped because the program was already running on that CPU (a tracing
    * program fired again from an interrupt on top of itself): each is an event it never saw. 0
@@ -49,13 +45,11 @@ public final class BpfProgram {
       if (fd < 0) {
         return 0;
       }
-      MemorySegment info = arena.allocate(PROG_INFO_SIZE, 8);
-      MemorySegment len = arena.allocateFrom(ValueLayout.JAVA_INT, (int) PROG_INFO_SIZE);
-      int rc = (int) Libbpf.OBJ_GET_INFO_BY_FD.invokeExact(fd, info, len);
-      if (rc != 0 || len.get(ValueLayout.JAVA_INT, 0) < PROG_INFO_SIZE) {
+      MemorySegment info = Native.objectInfo(arena, fd, BpfSystem.PROG_INFO_SIZE);
+      if (info == null || info.byteSize() < BpfSystem.PROG_INFO_RECURSION_MISSES + 8) {
         return 0;
       }
-      return info.get(ValueLayout.JAVA_LONG, PROG_INFO_RECURSION_MISSES);
+      return info.get(ValueLayout.JAVA_LONG, BpfSystem.PROG_INFO_RECURSION_MISSES);
     } catch (Throwable t) {
       throw Libbpf.rethrow(t);
     }

@@ -19,9 +19,11 @@ public final class BpfSystem {
   /** A loaded program. */
   public record LoadedProgram(int id, String name) {}
 
-  private static final long PROG_INFO_SIZE = 256;
-  // struct bpf_prog_info: type u32 @0, id u32 @4, ..., name char[16] @64 (stable uapi)
+  static final long PROG_INFO_SIZE = 256;
+  // struct bpf_prog_info (stable uapi): type u32 @0, id u32 @4, ..., name char[16] @64, ...,
+  // run_time_ns u64 @192, run_cnt u64 @200, recursion_misses u64 @208 (Linux >= 5.12)
   private static final long PROG_INFO_NAME = 64;
+  static final long PROG_INFO_RECURSION_MISSES = 208;
 
   /** All loaded programs with their names (programs that vanish meanwhile are skipped). */
   public static List<LoadedProgram> programs() {
@@ -73,10 +75,8 @@ public final class BpfSystem {
         return null;
       }
       try {
-        MemorySegment info = arena.allocate(PROG_INFO_SIZE, 8);
-        MemorySegment len = arena.allocateFrom(JAVA_INT, (int) PROG_INFO_SIZE);
-        int ret = (int) Libbpf.OBJ_GET_INFO_BY_FD.invokeExact(fd, info, len);
-        if (ret != 0) {
+        MemorySegment info = Native.objectInfo(arena, fd, PROG_INFO_SIZE);
+        if (info == null || info.byteSize() < PROG_INFO_NAME + 16) {
           return null;
         }
         byte[] name = info.asSlice(PROG_INFO_NAME, 16).toArray(JAVA_BYTE);

@@ -30,9 +30,13 @@ public final class ConnectionProbe implements AutoCloseable {
   static final String OBJECT_RESOURCE = "wmscope.bpf.o";
   static final String PROGRAM_SOCKOPS = "wmscope_sockops";
   static final String PROGRAM_SET_STATE = "wmscope_tp_set_state";
-  /** The tracing programs: the kernel skips a run of one that fires on top of itself (skippedRuns()). */
-  private static final List<String> TRACING_PROGRAMS = List.of(PROGRAM_SET_STATE, "wmscope_tp_recv",
-      "wmscope_tp_recv_data", "wmscope_tp_send_data", "wmscope_tp_send_reset", "wmscope_tp_recv_reset");
+  /**
+   * The tracepoint programs (the state tracepoint and each feature's that attaches to one): the
+   * kernel skips a run of one that fires on top of itself (skippedRuns()).
+   */
+  private static final List<String> TRACING_PROGRAMS = java.util.stream.Stream.concat(java.util.stream.Stream.of(PROGRAM_SET_STATE),
+      KernelFeature.connectionFeatures().stream().filter(f -> !f.tracepoints().isEmpty())
+          .flatMap(f -> f.programs().stream())).toList();
   static final String MAP_TRACKED = "tracked";
   /**
    * Every this many {@link #snapshot}s the full tcp walk runs even when nothing changed, for

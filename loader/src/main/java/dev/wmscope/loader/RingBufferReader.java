@@ -232,18 +232,17 @@ public final class RingBufferReader implements AutoCloseable {
   /** The ring's data size as the kernel made it (a power of two pages). */
   private static long maxEntries(BpfMap map) {
     try (Arena call = Arena.ofConfined()) {
-      MemorySegment info = call.allocate(MAP_INFO_SIZE, 8);
-      MemorySegment len = call.allocateFrom(JAVA_INT, (int) MAP_INFO_SIZE);
-      int rc = (int) Libbpf.OBJ_GET_INFO_BY_FD.invokeExact(map.fd(), info, len);
-      Native.checkInt("read the size of ring buffer " + map.name(), rc < 0 ? rc : 0);
+      MemorySegment info = Native.objectInfo(call, map.fd(), MAP_INFO_SIZE);
+      if (info == null || info.byteSize() < MAP_INFO_MAX_ENTRIES + 4) {
+        throw Native.failure("read ring buffer " + map.name(), "the kernel did not describe the map",
+            "a ring buffer of a loaded object is described by bpf_obj_get_info_by_fd");
+      }
       long size = Integer.toUnsignedLong(info.get(JAVA_INT, MAP_INFO_MAX_ENTRIES));
       if (size == 0 || Long.bitCount(size) != 1 || size % PAGE != 0) {
         throw Native.failure("read ring buffer " + map.name(), "the kernel reports a size of " + size + " bytes",
             "a ring buffer's size is a power-of-two number of pages");
       }
       return size;
-    } catch (Throwable t) {
-      throw Libbpf.rethrow(t);
     }
   }
 

@@ -52,6 +52,9 @@ public final class ProbeVerticle extends VerticleBase {
   private final List<ConnRecord> batch = new ArrayList<>();
   private final List<DataRecord> dataBatch = new ArrayList<>();
   private volatile ConnectionProbe probe;
+  /** What ended the poll loop, if anything but a stop did (see failure()). */
+  private final java.util.concurrent.CompletableFuture<Throwable> failure =
+      new java.util.concurrent.CompletableFuture<>();
   private volatile Map<KernelFeature, FeatureStatus> features = Map.of();
   private Thread pollThread;
 
@@ -111,9 +114,6 @@ public final class ProbeVerticle extends VerticleBase {
       LOG.log(System.Logger.Level.INFO, "detached BPF programs");
     }
   }
-
-  private final java.util.concurrent.CompletableFuture<Throwable> failure =
-      new java.util.concurrent.CompletableFuture<>();
 
   /** Completes with what ended the poll loop if anything but a stop did; never completes otherwise. */
   public java.util.concurrent.CompletionStage<Throwable> failure() {
