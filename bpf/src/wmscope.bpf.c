@@ -384,13 +384,13 @@ int wmscope_sockops(struct bpf_sock_ops *skops)
 		on_connect(skops);
 		break;
 	case BPF_SOCK_OPS_ACTIVE_ESTABLISHED_CB:
-		/* a connect of a watched pid started the record; most clients are not ours */
+		/* a connect of a watched pid started the record; most clients are not ours. Never by
+		 * local port: an ephemeral port on another address may have a watched port's number
+		 * (127.0.0.3:P to a watched 127.0.0.1:P), and such a client is any process's */
 		sk = skops->sk;
 		t = sk ? tracked_of(sk) : NULL;
 		if (t)
 			track(skops, WM_SIDE_CLIENT, t);
-		else if (port_watched((__u16)skops->local_port))
-			track(skops, WM_SIDE_CLIENT, NULL); /* a client bound to a watched port explicitly */
 		break;
 	default:
 		break;
@@ -826,6 +826,16 @@ static __always_inline void client_candidate(struct seq_file *seq, struct tcp_so
 	write_candidate(seq, &c);
 }
 
+/* Whether an established socket was accepted from a listener rather than connected: a child is
+ * a copy of its listener (sk_clone_lock) and keeps its non-zero accept backlog limit; a socket
+ * that connected never listened (0). A client's ephemeral port may have the number of a port
+ * listened on another address (bind(127.0.0.3, 0) next to a listener on 127.0.0.1:P). Blind
+ * spot: the children of a listener with backlog 0 are never adopted. */
+static __always_inline bool accepted(struct sock *sk)
+{
+	return sk->sk_max_ack_backlog > 0;
+}
+
 /* Every TCP socket of the reader's network namespace, once per poll interval. */
 SEC("iter/tcp")
 int wmscope_iter_tcp(struct bpf_iter__tcp *ctx)
@@ -865,7 +875,7 @@ int wmscope_iter_tcp(struct bpf_iter__tcp *ctx)
 	}
 	if (!iter_switch(WM_ITER_ADOPT) || (state != BPF_TCP_ESTABLISHED && state != BPF_TCP_CLOSE_WAIT))
 		return 0;
-	if (port_watched(port))
+	if (port_watched(port) && accepted(sk))
 		adopt(tp, sk, WM_SIDE_SERVER);
 	else if (port_watched(bpf_ntohs(skc->skc_dport)) && to_this_host(skc))
 		client_candidate(seq, tp, sk);

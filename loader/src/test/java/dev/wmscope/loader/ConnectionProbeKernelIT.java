@@ -235,6 +235,33 @@ class ConnectionProbeKernelIT {
   }
 
   @Test
+  void aClientOfAnUnwatchedProcessIsNotTrackedWhenItsLocalPortNumberIsAWatchedOne() throws Exception {
+    // an ephemeral port is any free number, on its own address a watched port's number too: a
+    // client from 127.0.0.3:P to a watched server on 127.0.0.1:P is the server's connection only
+    try (ConnectionProbe probe = startProbe(); var server = new LoopbackTraffic.Server(V4)) {
+      probe.watchPort(server.port());
+      try (java.net.Socket s = new java.net.Socket()) {
+        s.bind(new java.net.InetSocketAddress(InetAddress.getByName("127.0.0.3"), server.port()));
+        s.setSoTimeout(10_000);
+        s.connect(new java.net.InetSocketAddress(V4, server.port()), 5_000);
+        var out = new java.io.DataOutputStream(s.getOutputStream());
+        out.writeInt(11);
+        out.write(new byte[11]);
+        out.flush();
+        s.getInputStream().readAllBytes(); // odd payload: the server replies and closes first
+      }
+
+      List<ConnRecord> closed = closesFor(probe, server.port(), 1);
+
+      assertThat(closed).singleElement().satisfies(r -> {
+        assertThat(r.side()).isEqualTo(ConnSide.SERVER);
+        assertThat(r.bytesReceived()).isEqualTo(15);
+        assertThat(r.bytesAcked()).isEqualTo(LoopbackTraffic.replySize(11));
+      });
+    }
+  }
+
+  @Test
   void ipv6LoopbackIsTrackedWithExactBytes() throws Exception {
     InetAddress v6 = InetAddress.getByName("::1");
     try (ConnectionProbe probe = startProbe(); var server = new LoopbackTraffic.Server(v6)) {

@@ -281,6 +281,33 @@ class LiveTelemetryKernelIT {
 
   @ParameterizedTest(name = "without [{0}]")
   @ValueSource(strings = {"", "tracked_iter"})
+  void aClientWhoseLocalPortNumberIsAWatchedOneIsNotAdoptedAsAServerEnd(String off) throws Exception {
+    // bind(127.0.0.3, 0) may pick the number of a port listened on 127.0.0.1 only: that client
+    // end is established on a watched port number too, but it was never accepted
+    try (ServerSocket server = new ServerSocket(0, 10, V4); Socket client = new Socket()) {
+      client.bind(new java.net.InetSocketAddress(InetAddress.getByName("127.0.0.3"), server.getLocalPort()));
+      client.connect(server.getLocalSocketAddress(), 5_000);
+      try (Socket accepted = server.accept(); ConnectionProbe probe = start(without(off))) {
+        probe.watchPort(server.getLocalPort());
+        probe.adoptExisting(true);
+        probe.snapshot(); // adopts
+
+        List<ConnRecord> opens = await(probe, r -> r.type() == ConnEventType.OPEN
+            && r.localPort() == server.getLocalPort(), 2);
+
+        assertThat(opens).singleElement().satisfies(r -> {
+          assertThat(r.side()).isEqualTo(ConnSide.SERVER);
+          assertThat(r.localAddress()).isEqualTo(V4);
+          assertThat(r.remoteAddress()).isEqualTo(InetAddress.getByName("127.0.0.3"));
+          assertThat(r.preexisting()).isTrue();
+        });
+        assertThat(probe.trackedConnections()).isEqualTo(1);
+      }
+    }
+  }
+
+  @ParameterizedTest(name = "without [{0}]")
+  @ValueSource(strings = {"", "tracked_iter"})
   void connectionsOpenBeforeTheProbeAreAdoptedAndCountedFromThen(String off) throws Exception {
     try (ServerSocket server = new ServerSocket(0, 200, V4)) {
       List<Socket> clients = new ArrayList<>();
