@@ -69,6 +69,13 @@ public record ConnectionEvent(
         worker, internal, closeCause, preexisting);
   }
 
+  /** The same connection, classified internal or not (a link's server end learns it late). */
+  public ConnectionEvent withInternal(boolean internal) {
+    return new ConnectionEvent(side, ipv6, localAddress, localPort, peerAddress, peerPort, startEpochNanos,
+        endEpochNanos, bytesReceived, bytesSent, segmentsIn, segmentsOut, srttMicros, retransmits, pid, processName,
+        worker, internal, closeCause, preexisting);
+  }
+
   /** The same connection with the owner another event names (the one it opened with). */
   public ConnectionEvent withOwnerOf(ConnectionEvent other) {
     return withOwner(other.pid, other.processName, other.worker);

@@ -242,6 +242,19 @@ public final class ConnectionTelemetry {
   }
 
   /**
+   * An open connection now classified otherwise (the same connection, another label set): its
+   * active count moves to the new series. Its open and what it moved so far stay counted where
+   * they were (counters never go back); its close and later traffic count in the new one.
+   */
+  public void reclassified(ConnectionEvent before, ConnectionEvent after) {
+    if (labelKey(before, true) == labelKey(after, true)) {
+      return;
+    }
+    series(before).active.decrement();
+    series(after).active.increment();
+  }
+
+  /**
    * Records a closed connection whose totals were never reported while it was open: emits its
    * span (timestamps from the event, no parent) and updates every connection metric.
    */

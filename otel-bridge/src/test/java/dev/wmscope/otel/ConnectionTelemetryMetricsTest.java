@@ -332,4 +332,30 @@ class ConnectionTelemetryMetricsTest {
                         p.hasValue(2 * total)
                             .hasAttribute(TelemetryNames.NETWORK_IO_DIRECTION, "transmit")));
   }
+  @Test
+  void aConnectionReclassifiedWhileOpenMovesItsActiveCountAndClosesInTheNewSeries() {
+    ConnectionEvent client = Events.server(50001, 1_000L, 0, 0);
+    ConnectionEvent link = client.withInternal(true);
+    Attributes internalSeries = SERVER_8080.toBuilder().put(TelemetryNames.CONNECTION_INTERNAL, true).build();
+    telemetry.opened(Events.opening(client));
+
+    telemetry.reclassified(Events.opening(client), Events.opening(link));
+
+    assertThat(metric("wmscope.connection.active"))
+        .hasLongSumSatisfying(sum -> sum.hasPointsSatisfying(
+            p -> p.hasValue(0).hasAttributes(SERVER_8080),
+            p -> p.hasValue(1).hasAttributes(internalSeries)));
+    telemetry.closed(link);
+    assertThat(metric("wmscope.connection.active"))
+        .hasLongSumSatisfying(sum -> sum.hasPointsSatisfying(
+            p -> p.hasValue(0).hasAttributes(SERVER_8080),
+            p -> p.hasValue(0).hasAttributes(internalSeries)));
+    // counters never go back: the open stays where it was counted, the close counts in the new series
+    assertThat(metric("wmscope.connection.opened"))
+        .hasLongSumSatisfying(sum -> sum.hasPointsSatisfying(
+            p -> p.hasValue(1).hasAttributes(SERVER_8080),
+            p -> p.hasValue(0).hasAttributes(internalSeries)));
+    assertThat(metric("wmscope.connection.closed"))
+        .hasLongSumSatisfying(sum -> sum.hasPointsSatisfying(p -> p.hasValue(1).hasAttributes(internalSeries)));
+  }
 }

@@ -121,6 +121,22 @@ public final class LiveState implements HostTelemetry.View {
     }
   }
 
+  /**
+   * An open server end found internal after its open (its client end, a watched process's,
+   * opened later): counted as internal from now on. What its metric series counted while it
+   * was client traffic stays there (counters do not go back); its active count moves.
+   */
+  public void turnedInternal(long cookie) {
+    OpenConn o = open.get(cookie);
+    if (o == null || o.event().internal()) {
+      return;
+    }
+    ConnectionEvent e = o.event().withInternal(true);
+    telemetry.reclassified(o.event(), e);
+    open.put(cookie, new OpenConn(e, cookie, o.receivedReported(), o.sentReported(), o.retransReported(),
+        o.srttMicros(), o.rcvQueue(), o.sndQueue(), o.copiedSeq(), o.stuckSinceNanos()));
+  }
+
   /** Returns the event with the identity that opened it when the close record lacks one. */
   public ConnectionEvent closed(long cookie, ConnectionEvent e) {
     OpenConn o = open.remove(cookie);

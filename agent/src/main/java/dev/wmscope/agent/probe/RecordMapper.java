@@ -56,6 +56,14 @@ public final class RecordMapper {
         r.preexisting());
   }
 
+  /**
+   * The open server ends that turned internal since the last call (their client end opened
+   * after them, see {@link InternalTraffic}): call after each open record.
+   */
+  public void drainTurnedInternal(java.util.function.LongConsumer cookies) {
+    internal.drainTurnedInternal(cookies);
+  }
+
   // TCP states (include/net/tcp_states.h) the close cause depends on.
   private static final int ESTABLISHED = 1;
   private static final int FIN_WAIT1 = 4;

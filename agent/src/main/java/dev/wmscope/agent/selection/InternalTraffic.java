@@ -2,8 +2,13 @@ package dev.wmscope.agent.selection;
 
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.LongConsumer;
 
 /**
  * Marks connections between two watched processes on this host (gateway to business worker,
@@ -17,8 +22,11 @@ import java.util.concurrent.ConcurrentHashMap;
  *   <li>A server-side connection is internal when its peer is a local address and the peer
  *       endpoint is the local end of an open client-side connection of a watched process. The
  *       client's open record precedes the server's in the ring buffer (the client reaches
- *       ESTABLISHED first), so the decision is made when the server side opens and kept by
- *       cookie until it closes.
+ *       ESTABLISHED first), so the decision is usually made when the server side opens.
+ *       Not when the client end is adopted later (a BusinessWorker links to a Gateway right
+ *       after its fork, before discovery watches it): its server end opened as client traffic
+ *       and turns internal when that client end opens ({@link #drainTurnedInternal}); it stays
+ *       internal, by cookie, until it closes.
  * </ul>
  * Used from the poll thread; watched ports are read from the discovery pass.
  */
@@ -27,6 +35,10 @@ public final class InternalTraffic {
   private volatile Set<Integer> watchedPorts = Set.of();
   private final Set<InetSocketAddress> openClientEnds = ConcurrentHashMap.newKeySet();
   private final ConcurrentHashMap<Long, Boolean> decisions = new ConcurrentHashMap<>();
+  /** Open server ends with a peer on this host decided not internal, by both endpoints: their cookie. */
+  private final Map<Link, Long> loopbackServerEnds = new HashMap<>();
+  /** Server ends turned internal since the last drain. */
+  private final List<Long> turnedInternal = new ArrayList<>();
 
   public InternalTraffic(LocalAddresses local) {
     this.local = local;
@@ -49,13 +61,40 @@ public final class InternalTraffic {
       InetAddress peerAddr, int peerPort) {
     boolean internal;
     if (serverSide) {
-      internal = local.isLocal(peerAddr) && openClientEnds.contains(new InetSocketAddress(peerAddr, peerPort));
+      if (local.isLocal(peerAddr)) {
+        InetSocketAddress peer = new InetSocketAddress(peerAddr, peerPort);
+        internal = openClientEnds.contains(peer);
+        if (!internal) {
+          loopbackServerEnds.put(new Link(peerAddr, peerPort, localAddr, localPort), cookie);
+        }
+      } else {
+        internal = false;
+      }
     } else {
-      openClientEnds.add(new InetSocketAddress(localAddr, localPort));
+      InetSocketAddress end = new InetSocketAddress(localAddr, localPort);
+      openClientEnds.add(end);
       internal = clientInternal(peerAddr, peerPort);
+      Long serverEnd = loopbackServerEnds.isEmpty() ? null
+          : loopbackServerEnds.remove(new Link(localAddr, localPort, peerAddr, peerPort));
+      if (serverEnd != null && decisions.replace(serverEnd, false, true)) {
+        turnedInternal.add(serverEnd);
+      }
     }
     decisions.put(cookie, internal);
     return internal;
+  }
+
+  /**
+   * Hands over (and forgets) the server ends that turned internal since the last call: their
+   * client end opened after them. Their close is internal from now on; the caller moves what
+   * it counts of them while open.
+   */
+  public void drainTurnedInternal(LongConsumer cookies) {
+    if (turnedInternal.isEmpty()) {
+      return;
+    }
+    turnedInternal.forEach(cookies::accept);
+    turnedInternal.clear();
   }
 
   /** The decision for a closing connection; forgets it. */
@@ -67,8 +106,14 @@ public final class InternalTraffic {
       // a client connection that never opened (refused, timed out) is decided now
       return decided != null ? decided : clientInternal(peerAddr, peerPort);
     }
+    if (decided != null && !decided && local.isLocal(peerAddr)) {
+      loopbackServerEnds.remove(new Link(peerAddr, peerPort, localAddr, localPort), cookie);
+    }
     return decided != null && decided;
   }
+
+  /** A connection by its two endpoints, as either end reports them. */
+  private record Link(InetAddress clientAddr, int clientPort, InetAddress serverAddr, int serverPort) {}
 
   private boolean clientInternal(InetAddress peerAddr, int peerPort) {
     return local.isLocal(peerAddr) && watchedPorts.contains(peerPort);

@@ -281,6 +281,102 @@ class GatewayLinksKernelIT {
     }
   }
 
+  /**
+   * A BusinessWorker links to a Gateway right after its fork, often before discovery watches it:
+   * the Gateway's end opens first, as client traffic, and its client end is adopted later. Made
+   * deterministic here: a PHP process links to the Gateway's inner port with a title discovery
+   * ignores, the test sees the server end counted as client traffic, and only then does the
+   * process take a worker title (an orphan worker, watched). Its client end is adopted and the
+   * server end turns internal: in the API, in the active gauge (moved, not counted twice), and
+   * at close (the gauge back to zero in both series).
+   */
+  @org.junit.jupiter.api.Test
+  void aLinkWhoseClientIsWatchedOnlyAfterItConnectedTurnsInternal(@TempDir Path dir) throws Exception {
+    Ports p = Ports.pick();
+    int inner = p.inner();
+    var app = WorkermanStandin.create(dir, List.of(p.register("ChatRegister"), p.gateways("ChatGateway", 1)));
+    Path script = dir.resolve("late_business.php");
+    java.nio.file.Files.writeString(script, """
+        <?php
+        // links first, then takes a Workerman worker title when the test says so (a line on stdin)
+        $s = stream_socket_client('tcp://127.0.0.1:' . $argv[1], $errno, $error, 5);
+        if (!$s) { fwrite(STDERR, "connect: $error\n"); exit(1); }
+        fwrite($s, "hello\n");
+        $local = stream_socket_get_name($s, false);
+        echo substr($local, strrpos($local, ':') + 1), "\n";
+        fgets(STDIN);
+        cli_set_process_title('WorkerMan: worker process  LateBusiness none');
+        echo "titled\n";
+        fgets(STDIN); // holds the link until the test closes stdin
+        """);
+    try (app; var agent = new AgentProcess(List.of("run", "--discovery-interval", "200ms", "--poll-interval", "200ms"),
+        Map.of())) {
+      app.start(false);
+      app.awaitWorkers(2, Set.of(), WAIT);
+      agent.awaitStderr(l -> l.contains("watched ports now") && l.contains(String.valueOf(inner)), 30_000);
+      int api = agent.httpPort(30_000);
+      Process php = new ProcessBuilder("php", script.toString(), Integer.toString(inner))
+          .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      try {
+        var out = new java.io.BufferedReader(new java.io.InputStreamReader(php.getInputStream(),
+            java.nio.charset.StandardCharsets.UTF_8));
+        int clientPort = Integer.parseInt(out.readLine().strip());
+        JsonObject before = WorkermanStandin.await(WAIT, "the link's server end", () -> linkEnd(api, "server", inner,
+            clientPort));
+        assertThat(before.getBoolean("internal")).as("opened before its client was watched: %s", before).isFalse();
+        assertThat(activeOnPort(api, inner, false)).isEqualTo(1);
+
+        php.getOutputStream().write('\n');
+        php.getOutputStream().flush();
+        assertThat(out.readLine()).isEqualTo("titled");
+        JsonObject client = WorkermanStandin.await(WAIT, "the link's client end adopted", () -> linkEnd(api, "client",
+            inner, clientPort));
+        assertThat(client.getLong("pid")).isEqualTo(php.pid());
+        assertThat(client.getBoolean("internal")).isTrue();
+        JsonObject after = WorkermanStandin.await(WAIT, "the server end internal", () -> {
+          JsonObject end = linkEnd(api, "server", inner, clientPort);
+          return end != null && end.getBoolean("internal") ? end : null;
+        });
+        assertThat(after.getLong("pid")).isEqualTo(before.getLong("pid"));
+        WorkermanStandin.await(WAIT, "the active gauge moved", () -> activeOnPort(api, inner, true) == 1 ? true : null);
+        assertThat(activeOnPort(api, inner, false)).as("not counted twice").isZero();
+
+        php.getOutputStream().close();
+        assertThat(php.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        WorkermanStandin.await(WAIT, "the link closed", () -> linkEnd(api, "server", inner, clientPort) == null
+            ? true : null);
+        WorkermanStandin.await(WAIT, "both series back to zero", () -> activeOnPort(api, inner, true) == 0
+            && activeOnPort(api, inner, false) == 0 ? true : null);
+      } finally {
+        php.destroyForcibly();
+      }
+      assertThat(agent.terminate(15_000)).isZero();
+    }
+  }
+
+  /** The server or client end of a link to {@code port} from {@code clientPort}, or null. */
+  private static JsonObject linkEnd(int api, String side, int port, int clientPort) {
+    return CliRun.json(api, "/api/connections?limit=1000&port=" + port).getJsonArray("connections").stream()
+        .map(o -> (JsonObject) o).filter(c -> c.getString("side").equals(side)
+            && (side.equals("server") ? c.getInteger("peer_port") : c.getInteger("local_port")) == clientPort)
+        .findFirst().orElse(null);
+  }
+
+  /** wmscope_connection_active of the server ends on {@code port}, internal or not (0 without a series). */
+  private static long activeOnPort(int api, int port, boolean internal) {
+    String metrics;
+    try {
+      metrics = CliRun.get(api, "/metrics").body();
+    } catch (java.io.IOException | InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
+    return metrics.lines()
+        .filter(l -> l.startsWith("wmscope_connection_active{") && l.contains("server_port=\"" + port + "\"")
+            && l.contains("wmscope_connection_side=\"server\"")
+            && l.contains("wmscope_connection_internal=\"" + internal + "\""))
+        .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+  }
+
   /** The one GatewayWorker app of /api/topology once {@code done} holds, or an error with the last document. */
   private static JsonObject awaitTopology(int api, String what, java.util.function.Predicate<JsonObject> done)
       throws InterruptedException {

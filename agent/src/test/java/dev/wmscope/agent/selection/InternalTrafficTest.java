@@ -138,4 +138,53 @@ class InternalTrafficTest {
     assertThat(internal.closed(9, CLIENT, LO, 40009, LO, BUSINESS_PORT)).isTrue();
     assertThat(internal.closed(10, CLIENT, LO, 40010, LO, REDIS_PORT)).isFalse();
   }
+  @Test
+  void aServerEndWhoseClientEndOpensLaterTurnsInternalOnceAndClosesInternal() {
+    // a BusinessWorker linked before discovery watched it: its client end is adopted later
+    assertThat(internal.opened(2, SERVER, LO, BUSINESS_PORT, LO, 40001)).isFalse();
+    assertThat(turned()).isEmpty();
+
+    assertThat(internal.opened(1, CLIENT, LO, 40001, LO, BUSINESS_PORT)).isTrue();
+
+    assertThat(turned()).containsExactly(2L);
+    assertThat(turned()).as("handed over once").isEmpty();
+    assertThat(internal.closed(2, SERVER, LO, BUSINESS_PORT, LO, 40001)).isTrue();
+  }
+
+  @Test
+  void onlyTheServerEndOfThatVeryConnectionTurns() {
+    internal.opened(2, SERVER, LO, GATEWAY_PORT, LO, 40001); // curl from 40001 to the gateway
+    internal.opened(3, SERVER, LO, BUSINESS_PORT, ip("127.0.0.2"), 40001); // another address
+
+    // a watched process's connection from the same port number to another server
+    internal.opened(1, CLIENT, LO, 40001, LO, BUSINESS_PORT);
+
+    assertThat(turned()).isEmpty();
+    assertThat(internal.closed(2, SERVER, LO, GATEWAY_PORT, LO, 40001)).isFalse();
+    assertThat(internal.closed(3, SERVER, LO, BUSINESS_PORT, ip("127.0.0.2"), 40001)).isFalse();
+  }
+
+  @Test
+  void aServerEndClosedBeforeAClientEndOpensIsNotTurned() {
+    internal.opened(2, SERVER, LO, BUSINESS_PORT, LO, 40001);
+    internal.closed(2, SERVER, LO, BUSINESS_PORT, LO, 40001);
+
+    internal.opened(1, CLIENT, LO, 40001, LO, BUSINESS_PORT); // the port reused for a new link
+
+    assertThat(turned()).isEmpty();
+  }
+
+  @Test
+  void aServerEndWithARemotePeerNeverTurns() {
+    internal.opened(2, SERVER, ip("192.0.2.1"), BUSINESS_PORT, REMOTE, 40001);
+    internal.opened(1, CLIENT, REMOTE, 40001, ip("192.0.2.1"), BUSINESS_PORT); // not this host's ends
+
+    assertThat(turned()).isEmpty();
+  }
+
+  private java.util.List<Long> turned() {
+    java.util.List<Long> out = new java.util.ArrayList<>();
+    internal.drainTurnedInternal(out::add);
+    return out;
+  }
 }
