@@ -176,6 +176,15 @@ static __always_inline struct wm_tracked *tracked_of(void *sk)
 	return bpf_sk_storage_get(&tracked, sk, 0, 0);
 }
 
+/* tracked_of for the tracing programs, which run for every socket of the host: a socket that no
+ * BPF program gave storage returns at one load, before the helper call. */
+static __always_inline struct wm_tracked *tracked_sock(struct sock *sk)
+{
+	if (!sk->sk_bpf_storage)
+		return NULL;
+	return bpf_sk_storage_get(&tracked, sk, 0, 0);
+}
+
 /* Counts a connection the budget has no room for, once: the iterator meets the same socket
  * again at every full walk, and one that sock_ops already counted too (its `untracked` mark). */
 static __always_inline void count_budget_full(void *sk)
@@ -419,7 +428,7 @@ static __always_inline void attribute_record(struct wm_tracked *t)
 
 static __always_inline void attribute(struct sock *sk)
 {
-	attribute_record(tracked_of(sk));
+	attribute_record(tracked_sock(sk));
 }
 
 SEC("tp_btf/sock_recv_length")
@@ -451,10 +460,10 @@ int BPF_PROG(wmscope_tp_recv, struct sock *sk, int ret, int flags)
 
 /* The user buffer holding the bytes of the current syscall and how many of them it can hold
  * (0: none to read). */
-static __always_inline __u64 user_buffer(__u64 *room)
+static __always_inline __u64 user_buffer(struct task_struct *task, __u64 *room)
 {
 #if defined(__TARGET_ARCH_x86)
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(task);
 	/* the syscall number and arguments, read once into registers: the verifier refuses an
 	 * instruction that clang would share between this pointer and the stack */
 	__u64 nr = regs->orig_ax, arg2 = regs->si, arg3 = regs->dx;
@@ -504,12 +513,14 @@ static __always_inline __u64 bounded(__u64 n)
 
 static __always_inline void capture(struct wm_tracked *t, int ret, __u8 direction)
 {
+	struct task_struct *task;
 	struct wm_data_scratch *s;
 	__u32 zero = 0, cpu = bpf_get_smp_processor_id(), *budget, n;
 	__u64 buf, room = 0, size = 0;
 
 	if (ret <= 0 || !t || !(t->mark & WM_TRACKED_CAPTURE))
 		return;
+	task = bpf_get_current_task_btf();
 	s = bpf_map_lookup_elem(&data_scratch, &cpu);
 	budget = bpf_map_lookup_elem(&capture_config, &zero);
 	if (!s || !budget)
@@ -521,11 +532,11 @@ static __always_inline void capture(struct wm_tracked *t, int ret, __u8 directio
 	s->hdr.stream_off = __sync_fetch_and_add(direction == WM_DATA_SEND ? &t->sent_off : &t->received_off,
 						 (__u64)ret);
 	s->hdr.len = (__u32)ret;
-	s->hdr.pid = bpf_get_current_pid_tgid() >> 32;
+	s->hdr.pid = task->tgid;
 	s->hdr.direction = direction;
 	s->hdr.flags = (t->conn.flags & WM_CONN_PREEXISTING) ? WM_DATA_ADOPTED : 0;
 	s->hdr.captured = 0;
-	buf = user_buffer(&room);
+	buf = user_buffer(task, &room);
 	if (!buf) {
 		s->hdr.flags |= WM_DATA_NO_BUFFER;
 	} else {
@@ -554,7 +565,7 @@ static __always_inline void capture(struct wm_tracked *t, int ret, __u8 directio
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(wmscope_tp_recv_data, struct sock *sk, int ret, int flags)
 {
-	struct wm_tracked *t = tracked_of(sk);
+	struct wm_tracked *t = tracked_sock(sk);
 	__u32 one = 1, *attributes;
 
 	if (!t)
@@ -572,7 +583,7 @@ int BPF_PROG(wmscope_tp_recv_data, struct sock *sk, int ret, int flags)
 SEC("tp_btf/sock_send_length")
 int BPF_PROG(wmscope_tp_send_data, struct sock *sk, int ret, int flags)
 {
-	capture(tracked_of(sk), ret, WM_DATA_SEND);
+	capture(tracked_sock(sk), ret, WM_DATA_SEND);
 	return 0;
 }
 
@@ -607,7 +618,7 @@ static __always_inline void mark(const struct sock *sk, __u8 flag)
 
 	if (!sk)
 		return; /* a reset for a segment that matched no socket */
-	t = tracked_of((struct sock *)sk);
+	t = tracked_sock((struct sock *)sk);
 	if (t && !(t->mark & WM_TRACKED_LISTENER))
 		t->conn.flags |= flag;
 }
@@ -661,7 +672,7 @@ static __always_inline void state_changed(struct sock *sk, struct wm_tracked *t,
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(wmscope_tp_set_state, struct sock *sk, int old_state, int new_state)
 {
-	struct wm_tracked *t = tracked_of(sk);
+	struct wm_tracked *t = tracked_sock(sk);
 
 	if (!t)
 		return 0;
