@@ -149,12 +149,16 @@ public final class RingBufferReader implements AutoCloseable {
   /**
    * The kernel's ring protocol: records from the consumer position up to the producer position
    * (read with acquire), each header's length read with acquire; a busy record (reserved, not yet
-   * committed) ends the pass; a discarded one is skipped. The consumer position is released after
-   * each record, so the kernel can reuse its space while the next one is handled.
+   * committed) ends the pass; a discarded one is skipped. The consumer position is released every
+   * {@link #RELEASE_EVERY_BYTES} and before the producer position is read again, not after every
+   * record: each store moves the consumer page's cache line away from the CPUs where the
+   * kernel reserves and commits records, which read it every time. Released before the last read
+   * of the producer position, so a record committed after it finds the ring empty and wakes us.
    */
   private int drain(Ring r) {
     int consumed = 0;
     long cons = (long) LONG.getAcquire(r.consumerPage, 0L);
+    long released = cons;
     boolean more;
     do {
       more = false;
@@ -163,7 +167,7 @@ public final class RingBufferReader implements AutoCloseable {
         long at = cons & r.mask;
         int len = (int) INT.getAcquire(r.data, at);
         if ((len & BUSY) != 0) {
-          return consumed;
+          break; // committed later: the next drain (the kernel wakes us when the ring was empty)
         }
         more = true;
         int size = len & ~(BUSY | DISCARD);
@@ -176,11 +180,24 @@ public final class RingBufferReader implements AutoCloseable {
           }
           consumed++;
         }
+        if (cons - released >= Math.min(RELEASE_EVERY_BYTES, (r.mask + 1) / 4)) {
+          LONG.setRelease(r.consumerPage, 0L, cons);
+          released = cons;
+        }
+      }
+      if (cons != released) {
         LONG.setRelease(r.consumerPage, 0L, cons);
+        released = cons;
+      }
+      if (cons < prod) {
+        return consumed; // a busy record
       }
     } while (more);
     return consumed;
   }
+
+  /** How much of the ring may be read and not yet released (its space still the reader's); a quarter of a smaller ring. */
+  static final long RELEASE_EVERY_BYTES = 64 * 1024;
 
   /** Records whose handler threw. */
   public long handlerErrors() {
