@@ -37,6 +37,8 @@ public final class InternalTraffic {
   private final ConcurrentHashMap<Long, Boolean> decisions = new ConcurrentHashMap<>();
   /** Open server ends with a peer on this host decided not internal, by both endpoints: their cookie. */
   private final Map<Link, Long> loopbackServerEnds = new HashMap<>();
+  /** Bound on {@link #loopbackServerEnds} (an entry per open loopback client connection). */
+  static final int MAX_LOOPBACK_SERVER_ENDS = 65_536;
   /** Server ends turned internal since the last drain. */
   private final List<Long> turnedInternal = new ArrayList<>();
 
@@ -65,6 +67,9 @@ public final class InternalTraffic {
         InetSocketAddress peer = new InetSocketAddress(peerAddr, peerPort);
         internal = openClientEnds.contains(peer);
         if (!internal) {
+          if (loopbackServerEnds.size() >= MAX_LOOPBACK_SERVER_ENDS) {
+            loopbackServerEnds.clear(); // closes lost: those ends can no longer turn internal late
+          }
           loopbackServerEnds.put(new Link(peerAddr, peerPort, localAddr, localPort), cookie);
         }
       } else {
