@@ -428,13 +428,13 @@ static __always_inline void attribute_record(struct wm_tracked *t)
 
 static __always_inline void attribute(struct sock *sk)
 {
-	attribute_record(tracked_sock(sk));
+	attribute_record(tracked_of(sk)); /* sk may be a cgroup program's bpf_sock: no field loads */
 }
 
 SEC("tp_btf/sock_recv_length")
 int BPF_PROG(wmscope_tp_recv, struct sock *sk, int ret, int flags)
 {
-	attribute(sk);
+	attribute_record(tracked_sock(sk));
 	return 0;
 }
 

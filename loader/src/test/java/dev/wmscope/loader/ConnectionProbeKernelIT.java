@@ -59,6 +59,18 @@ class ConnectionProbeKernelIT {
   }
 
   @Test
+  void theVerifierRejectsNoProgramOfOurs() {
+    // a kernel may refuse a feature by policy (EPERM: map-element iterators on the -fc builds) or
+    // lack it (EINVAL, "not in this kernel"); EACCES is the verifier refusing what a program
+    // does, a bug of ours that the feature fallbacks would otherwise hide (a cgroup program once
+    // read a field of struct sock through its bpf_sock)
+    try (ConnectionProbe probe = ConnectionProbe.start(ConnectionProbe.Options.defaults(), records::add)) {
+      assertThat(probe.features().values()).filteredOn(f -> !f.ok())
+          .allSatisfy(f -> assertThat(f.cause()).as(f.describe()).doesNotContain("EACCES"));
+    }
+  }
+
+  @Test
   void twoHundredConnectionsGiveExactlyTwoHundredExactRecords() throws Exception {
     try (ConnectionProbe probe = startProbe(); var server = new LoopbackTraffic.Server(V4)) {
       probe.watchPort(server.port());
