@@ -87,7 +87,7 @@ public final class Delivery {
         if (open) {
           e = owners.withOwner(r, e);
           live.opened(r.cookie(), e);
-          mapper.drainTurnedInternal(live::turnedInternal); // a link's server end opened first
+          mapper.drainTurnedInternal(live::turnedInternal); // a link whose other end opened first
         } else {
           e = live.closed(r.cookie(), e);
           if (requests != null) {

@@ -122,9 +122,10 @@ public final class LiveState implements HostTelemetry.View {
   }
 
   /**
-   * An open server end found internal after its open (its client end, a watched process's,
-   * opened later): counted as internal from now on. What its metric series counted while it
-   * was client traffic stays there (counters do not go back); its active count moves.
+   * An open connection found internal after its open (its other end, a watched process's, was
+   * found later; see InternalTraffic): counted as internal from now on. What its metric series
+   * counted while it was client traffic stays there (counters do not go back); its active
+   * count moves.
    */
   public void turnedInternal(long cookie) {
     OpenConn o = open.get(cookie);

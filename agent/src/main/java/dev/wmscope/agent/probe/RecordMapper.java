@@ -57,7 +57,7 @@ public final class RecordMapper {
   }
 
   /**
-   * The open server ends that turned internal since the last call (their client end opened
+   * The open connections that turned internal since the last call (their other end opened
    * after them, see {@link InternalTraffic}): call after each open record.
    */
   public void drainTurnedInternal(java.util.function.LongConsumer cookies) {

@@ -27,6 +27,9 @@ import java.util.function.LongConsumer;
  *       after its fork, before discovery watches it): its server end opened as client traffic
  *       and turns internal when that client end opens ({@link #drainTurnedInternal}); it stays
  *       internal, by cookie, until it closes.
+ *   <li>The other way round, a client end that opened to a port not watched yet (a
+ *       BusinessWorker reconnects to a restarted Gateway's inner port before discovery has
+ *       seen the new listener) turns internal when its server end opens internal.
  * </ul>
  * Used from the poll thread; watched ports are read from the discovery pass.
  */
@@ -37,9 +40,11 @@ public final class InternalTraffic {
   private final ConcurrentHashMap<Long, Boolean> decisions = new ConcurrentHashMap<>();
   /** Open server ends with a peer on this host decided not internal, by both endpoints: their cookie. */
   private final Map<Link, Long> loopbackServerEnds = new HashMap<>();
-  /** Bound on {@link #loopbackServerEnds} (an entry per open loopback client connection). */
+  /** Open client ends to this host decided not internal (the port not watched at their open). */
+  private final Map<Link, Long> loopbackClientEnds = new HashMap<>();
+  /** Bound on each of the late-link maps (an entry per open loopback connection). */
   static final int MAX_LOOPBACK_SERVER_ENDS = 65_536;
-  /** Server ends turned internal since the last drain. */
+  /** Ends turned internal since the last drain. */
   private final List<Long> turnedInternal = new ArrayList<>();
 
   public InternalTraffic(LocalAddresses local) {
@@ -66,6 +71,9 @@ public final class InternalTraffic {
       if (local.isLocal(peerAddr)) {
         InetSocketAddress peer = new InetSocketAddress(peerAddr, peerPort);
         internal = openClientEnds.contains(peer);
+        if (internal && !loopbackClientEnds.isEmpty()) {
+          turn(loopbackClientEnds.remove(new Link(peerAddr, peerPort, localAddr, localPort)));
+        }
         if (!internal) {
           if (loopbackServerEnds.size() >= MAX_LOOPBACK_SERVER_ENDS) {
             loopbackServerEnds.clear(); // closes lost: those ends can no longer turn internal late
@@ -79,19 +87,30 @@ public final class InternalTraffic {
       InetSocketAddress end = new InetSocketAddress(localAddr, localPort);
       openClientEnds.add(end);
       internal = clientInternal(peerAddr, peerPort);
-      Long serverEnd = loopbackServerEnds.isEmpty() ? null
-          : loopbackServerEnds.remove(new Link(localAddr, localPort, peerAddr, peerPort));
-      if (serverEnd != null && decisions.replace(serverEnd, false, true)) {
-        turnedInternal.add(serverEnd);
+      if (!loopbackServerEnds.isEmpty()) {
+        turn(loopbackServerEnds.remove(new Link(localAddr, localPort, peerAddr, peerPort)));
+      }
+      if (!internal && local.isLocal(peerAddr)) {
+        if (loopbackClientEnds.size() >= MAX_LOOPBACK_SERVER_ENDS) {
+          loopbackClientEnds.clear();
+        }
+        loopbackClientEnds.put(new Link(localAddr, localPort, peerAddr, peerPort), cookie);
       }
     }
     decisions.put(cookie, internal);
     return internal;
   }
 
+  /** Turns the open end decided not internal with this cookie (null: none) internal. */
+  private void turn(Long cookie) {
+    if (cookie != null && decisions.replace(cookie, false, true)) {
+      turnedInternal.add(cookie);
+    }
+  }
+
   /**
-   * Hands over (and forgets) the server ends that turned internal since the last call: their
-   * client end opened after them. Their close is internal from now on; the caller moves what
+   * Hands over (and forgets) the open ends that turned internal since the last call: a server end
+   * whose client end opened after it, a client end whose server end opened internal after it. Their close is internal from now on; the caller moves what
    * it counts of them while open.
    */
   public void drainTurnedInternal(LongConsumer cookies) {
@@ -108,6 +127,9 @@ public final class InternalTraffic {
     Boolean decided = decisions.remove(cookie);
     if (!serverSide) {
       openClientEnds.remove(new InetSocketAddress(localAddr, localPort));
+      if (decided != null && !decided && !loopbackClientEnds.isEmpty()) {
+        loopbackClientEnds.remove(new Link(localAddr, localPort, peerAddr, peerPort), cookie);
+      }
       // a client connection that never opened (refused, timed out) is decided now
       return decided != null ? decided : clientInternal(peerAddr, peerPort);
     }

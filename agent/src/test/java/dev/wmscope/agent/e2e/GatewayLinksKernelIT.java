@@ -354,6 +354,95 @@ class GatewayLinksKernelIT {
     }
   }
 
+  /**
+   * The other order: a watched process links to a port that is not watched yet (a BusinessWorker
+   * reconnects to a restarted Gateway's inner port within a discovery interval of its listen),
+   * so its client end opens as client traffic; once the listener's process is a watched worker,
+   * the server end is adopted, internal, and the client end turns internal with it.
+   */
+  @org.junit.jupiter.api.Test
+  void aLinkToAPortWatchedOnlyAfterItConnectedTurnsInternal(@TempDir Path dir) throws Exception {
+    int port = WorkermanStandin.freePort();
+    Path listener = dir.resolve("late_gateway.php");
+    java.nio.file.Files.writeString(listener, """
+        <?php
+        // listens and accepts first, takes a Workerman worker title when the test says so
+        $srv = stream_socket_server('tcp://127.0.0.1:' . $argv[1], $errno, $error);
+        if (!$srv) { fwrite(STDERR, "listen: $error\n"); exit(1); }
+        echo "listening\n";
+        $c = stream_socket_accept($srv, 20);
+        echo "accepted\n";
+        fgets(STDIN);
+        cli_set_process_title('WorkerMan: worker process  LateGateway text://127.0.0.1:' . $argv[1]);
+        echo "titled\n";
+        fgets(STDIN); // holds the link until the test closes stdin
+        """);
+    Path client = dir.resolve("early_business.php");
+    java.nio.file.Files.writeString(client, """
+        <?php
+        // a watched worker from the start; links when the test says so
+        cli_set_process_title('WorkerMan: worker process  EarlyBusiness none');
+        echo "titled\n";
+        fgets(STDIN);
+        $s = stream_socket_client('tcp://127.0.0.1:' . $argv[1], $errno, $error, 5);
+        if (!$s) { fwrite(STDERR, "connect: $error\n"); exit(1); }
+        $local = stream_socket_get_name($s, false);
+        echo substr($local, strrpos($local, ':') + 1), "\n";
+        fgets(STDIN);
+        """);
+    try (var agent = new AgentProcess(List.of("run", "--discovery-interval", "200ms", "--poll-interval", "200ms"),
+        Map.of())) {
+      int api = agent.httpPort(30_000);
+      Process server = new ProcessBuilder("php", listener.toString(), Integer.toString(port))
+          .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      Process business = new ProcessBuilder("php", client.toString(), Integer.toString(port))
+          .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+      try {
+        var serverOut = new java.io.BufferedReader(new java.io.InputStreamReader(server.getInputStream(),
+            java.nio.charset.StandardCharsets.UTF_8));
+        var businessOut = new java.io.BufferedReader(new java.io.InputStreamReader(business.getInputStream(),
+            java.nio.charset.StandardCharsets.UTF_8));
+        assertThat(serverOut.readLine()).isEqualTo("listening");
+        assertThat(businessOut.readLine()).isEqualTo("titled");
+        agent.awaitStderr(l -> l.contains("watched pids now") && l.contains(String.valueOf(business.pid())), 30_000);
+        business.getOutputStream().write('\n');
+        business.getOutputStream().flush();
+        int clientPort = Integer.parseInt(businessOut.readLine().strip());
+        assertThat(serverOut.readLine()).isEqualTo("accepted");
+        JsonObject before = WorkermanStandin.await(WAIT, "the link's client end", () -> linkEnd(api, "client", port,
+            clientPort));
+        assertThat(before.getBoolean("internal")).as("opened to a port not watched: %s", before).isFalse();
+        assertThat(before.getLong("pid")).isEqualTo(business.pid());
+
+        server.getOutputStream().write('\n');
+        server.getOutputStream().flush();
+        assertThat(serverOut.readLine()).isEqualTo("titled");
+        JsonObject serverEnd = WorkermanStandin.await(WAIT, "the link's server end adopted", () -> linkEnd(api,
+            "server", port, clientPort));
+        assertThat(serverEnd.getBoolean("internal")).isTrue();
+        assertThat(serverEnd.getLong("pid")).isEqualTo(server.pid());
+        JsonObject after = WorkermanStandin.await(WAIT, "the client end internal", () -> {
+          JsonObject end = linkEnd(api, "client", port, clientPort);
+          return end != null && end.getBoolean("internal") ? end : null;
+        });
+        assertThat(after.getLong("pid")).isEqualTo(business.pid());
+        WorkermanStandin.await(WAIT, "the client side's active gauge moved", () ->
+            active(api, port, "client", true) == 1 && active(api, port, "client", false) == 0 ? true : null);
+
+        business.getOutputStream().close();
+        server.getOutputStream().close();
+        assertThat(business.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        assertThat(server.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+        WorkermanStandin.await(WAIT, "both sides' series back to zero", () -> active(api, port, "client", true) == 0
+            && active(api, port, "client", false) == 0 && active(api, port, "server", true) == 0 ? true : null);
+      } finally {
+        business.destroyForcibly();
+        server.destroyForcibly();
+      }
+      assertThat(agent.terminate(15_000)).isZero();
+    }
+  }
+
   /** The server or client end of a link to {@code port} from {@code clientPort}, or null. */
   private static JsonObject linkEnd(int api, String side, int port, int clientPort) {
     return CliRun.json(api, "/api/connections?limit=1000&port=" + port).getJsonArray("connections").stream()
@@ -364,6 +453,11 @@ class GatewayLinksKernelIT {
 
   /** wmscope_connection_active of the server ends on {@code port}, internal or not (0 without a series). */
   private static long activeOnPort(int api, int port, boolean internal) {
+    return active(api, port, "server", internal);
+  }
+
+  /** wmscope_connection_active of one side of the connections to {@code port} (0 without a series). */
+  private static long active(int api, int port, String side, boolean internal) {
     String metrics;
     try {
       metrics = CliRun.get(api, "/metrics").body();
@@ -372,7 +466,7 @@ class GatewayLinksKernelIT {
     }
     return metrics.lines()
         .filter(l -> l.startsWith("wmscope_connection_active{") && l.contains("server_port=\"" + port + "\"")
-            && l.contains("wmscope_connection_side=\"server\"")
+            && l.contains("wmscope_connection_side=\"" + side + "\"")
             && l.contains("wmscope_connection_internal=\"" + internal + "\""))
         .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
   }

@@ -182,6 +182,28 @@ class InternalTrafficTest {
     assertThat(turned()).isEmpty();
   }
 
+  @Test
+  void aClientEndToAPortWatchedOnlyLaterTurnsInternalWhenItsServerEndOpens() {
+    // a BusinessWorker reconnects to a restarted Gateway's inner port before discovery saw it
+    assertThat(internal.opened(1, CLIENT, LO, 40001, LO, REDIS_PORT)).isFalse();
+    internal.setWatchedPorts(Set.of(GATEWAY_PORT, BUSINESS_PORT, REDIS_PORT));
+
+    assertThat(internal.opened(2, SERVER, LO, REDIS_PORT, LO, 40001)).isTrue(); // adopted now
+
+    assertThat(turned()).containsExactly(1L);
+    assertThat(internal.closed(1, CLIENT, LO, 40001, LO, REDIS_PORT)).isTrue();
+    assertThat(internal.closed(2, SERVER, LO, REDIS_PORT, LO, 40001)).isTrue();
+  }
+
+  @Test
+  void aClientEndToALocalServiceThatIsNeverWatchedStaysClientTraffic() {
+    internal.opened(1, CLIENT, LO, 40001, LO, REDIS_PORT);
+    internal.opened(2, SERVER, LO, GATEWAY_PORT, LO, 40002); // another connection's server end
+
+    assertThat(turned()).isEmpty();
+    assertThat(internal.closed(1, CLIENT, LO, 40001, LO, REDIS_PORT)).isFalse();
+  }
+
   private java.util.List<Long> turned() {
     java.util.List<Long> out = new java.util.ArrayList<>();
     internal.drainTurnedInternal(out::add);
