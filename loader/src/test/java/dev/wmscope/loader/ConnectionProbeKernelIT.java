@@ -19,8 +19,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -80,10 +78,9 @@ class ConnectionProbeKernelIT {
 
       assertThat(closed).hasSize(200);
       assertThat(opens(server.port())).hasSize(200).allSatisfy(o -> assertThat(o.pid()).isEqualTo(ProcessHandle.current().pid()));
-      Map<Integer, ConnRecord> byClientPort =
-          closed.stream().collect(Collectors.toMap(ConnRecord::remotePort, Function.identity()));
+      Map<Exchange, ConnRecord> byExchange = LoopbackTraffic.recordsOf(truth, closed, ConnRecord::remotePort);
       for (Exchange x : truth) {
-        ConnRecord r = byClientPort.get(x.clientPort());
+        ConnRecord r = byExchange.get(x);
         assertThat(r).as("record for client port %d", x.clientPort()).isNotNull();
         assertThat(r.side()).isEqualTo(ConnSide.SERVER);
         // the server's own threads read the request: the connection belongs to this process
@@ -147,10 +144,9 @@ class ConnectionProbeKernelIT {
       assertThat(probe.drops()).containsEntry(DropReason.RINGBUF_FULL, 0L);
       assertThat(closed).hasSize(300);
       assertThat(opens(server.port())).hasSize(300);
-      Map<Integer, ConnRecord> byClientPort =
-          closed.stream().collect(Collectors.toMap(ConnRecord::remotePort, Function.identity()));
+      Map<Exchange, ConnRecord> byExchange = LoopbackTraffic.recordsOf(truth, closed, ConnRecord::remotePort);
       for (Exchange x : truth) {
-        ConnRecord r = byClientPort.get(x.clientPort());
+        ConnRecord r = byExchange.get(x);
         assertThat(r).as("record for client port %d", x.clientPort()).isNotNull();
         assertThat(r.bytesReceived()).isEqualTo(x.bytesSentByClient());
         assertThat(r.bytesAcked()).isEqualTo(x.bytesSentByServer());
@@ -184,15 +180,16 @@ class ConnectionProbeKernelIT {
         probe.poll(100);
       }
       assertThat(closed).hasSize(100);
-      Map<Integer, ConnRecord> servers = closed.stream().filter(r -> r.side() == ConnSide.SERVER)
-          .collect(Collectors.toMap(ConnRecord::remotePort, Function.identity()));
-      Map<Integer, ConnRecord> clients = closed.stream().filter(r -> r.side() == ConnSide.CLIENT)
-          .collect(Collectors.toMap(ConnRecord::localPort, Function.identity()));
+      Map<Exchange, ConnRecord> servers = LoopbackTraffic.recordsOf(truth,
+          closed.stream().filter(r -> r.side() == ConnSide.SERVER).toList(), ConnRecord::remotePort);
+      Map<Exchange, ConnRecord> clients = LoopbackTraffic.recordsOf(truth,
+          closed.stream().filter(r -> r.side() == ConnSide.CLIENT).toList(), ConnRecord::localPort);
+      assertThat(closed.stream().filter(r -> r.side() == ConnSide.SERVER)).hasSize(50);
       assertThat(servers).hasSize(50);
       assertThat(clients).hasSize(50);
       for (Exchange x : truth) {
-        assertThat(servers.get(x.clientPort()).bytesReceived()).isEqualTo(x.bytesSentByClient());
-        assertThat(clients.get(x.clientPort()).bytesReceived()).isEqualTo(x.bytesSentByServer());
+        assertThat(servers.get(x).bytesReceived()).isEqualTo(x.bytesSentByClient());
+        assertThat(clients.get(x).bytesReceived()).isEqualTo(x.bytesSentByServer());
       }
       assertThat(closes(refused)).as("the refused connect's close record").hasSize(1);
     }
@@ -283,10 +280,9 @@ class ConnectionProbeKernelIT {
       List<ConnRecord> closed = closesFor(probe, server.port(), 50);
 
       assertThat(closed).hasSize(50);
-      Map<Integer, ConnRecord> byClientPort =
-          closed.stream().collect(Collectors.toMap(ConnRecord::remotePort, Function.identity()));
+      Map<Exchange, ConnRecord> byExchange = LoopbackTraffic.recordsOf(truth, closed, ConnRecord::remotePort);
       for (Exchange x : truth) {
-        ConnRecord r = byClientPort.get(x.clientPort());
+        ConnRecord r = byExchange.get(x);
         assertThat(r.remoteAddress()).isInstanceOf(Inet6Address.class).isEqualTo(v6);
         assertThat(r.ipv6()).isTrue();
         assertThat(r.bytesReceived()).isEqualTo(x.bytesSentByClient());
@@ -328,10 +324,9 @@ class ConnectionProbeKernelIT {
         assertThat(r.comm()).isNotEmpty();
         assertThat(r.remotePort()).isEqualTo(server.port());
       });
-      Map<Integer, ConnRecord> byLocalPort =
-          closed.stream().collect(Collectors.toMap(ConnRecord::localPort, Function.identity()));
+      Map<Exchange, ConnRecord> byExchange = LoopbackTraffic.recordsOf(truth, closed, ConnRecord::localPort);
       for (Exchange x : truth) {
-        ConnRecord r = byLocalPort.get(x.clientPort());
+        ConnRecord r = byExchange.get(x);
         assertThat(r.bytesAcked()).as("client bytes sent").isEqualTo(x.bytesSentByClient());
         assertThat(r.bytesReceived()).as("client bytes received").isEqualTo(x.bytesSentByServer());
       }

@@ -32,6 +32,33 @@ public final class LoopbackTraffic {
   /** One finished exchange as the client saw it. */
   public record Exchange(int clientPort, int bytesSentByClient, int bytesSentByServer) {}
 
+  /**
+   * Each exchange's record among {@code records}: the one of its client port, or when the port
+   * served two exchanges in turn (the kernel may hand a client port out again as soon as its
+   * connection closed), the one that moved its bytes (payloads differ). Missing when none does.
+   *
+   * @param clientPort where a record names the client's port (remotePort of a server end,
+   *                   localPort of a client end)
+   */
+  public static java.util.Map<Exchange, dev.wmscope.loader.ConnRecord> recordsOf(List<Exchange> truth,
+      List<dev.wmscope.loader.ConnRecord> records, java.util.function.ToIntFunction<dev.wmscope.loader.ConnRecord> clientPort) {
+    java.util.Map<Integer, List<dev.wmscope.loader.ConnRecord>> byPort = new java.util.HashMap<>();
+    for (dev.wmscope.loader.ConnRecord r : records) {
+      byPort.computeIfAbsent(clientPort.applyAsInt(r), k -> new ArrayList<>()).add(r);
+    }
+    java.util.Map<Exchange, dev.wmscope.loader.ConnRecord> out = new java.util.HashMap<>();
+    for (Exchange x : truth) {
+      List<dev.wmscope.loader.ConnRecord> candidates = byPort.getOrDefault(x.clientPort(), List.of());
+      long moved = (long) x.bytesSentByClient() + x.bytesSentByServer();
+      dev.wmscope.loader.ConnRecord r = candidates.size() == 1 ? candidates.getFirst()
+          : candidates.stream().filter(c -> c.bytesReceived() + c.bytesAcked() == moved).findFirst().orElse(null);
+      if (r != null) {
+        out.put(x, r);
+      }
+    }
+    return out;
+  }
+
   /** A server on a loopback address (port 0 picks one) running the protocol above. */
   public static final class Server implements AutoCloseable {
     private final ServerSocket socket;
