@@ -201,9 +201,10 @@ public final class ConnectionProbe implements AutoCloseable {
       throw e;
     }
     featuresView = Map.copyOf(features);
-    // no hook sees the owner of an accepted socket: the live reads attribute by inode instead
-    setIterSwitch(ITER_ATTRIBUTE_BY_INODE,
-        !available(KernelFeature.ACCEPT_ATTRIBUTION) && !available(KernelFeature.RECV_ATTRIBUTION));
+    // no hook sees the owner of an accepted socket at accept: the live reads attribute by inode
+    // what no receive has attributed by then (a connection whose client never sends, a WebSocket
+    // worker pushing to idle clients, would otherwise stay unseen until its close)
+    setIterSwitch(ITER_ATTRIBUTE_BY_INODE, !available(KernelFeature.ACCEPT_ATTRIBUTION));
   }
 
   private void setCaptureSwitch(int key, int value) {

@@ -36,8 +36,8 @@ public enum KernelFeature implements FeatureLoader.Feature {
   /** cgroup/getpeername4/6: attribution in accept() when the peer's address is asked for (PHP). */
   ACCEPT_ATTRIBUTION("accept_attribution", List.of("wmscope_accept4", "wmscope_accept6"), List.of(), List.of(),
       FeatureStatus.State.DEGRADED,
-      "accepted connections are attributed to their worker at its first receive, not at accept (without"
-          + " recv_attribution too: at the first live read after the worker accepted it, from /proc)"),
+      "accepted connections are attributed to their worker at its first receive or at the first live read"
+          + " after it accepted them (from /proc), whichever comes first, not at accept"),
   /** tp_btf/sock_recv_length (Linux >= 6.3): attribution at the first receive. */
   RECV_ATTRIBUTION("recv_attribution", List.of("wmscope_tp_recv"), List.of("sock_recv_length"), List.of(),
       FeatureStatus.State.DEGRADED,

@@ -18,9 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.function.Function;
 import java.util.function.Predicate;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -85,10 +83,9 @@ class FeatureFallbackKernelIT {
       assertThat(closed).hasSize(200);
       assertThat(records.stream().filter(openOn(server.port()))).hasSize(200)
           .allSatisfy(o -> assertThat(o.pid()).isEqualTo(SELF));
-      Map<Integer, ConnRecord> byClientPort =
-          closed.stream().collect(Collectors.toMap(ConnRecord::remotePort, Function.identity()));
+      Map<Exchange, ConnRecord> byExchange = LoopbackTraffic.recordsOf(truth, closed, ConnRecord::remotePort);
       for (Exchange x : truth) {
-        ConnRecord r = byClientPort.get(x.clientPort());
+        ConnRecord r = byExchange.get(x);
         assertThat(r).as("record for client port %d", x.clientPort()).isNotNull();
         assertThat(r.attributed()).isTrue();
         assertThat(r.pid()).isEqualTo(SELF);
@@ -205,6 +202,27 @@ class FeatureFallbackKernelIT {
       ConnRecord open = ownerOfThreeThreadExchange(probe, true);
       assertThat(open.pid()).isEqualTo(SELF);
       assertThat(open.comm()).isEqualTo(probe.has(KernelFeature.RECV_ATTRIBUTION) ? "wm-reader" : "wm-closer");
+    }
+  }
+
+  @Test
+  void withoutTheAcceptHooksAConnectionThatNeverReceivesIsOpenedByTheNextLiveRead() throws Exception {
+    // a client that connects and waits for the server to speak first: no receive attributes it
+    try (ConnectionProbe probe = start("accept_attribution"); RawListener server = new RawListener()) {
+      probe.watchPort(server.port());
+      try (Socket client = new Socket(V4, server.port()); RawListener.Conn conn = server.acceptWithAddress()) {
+        probe.poll(100);
+        assertThat(records).noneMatch(openOn(server.port()));
+        probe.snapshot();
+        if (!probe.has(KernelFeature.TCP_ITER) && !probe.has(KernelFeature.TRACKED_ITER)) {
+          return; // no iterator: attribution at close
+        }
+        ConnRecord open = await(probe, openOn(server.port()), 1).getFirst();
+        assertThat(open.sockInode()).as("the owner comes from /proc, by inode").isEqualTo(conn.inode());
+        assertThat(open.remotePort()).isEqualTo(client.getLocalPort());
+      }
+      assertThat(await(probe, closeOn(server.port()), 1)).hasSize(1);
+      assertThat(records.stream().filter(openOn(server.port()))).as("one open record only").hasSize(1);
     }
   }
 
