@@ -38,7 +38,7 @@ public final class ClientAdoption {
     List<Long> out = new ArrayList<>();
     for (LiveSnapshot.ClientCandidate c : candidates) {
       if (c.sockInode() != 0 && owners.holders(c.sockInode()).stream().anyMatch(ours::contains)) {
-        internal.expectClient(c.local());
+        internal.expectClient(c.local(), c.remote());
         out.add(c.cookie());
       }
     }

@@ -36,7 +36,12 @@ import java.util.function.LongConsumer;
 public final class InternalTraffic {
   private final LocalAddresses local;
   private volatile Set<Integer> watchedPorts = Set.of();
-  private final Set<InetSocketAddress> openClientEnds = ConcurrentHashMap.newKeySet();
+  /**
+   * The open client ends of watched processes, by both endpoints: not by the client's endpoint
+   * alone, since the kernel gives one local port to connections to different servers (a local
+   * proxy's connection to a Gateway may share the port of a BusinessWorker's link).
+   */
+  private final Set<Link> openClientEnds = ConcurrentHashMap.newKeySet();
   private final ConcurrentHashMap<Long, Boolean> decisions = new ConcurrentHashMap<>();
   /** Open server ends with a peer on this host decided not internal, by both endpoints: their cookie. */
   private final Map<Link, Long> loopbackServerEnds = new HashMap<>();
@@ -59,8 +64,8 @@ public final class InternalTraffic {
    * A client end the next live read adopts (see {@link ClientAdoption}): a server end whose
    * peer it is counts as internal from now on, even when its record comes first.
    */
-  public void expectClient(InetSocketAddress localEnd) {
-    openClientEnds.add(localEnd);
+  public void expectClient(InetSocketAddress localEnd, InetSocketAddress remoteEnd) {
+    openClientEnds.add(new Link(localEnd.getAddress(), localEnd.getPort(), remoteEnd.getAddress(), remoteEnd.getPort()));
   }
 
   /** Classifies at open and remembers what a later close needs. */
@@ -69,32 +74,32 @@ public final class InternalTraffic {
     boolean internal;
     if (serverSide) {
       if (local.isLocal(peerAddr)) {
-        InetSocketAddress peer = new InetSocketAddress(peerAddr, peerPort);
-        internal = openClientEnds.contains(peer);
+        Link link = new Link(peerAddr, peerPort, localAddr, localPort);
+        internal = openClientEnds.contains(link);
         if (internal && !loopbackClientEnds.isEmpty()) {
-          turn(loopbackClientEnds.remove(new Link(peerAddr, peerPort, localAddr, localPort)));
+          turn(loopbackClientEnds.remove(link));
         }
         if (!internal) {
           if (loopbackServerEnds.size() >= MAX_LOOPBACK_SERVER_ENDS) {
             loopbackServerEnds.clear(); // closes lost: those ends can no longer turn internal late
           }
-          loopbackServerEnds.put(new Link(peerAddr, peerPort, localAddr, localPort), cookie);
+          loopbackServerEnds.put(link, cookie);
         }
       } else {
         internal = false;
       }
     } else {
-      InetSocketAddress end = new InetSocketAddress(localAddr, localPort);
-      openClientEnds.add(end);
+      Link link = new Link(localAddr, localPort, peerAddr, peerPort);
+      openClientEnds.add(link);
       internal = clientInternal(peerAddr, peerPort);
       if (!loopbackServerEnds.isEmpty()) {
-        turn(loopbackServerEnds.remove(new Link(localAddr, localPort, peerAddr, peerPort)));
+        turn(loopbackServerEnds.remove(link));
       }
       if (!internal && local.isLocal(peerAddr)) {
         if (loopbackClientEnds.size() >= MAX_LOOPBACK_SERVER_ENDS) {
           loopbackClientEnds.clear();
         }
-        loopbackClientEnds.put(new Link(localAddr, localPort, peerAddr, peerPort), cookie);
+        loopbackClientEnds.put(link, cookie);
       }
     }
     decisions.put(cookie, internal);
@@ -110,8 +115,8 @@ public final class InternalTraffic {
 
   /**
    * Hands over (and forgets) the open ends that turned internal since the last call: a server end
-   * whose client end opened after it, a client end whose server end opened internal after it. Their close is internal from now on; the caller moves what
-   * it counts of them while open.
+   * whose client end opened after it, a client end whose server end opened internal after it.
+   * Their close is internal from now on; the caller moves what it counts of them while open.
    */
   public void drainTurnedInternal(LongConsumer cookies) {
     if (turnedInternal.isEmpty()) {
@@ -126,7 +131,7 @@ public final class InternalTraffic {
       InetAddress peerAddr, int peerPort) {
     Boolean decided = decisions.remove(cookie);
     if (!serverSide) {
-      openClientEnds.remove(new InetSocketAddress(localAddr, localPort));
+      openClientEnds.remove(new Link(localAddr, localPort, peerAddr, peerPort));
       if (decided != null && !decided && !loopbackClientEnds.isEmpty()) {
         loopbackClientEnds.remove(new Link(localAddr, localPort, peerAddr, peerPort), cookie);
       }

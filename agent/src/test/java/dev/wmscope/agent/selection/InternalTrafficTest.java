@@ -204,6 +204,16 @@ class InternalTrafficTest {
     assertThat(internal.closed(1, CLIENT, LO, 40001, LO, REDIS_PORT)).isFalse();
   }
 
+  @Test
+  void aLocalClientSharingALinksPortNumberToAnotherServerIsNotInternal() {
+    // the kernel gives one local port to connections to different servers: a local proxy's
+    // connection to the Gateway may come from the port of a BusinessWorker's link
+    internal.opened(1, CLIENT, LO, 40001, LO, BUSINESS_PORT);
+
+    assertThat(internal.opened(2, SERVER, LO, GATEWAY_PORT, LO, 40001)).isFalse();
+    assertThat(internal.opened(3, SERVER, LO, BUSINESS_PORT, LO, 40001)).isTrue();
+  }
+
   private java.util.List<Long> turned() {
     java.util.List<Long> out = new java.util.ArrayList<>();
     internal.drainTurnedInternal(out::add);
