@@ -105,6 +105,9 @@ final class ProcFacts {
     }
   }
 
+  /** The step of /proc's process start times: clock ticks of USER_HZ, 100 on Linux. */
+  static final long START_STEP_NANOS = 1_000_000_000L / 100;
+
   /**
    * When the process started, on the boot clock in ns (/proc/PID/stat field 22, 10 ms steps):
    * CLOCK_MONOTONIC too on a host that was never suspended; -1 when gone.
@@ -113,7 +116,7 @@ final class ProcFacts {
     try {
       String stat = Files.readString(proc.resolve(pid + "/stat"));
       String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      return Long.parseLong(f[19]) * (1_000_000_000L / 100);
+      return Long.parseLong(f[19]) * START_STEP_NANOS;
     } catch (IOException | RuntimeException e) {
       return -1;
     }

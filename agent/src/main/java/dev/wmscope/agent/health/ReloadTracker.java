@@ -69,7 +69,8 @@ final class ReloadTracker {
 
   private record Exit(long pid, String name, String cause, long mono) {}
 
-  private record Start(long pid, String name, long mono) {}
+  /** A start known to within {@code step} after {@code mono} (0: exact, a kernel fork time). */
+  private record Start(long pid, String name, long mono, long step) {}
 
   private static final class Reload {
     final long master;
@@ -176,11 +177,20 @@ final class ReloadTracker {
    * makes that master the restart's new master.
    */
   void started(long master, String startFile, long pid, String name, long mono) {
+    started(master, startFile, pid, name, mono, 0);
+  }
+
+  /**
+   * As {@link #started(long, String, long, String, long)} for a start known only to within
+   * {@code step} after {@code mono} (/proc's start times come in 10 ms steps, and a Workerman
+   * restart or reload replaces a worker within a few ms of its exit).
+   */
+  void started(long master, String startFile, long pid, String name, long mono, long step) {
     Reload r = byMaster.get(master);
     if (r == null) {
       r = byMaster.values().stream().filter(x -> x.restart && x.newMaster == master).findFirst()
           .or(() -> byMaster.values().stream().filter(x -> x.restart && x.newMaster == 0
-              && x.startFile.equals(startFile) && !x.otherMasters.contains(master) && mono >= x.startMono)
+              && x.startFile.equals(startFile) && !x.otherMasters.contains(master) && mono + step >= x.startMono)
               .findFirst())
           .orElse(null);
       if (r == null) {
@@ -193,7 +203,7 @@ final class ReloadTracker {
     if (r.old.containsKey(pid) || r.starts.stream().anyMatch(s -> s.pid() == pid)) {
       return;
     }
-    r.starts.add(new Start(pid, name, mono));
+    r.starts.add(new Start(pid, name, mono, step));
     r.lastChange = Math.max(r.lastChange, mono);
   }
 
@@ -204,7 +214,7 @@ final class ReloadTracker {
     List<String> names = new ArrayList<>(distinct);
     List<long[]> changes = new ArrayList<>(); // {mono, +1/-1, name index}
     r.exits.values().forEach(x -> changes.add(new long[] {x.mono(), -1, names.indexOf(x.name())}));
-    r.starts.forEach(s -> changes.add(new long[] {s.mono(), 1, names.indexOf(s.name())}));
+    r.starts.forEach(s -> changes.add(new long[] {startEstimate(r, s), 1, names.indexOf(s.name())}));
     int[] running = new int[names.size()];
     long[] since = new long[names.size()];
     long[] total = new long[names.size()];
@@ -225,6 +235,26 @@ final class ReloadTracker {
       out.put(names.get(i), total[i] + (running[i] == 0 && since[i] != 0 ? mono - since[i] : 0)); // still none
     }
     return out;
+  }
+
+  /**
+   * When a start most likely was: exact when known; else the middle of what remains of its step
+   * after an exit of its name within that step (a replacement starts after the worker it
+   * replaces: a start file cannot have two of one worker running at once unless counted so),
+   * else the middle of the step. A /proc time taken as is put restarts' new workers up to 10 ms
+   * early, before the old ones' exits: a gap of 0 ms where there was one.
+   */
+  private static long startEstimate(Reload r, Start s) {
+    if (s.step() == 0) {
+      return s.mono();
+    }
+    long latestExitInStep = -1;
+    for (Exit x : r.exits.values()) {
+      if (x.name().equals(s.name()) && x.mono() >= s.mono() && x.mono() < s.mono() + s.step()) {
+        latestExitInStep = Math.max(latestExitInStep, x.mono());
+      }
+    }
+    return latestExitInStep >= 0 ? (latestExitInStep + s.mono() + s.step() + 1) / 2 : s.mono() + s.step() / 2;
   }
 
   /** Reloads and restarts that are over at {@code mono}, removed from the tracker. */

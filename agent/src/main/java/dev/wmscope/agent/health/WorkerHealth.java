@@ -228,7 +228,17 @@ public final class WorkerHealth {
         if (!firstTick && !master) {
           record(new Event(Instant.now(), "start", pid, w, "", "worker started", Map.of()));
           if (w != null) {
-            reloads.started(w.masterPid(), w.startFile(), pid, w.workerName(), startMono(pid, now));
+            // its fork by a watched master as the kernel saw it, else /proc's start time, else now
+            Long forked = forkedAt.remove(pid);
+            long procStart = forked != null ? -1 : proc.startNanos(pid);
+            if (forked != null) {
+              reloads.started(w.masterPid(), w.startFile(), pid, w.workerName(), forked);
+            } else if (procStart > 0 && procStart <= now) {
+              reloads.started(w.masterPid(), w.startFile(), pid, w.workerName(), procStart,
+                  ProcFacts.START_STEP_NANOS); // 10 ms steps
+            } else {
+              reloads.started(w.masterPid(), w.startFile(), pid, w.workerName(), now);
+            }
           }
         }
       }
@@ -702,19 +712,6 @@ public final class WorkerHealth {
       }
     }
     return n;
-  }
-
-  /**
-   * A new process's start on the monotonic clock: its fork by a watched master as the kernel saw
-   * it, else /proc's start time (10 ms steps), else now.
-   */
-  private long startMono(long pid, long now) {
-    Long forked = forkedAt.remove(pid);
-    if (forked != null) {
-      return forked;
-    }
-    long s = proc.startNanos(pid);
-    return s > 0 && s <= now ? s : now;
   }
 
   private void record(Event e) {

@@ -73,6 +73,20 @@ class ReloadTrackerTest {
   }
 
   @Test
+  void aStartKnownOnlyToTheTickIsPlacedAfterTheExitItReplacesNotBeforeIt() {
+    // /proc gives 10 ms steps: the replacement forked 3 ms after the exit reads 5 ms before it
+    ReloadTracker t = new ReloadTracker();
+    t.begin(MASTER, "/app/start.php", "x", false, 0, workers(11, "Api", 12, "Echo"));
+    t.exited(MASTER, 11, "reload", 100 * MS);
+    t.started(MASTER, "/app/start.php", 21, "Api", 95 * MS, 10 * MS);
+    t.exited(MASTER, 12, "reload", 200 * MS);
+    t.started(MASTER, "/app/start.php", 22, "Echo", 230 * MS, 10 * MS); // well after: mid-step
+    assertThat(t.finished(300 * MS)).singleElement().satisfies(x -> assertThat(x.gapNanos())
+        .containsEntry("Api", 2_500_000L) // the middle of [exit, end of the step): 100 to 105 ms
+        .containsEntry("Echo", 35 * MS));
+  }
+
+  @Test
   void workersThatAreNotReloadableAreKeptAndTheReloadEndsWhenQuiet() {
     ReloadTracker t = new ReloadTracker();
     t.begin(MASTER, "/app/start.php", "x", false, 0, workers(11, "Echo", 12, "Register"));
