@@ -19,8 +19,8 @@ import java.util.function.LongConsumer;
  *       port is one wmscope watches (a watched server on this host). Decided at open and kept
  *       by cookie until it closes, so a port unwatched meanwhile cannot flip it (open and
  *       close must agree, or the active-connection gauge drifts).
- *   <li>A server-side connection is internal when its peer is a local address and the peer
- *       endpoint is the local end of an open client-side connection of a watched process. The
+ *   <li>A server-side connection is internal when its peer is a local address and its two
+ *       endpoints are those of an open client-side connection of a watched process. The
  *       client's open record precedes the server's in the ring buffer (the client reaches
  *       ESTABLISHED first), so the decision is usually made when the server side opens.
  *       Not when the client end is adopted later (a BusinessWorker links to a Gateway right
@@ -48,7 +48,7 @@ public final class InternalTraffic {
   /** Open client ends to this host decided not internal (the port not watched at their open). */
   private final Map<Link, Long> loopbackClientEnds = new HashMap<>();
   /** Bound on each of the late-link maps (an entry per open loopback connection). */
-  static final int MAX_LOOPBACK_SERVER_ENDS = 65_536;
+  static final int MAX_LATE_LINK_ENDS = 65_536;
   /** Ends turned internal since the last drain. */
   private final List<Long> turnedInternal = new ArrayList<>();
 
@@ -65,7 +65,8 @@ public final class InternalTraffic {
    * peer it is counts as internal from now on, even when its record comes first.
    */
   public void expectClient(InetSocketAddress localEnd, InetSocketAddress remoteEnd) {
-    openClientEnds.add(new Link(localEnd.getAddress(), localEnd.getPort(), remoteEnd.getAddress(), remoteEnd.getPort()));
+    openClientEnds.add(new Link(localEnd.getAddress(), localEnd.getPort(), remoteEnd.getAddress(),
+        remoteEnd.getPort()));
   }
 
   /** Classifies at open and remembers what a later close needs. */
@@ -80,7 +81,7 @@ public final class InternalTraffic {
           turn(loopbackClientEnds.remove(link));
         }
         if (!internal) {
-          if (loopbackServerEnds.size() >= MAX_LOOPBACK_SERVER_ENDS) {
+          if (loopbackServerEnds.size() >= MAX_LATE_LINK_ENDS) {
             loopbackServerEnds.clear(); // closes lost: those ends can no longer turn internal late
           }
           loopbackServerEnds.put(link, cookie);
@@ -96,7 +97,7 @@ public final class InternalTraffic {
         turn(loopbackServerEnds.remove(link));
       }
       if (!internal && local.isLocal(peerAddr)) {
-        if (loopbackClientEnds.size() >= MAX_LOOPBACK_SERVER_ENDS) {
+        if (loopbackClientEnds.size() >= MAX_LATE_LINK_ENDS) {
           loopbackClientEnds.clear();
         }
         loopbackClientEnds.put(link, cookie);
