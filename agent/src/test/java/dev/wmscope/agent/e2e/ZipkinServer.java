@@ -13,7 +13,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The real Zipkin server (io.zipkin:zipkin-server exec jar, copied into target/test-servers by
  * the build) as a child process on the test JVM's java, bound to a free loopback port, with
- * in-memory storage. {@link #close()} kills it and waits.
+ * in-memory storage and its temporary files under the test's directory. {@link #close()} kills
+ * it and waits.
  */
 final class ZipkinServer implements AutoCloseable {
   private final Process process;
@@ -32,7 +33,10 @@ final class ZipkinServer implements AutoCloseable {
     port = dev.wmscope.agent.discovery.WorkermanStandin.freePort();
     log = dir.resolve("zipkin.log");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    process = new ProcessBuilder(java, "-Xmx256m", "-jar", jar().toString(),
+    // its own temporary directory, inside the test's: the server unpacks a native library
+    // (brotli4j, ~1 MB) into java.io.tmpdir and a killed JVM never deletes it
+    Path tmp = Files.createDirectories(dir.resolve("tmp"));
+    process = new ProcessBuilder(java, "-Xmx256m", "-Djava.io.tmpdir=" + tmp, "-jar", jar().toString(),
         "--armeria.ports[0].ip=127.0.0.1", "--armeria.ports[0].port=" + port, "--armeria.ports[0].protocols[0]=http")
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     Await.until(Duration.ofSeconds(60), "zipkin ready on port " + port, () -> {
