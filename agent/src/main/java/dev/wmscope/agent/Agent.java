@@ -391,7 +391,6 @@ public final class Agent implements AutoCloseable, StatusSource {
     return routes;
   }
 
-  /** The port the HTTP server listens on, or -1 without one. */
   /**
    * Completes when connection tracking ended on its own (a failure of its poll loop): the
    * caller stops the agent with a non-zero exit. Never completes otherwise.
@@ -400,6 +399,7 @@ public final class Agent implements AutoCloseable, StatusSource {
     return probeVerticle == null ? new java.util.concurrent.CompletableFuture<>() : probeVerticle.failure();
   }
 
+  /** The port the HTTP server listens on, or -1 without one. */
   public int httpPort() {
     return http == null ? -1 : http.actualPort();
   }

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 /**
  * The connection-lifecycle probe: wmscope's BPF object loaded, its sock_ops program attached to
@@ -34,7 +35,7 @@ public final class ConnectionProbe implements AutoCloseable {
    * The tracepoint programs (the state tracepoint and each feature's that attaches to one): the
    * kernel skips a run of one that fires on top of itself (skippedRuns()).
    */
-  private static final List<String> TRACING_PROGRAMS = java.util.stream.Stream.concat(java.util.stream.Stream.of(PROGRAM_SET_STATE),
+  private static final List<String> TRACING_PROGRAMS = Stream.concat(Stream.of(PROGRAM_SET_STATE),
       KernelFeature.connectionFeatures().stream().filter(f -> !f.tracepoints().isEmpty())
           .flatMap(f -> f.programs().stream())).toList();
   static final String MAP_TRACKED = "tracked";

@@ -48,6 +48,8 @@ public final class RingBufferReader implements AutoCloseable {
     /** The data pages, mapped twice in a row: a record that wraps is still contiguous. */
     final MemorySegment data;
     final long mask;
+    /** How far a drain reads before it releases what it read (see {@link #RELEASE_EVERY_BYTES}). */
+    final long releaseEvery;
 
     Ring(String name, Consumer<MemorySegment> handler, MemorySegment consumerPage, MemorySegment producerArea,
         long size) {
@@ -57,6 +59,7 @@ public final class RingBufferReader implements AutoCloseable {
       this.producerArea = producerArea;
       this.data = producerArea.asSlice(PAGE, 2 * size);
       this.mask = size - 1;
+      this.releaseEvery = Math.min(RELEASE_EVERY_BYTES, size / 4);
     }
   }
 
@@ -180,7 +183,7 @@ public final class RingBufferReader implements AutoCloseable {
           }
           consumed++;
         }
-        if (cons - released >= Math.min(RELEASE_EVERY_BYTES, (r.mask + 1) / 4)) {
+        if (cons - released >= r.releaseEvery) {
           LONG.setRelease(r.consumerPage, 0L, cons);
           released = cons;
         }
@@ -196,7 +199,10 @@ public final class RingBufferReader implements AutoCloseable {
     return consumed;
   }
 
-  /** How much of the ring may be read and not yet released (its space still the reader's); a quarter of a smaller ring. */
+  /**
+   * How much of the ring a drain may read before it releases it (that space stays the reader's
+   * meanwhile); a quarter of a smaller ring.
+   */
   static final long RELEASE_EVERY_BYTES = 64 * 1024;
 
   /** Records whose handler threw. */

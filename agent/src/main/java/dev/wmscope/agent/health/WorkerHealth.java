@@ -228,17 +228,14 @@ public final class WorkerHealth {
         if (!firstTick && !master) {
           record(new Event(Instant.now(), "start", pid, w, "", "worker started", Map.of()));
           if (w != null) {
-            // its fork by a watched master as the kernel saw it, else /proc's start time, else now
+            // its fork by a watched master as the kernel saw it, else /proc's start time (to its
+            // 10 ms step), else now
             Long forked = forkedAt.remove(pid);
             long procStart = forked != null ? -1 : proc.startNanos(pid);
-            if (forked != null) {
-              reloads.started(w.masterPid(), w.startFile(), pid, w.workerName(), forked);
-            } else if (procStart > 0 && procStart <= now) {
-              reloads.started(w.masterPid(), w.startFile(), pid, w.workerName(), procStart,
-                  ProcFacts.START_STEP_NANOS); // 10 ms steps
-            } else {
-              reloads.started(w.masterPid(), w.startFile(), pid, w.workerName(), now);
-            }
+            boolean fromProc = procStart > 0 && procStart <= now;
+            long start = forked != null ? forked : fromProc ? procStart : now;
+            reloads.started(w.masterPid(), w.startFile(), pid, w.workerName(), start,
+                fromProc ? ProcFacts.START_STEP_NANOS : 0);
           }
         }
       }

@@ -131,15 +131,17 @@ public final class InternalTraffic {
   public boolean closed(long cookie, boolean serverSide, InetAddress localAddr, int localPort,
       InetAddress peerAddr, int peerPort) {
     Boolean decided = decisions.remove(cookie);
+    boolean external = decided != null && !decided;
     if (!serverSide) {
-      openClientEnds.remove(new Link(localAddr, localPort, peerAddr, peerPort));
-      if (decided != null && !decided && !loopbackClientEnds.isEmpty()) {
-        loopbackClientEnds.remove(new Link(localAddr, localPort, peerAddr, peerPort), cookie);
+      Link link = new Link(localAddr, localPort, peerAddr, peerPort);
+      openClientEnds.remove(link);
+      if (external && !loopbackClientEnds.isEmpty()) {
+        loopbackClientEnds.remove(link, cookie);
       }
       // a client connection that never opened (refused, timed out) is decided now
       return decided != null ? decided : clientInternal(peerAddr, peerPort);
     }
-    if (decided != null && !decided && local.isLocal(peerAddr)) {
+    if (external && !loopbackServerEnds.isEmpty()) {
       loopbackServerEnds.remove(new Link(peerAddr, peerPort, localAddr, localPort), cookie);
     }
     return decided != null && decided;
